@@ -1,0 +1,4 @@
+from .formatting import PackGroundingInputs
+from .loading import LoadGroundingAnnotations
+
+__all__ = ['PackGroundingInputs', 'LoadGroundingAnnotations']

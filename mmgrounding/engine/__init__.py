@@ -1,0 +1,6 @@
+import mmdet.engine  # noqa: F401 (mmdet's hooks register when ours do)
+
+from .hooks import *  # noqa: F401,F403
+from .model_wrapper import InferenceWrapper
+
+__all__ = ['InferenceWrapper']

@@ -1,0 +1,3 @@
+from .heatmap_visualization_hook import HeatmapVisualizationHook
+
+__all__ = ['HeatmapVisualizationHook']

@@ -1,0 +1,3 @@
+from .grounding_data_sample import GroundingDataSample, SampleList
+
+__all__ = ['GroundingDataSample', 'SampleList']

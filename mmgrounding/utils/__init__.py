@@ -1,0 +1,8 @@
+from .compat import load_local_checkpoint, register_checkpoint_loader
+from .dist_utils import needs_cpu_distributed, setup_cpu_distributed
+from .setup_env import register_all_modules
+
+__all__ = [
+    'load_local_checkpoint', 'register_checkpoint_loader', 'needs_cpu_distributed',
+    'setup_cpu_distributed', 'register_all_modules'
+]

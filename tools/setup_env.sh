@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Idempotent environment setup for mmgrounding (`make setup` calls this).
+#
+# Creates .venv (or uses $VENV), installs torch, builds mmcv 2.1.0 with ops once and caches
+# the wheel outside the repository ($MMGROUNDING_CACHE, default ~/.cache/mmgrounding), then
+# installs mmengine, mmdet, the runtime and test requirements and mmgrounding in editable
+# mode. A second run only checks what is there and takes seconds.
+#
+# Environment:
+#   VENV               virtual environment folder (default: .venv)
+#   PYTHON             interpreter that creates it (default: python3)
+#   TORCH_SPEC         torch requirement when torch is missing (default: torch==2.13.0, which
+#                      pip takes from the local CPU wheel on this machine kind); an already
+#                      installed torch (e.g. a CUDA build) is always kept.
+#   MMGROUNDING_CACHE  wheel cache folder (default: ${XDG_CACHE_HOME:-~/.cache}/mmgrounding)
+#   MAX_JOBS           parallel compile jobs for mmcv (default: number of cores)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="${VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
+CACHE="${MMGROUNDING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmgrounding}"
+MMCV_VERSION=2.1.0
+STAMP="$VENV/.mmgrounding-setup"
+
+log() { printf '[setup] %s\n' "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+    log "creating $VENV with $PYTHON"
+    "$PYTHON" -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+PIP=("$PY" -m pip install --disable-pip-version-check --no-input -q)
+
+# Fast path: everything installed by this very script revision and requirement files.
+want_stamp="$(cat tools/setup_env.sh requirements/*.txt setup.py 2>/dev/null | sha1sum | cut -c1-16 || true)"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want_stamp" ] \
+    && "$PY" -c "import torch, mmcv, mmcv.ops, mmdet, mmengine, mmgrounding" 2>/dev/null; then
+    log "environment up to date ($VENV)"
+    exit 0
+fi
+
+# 1. torch: keep whatever is installed (a user's CUDA build), else the pinned CPU build.
+if "$PY" -c "import torch" 2>/dev/null; then
+    log "keeping installed torch $("$PY" -c 'import torch; print(torch.__version__)')"
+else
+    log "installing $TORCH_SPEC"
+    "${PIP[@]}" "$TORCH_SPEC"
+fi
+TORCH_VERSION="$("$PY" -c 'import torch; print(torch.__version__)')"
+
+# 2. build requirements, the runtime requirements and mmengine. The OpenMMLab packages go in
+#    without their dependency lists: those name opencv-python, which needs libGL; the headless
+#    build from requirements/runtime.txt provides the same cv2 module.
+"${PIP[@]}" -r requirements/build.txt
+"${PIP[@]}" -r requirements/runtime.txt -r requirements/tests.txt
+if "$PY" -m pip show -q opencv-python >/dev/null 2>&1; then
+    log "replacing opencv-python with opencv-python-headless"
+    "$PY" -m pip uninstall -y -q opencv-python opencv-python-headless
+    "${PIP[@]}" "opencv-python-headless<5"
+fi
+"${PIP[@]}" --no-deps "mmengine==0.10.7"
+
+# 3. mmcv 2.1.0 with ops: a cached wheel, or a one-time source build that fills the cache.
+if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null; then
+    wheel_dir="$CACHE/wheels/torch-$TORCH_VERSION-py$("$PY" -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')"
+    mkdir -p "$wheel_dir"
+    wheel="$(ls "$wheel_dir"/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -n 1 || true)"
+    if [ -z "$wheel" ]; then
+        log "building mmcv $MMCV_VERSION with ops against torch $TORCH_VERSION (one time, ~25 min on 2 cores)"
+        tmp="$(mktemp -d "$CACHE/build.XXXXXX")"
+        trap 'rm -rf "$tmp"' EXIT
+        # Build into a private folder, then move: an interrupted build never leaves a partial
+        # wheel in the cache.
+        MMCV_WITH_OPS=1 FORCE_CUDA="${FORCE_CUDA:-0}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+            "$PY" -m pip wheel --disable-pip-version-check --no-input --no-deps \
+            --no-build-isolation --no-binary mmcv -w "$tmp" "mmcv==$MMCV_VERSION"
+        built="$(ls "$tmp"/mmcv-$MMCV_VERSION-*.whl | head -n 1)"
+        mv "$built" "$wheel_dir/"
+        wheel="$wheel_dir/$(basename "$built")"
+        log "cached $wheel"
+    else
+        log "using cached $wheel"
+    fi
+    "${PIP[@]}" --no-deps --force-reinstall "$wheel"
+fi
+
+# 4. mmdet and mmgrounding itself.
+"${PIP[@]}" --no-deps "mmdet==3.3.0"
+"${PIP[@]}" --no-deps --no-build-isolation -e .
+
+"$PY" -c "import torch, mmcv, mmcv.ops, mmdet, mmengine, mmgrounding" \
+    || { log "import check failed"; exit 1; }
+echo "$want_stamp" > "$STAMP"
+log "ready: torch $TORCH_VERSION, mmcv $("$PY" -c 'import mmcv; print(mmcv.__version__)'), $VENV"
