@@ -73,9 +73,10 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
         tmp="$(mktemp -d "$CACHE/build.XXXXXX")"
         trap 'rm -rf "$tmp"' EXIT
         # Build into a private folder, then move: an interrupted build never leaves a partial
-        # wheel in the cache.
+        # wheel in the cache. --no-cache-dir: pip's own wheel cache is not keyed by the torch
+        # version the ops were compiled against; ours is.
         MMCV_WITH_OPS=1 FORCE_CUDA="${FORCE_CUDA:-0}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-            "$PY" -m pip wheel --disable-pip-version-check --no-input --no-deps \
+            "$PY" -m pip wheel --disable-pip-version-check --no-input --no-deps --no-cache-dir \
             --no-build-isolation --no-binary mmcv -w "$tmp" "mmcv==$MMCV_VERSION"
         built="$(ls "$tmp"/mmcv-$MMCV_VERSION-*.whl | head -n 1)"
         mv "$built" "$wheel_dir/"

@@ -1,0 +1,625 @@
+"""Captions with grounded phrases, referring expressions and region descriptions.
+
+All text is generated from a :class:`~.scene.Scene` and a ``numpy.random.Generator``. Every
+spatial word used is checked against the box centres (see :func:`.scene.relation`), and every
+referring expression is checked to single out its object within the image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Sequence, Tuple, Union
+
+import numpy as np
+
+from .scene import (
+    DIRECTIONAL_PREDICATES,
+    NEXT_TO,
+    Scene,
+    SceneObject,
+    is_next_to,
+    min_separation_px,
+    near_threshold_px,
+    pairwise_relations,
+    relation,
+)
+
+SCENE_PHRASE_TYPE = 'scene'
+NOTVISUAL_PHRASE_TYPE = 'notvisual'
+NOTVISUAL_ENTITY_ID = 0  # as in Flickr30k Entities: "[/EN#0/notvisual it]"
+NUMBER_WORDS: Dict[int, str] = {
+    2: 'two',
+    3: 'three',
+    4: 'four',
+    5: 'five',
+    6: 'six',
+    7: 'seven',
+    8: 'eight',
+    9: 'nine',
+}
+INVERSE_PREDICATE: Dict[str, str] = {
+    'left of': 'right of',
+    'right of': 'left of',
+    'above': 'below',
+    'below': 'above',
+    NEXT_TO: NEXT_TO,
+}
+CAPTION_RELATION_WORDS: Dict[str, Tuple[Tuple[str, ...], ...]] = {
+    'left of': (('to', 'the', 'left', 'of'), ('left', 'of'), ('on', 'the', 'left', 'side', 'of')),
+    'right of': (
+        ('to', 'the', 'right', 'of'),
+        ('right', 'of'),
+        ('on', 'the', 'right', 'side', 'of'),
+    ),
+    'above': (('above',), ('over',)),
+    'below': (('below',), ('under',), ('beneath',)),
+    NEXT_TO: (('next', 'to'), ('beside',), ('close', 'to')),
+}
+# The smaller vocabulary of referring expressions (what a RefCOCO-style parser must know).
+REFEXP_RELATION_WORDS: Dict[str, Tuple[Tuple[str, ...], ...]] = {
+    'left of': (('left', 'of'), ('to', 'the', 'left', 'of')),
+    'right of': (('right', 'of'), ('to', 'the', 'right', 'of')),
+    'above': (('above',), ('over',)),
+    'below': (('below',), ('under',)),
+}
+# Background kind -> ((preposition words), (scene phrase words)) choices.
+SCENE_PHRASE_WORDS: Dict[str, Tuple[Tuple[Tuple[str, ...], Tuple[str, ...]], ...]] = {
+    'gradient': (
+        (('on',), ('a', 'shaded', 'background')),
+        (('against',), ('a', 'smooth', 'gradient')),
+        (('in',), ('a', 'softly', 'shaded', 'scene')),
+    ),
+    'stripes': (
+        (('on',), ('a', 'striped', 'background')),
+        (('in',), ('a', 'striped', 'scene')),
+        (('against',), ('stripes',)),
+    ),
+    'checkerboard': (
+        (('on',), ('a', 'checkered', 'background')),
+        (('in',), ('a', 'checkered', 'scene')),
+        (('on',), ('a', 'checkerboard')),
+    ),
+    'noise': (
+        (('on',), ('a', 'mottled', 'background')),
+        (('in',), ('a', 'blotchy', 'scene')),
+        (('on',), ('a', 'noisy', 'backdrop')),
+    ),
+}
+ATTRIBUTE_SETS: Tuple[Tuple[str, ...], ...] = (
+    ('category',),
+    ('colour',),
+    ('colour', 'category'),
+    ('size', 'category'),
+    ('size', 'colour'),
+    ('size', 'colour', 'category'),
+)
+# Direction -> (axis of the centre: 0 = x, 1 = y; sign: -1 = smallest coordinate wins).
+DIRECTIONS: Dict[str, Tuple[int, int]] = {
+    'left': (0, -1),
+    'right': (0, 1),
+    'top': (1, -1),
+    'bottom': (1, 1),
+}
+
+
+def plural(noun: str) -> str:
+    """English plural of a shape noun (``cross`` -> ``crosses``)."""
+    return noun + 'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else noun + 's'
+
+
+def article(word: str) -> str:
+    """Indefinite article before ``word``."""
+    return 'an' if word[:1] in 'aeiou' else 'a'
+
+
+@dataclass(frozen=True)
+class Entity:
+    """What a phrase refers to: a set of objects (empty for the scene) and its phrase types."""
+
+    object_indices: Tuple[int, ...]
+    phrase_types: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A grounded mention inside a caption; ``entity_id`` is local to the image (0: notvisual)."""
+
+    entity_id: int
+    phrase_types: Tuple[str, ...]
+    words: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Caption:
+    """A caption as words and phrases, plus the relations it states.
+
+    Attributes:
+        segments: plain words (punctuation is a separate word) and phrases, in order.
+        relations: (subject entity id, predicate, object entity id) stated by the caption;
+            each holds for every (subject object, object object) pair.
+    """
+
+    segments: Tuple[Union[str, Phrase], ...]
+    relations: Tuple[Tuple[int, str, int], ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The plain caption: all words joined by single spaces."""
+        words: List[str] = []
+        for segment in self.segments:
+            words.extend(segment.words if isinstance(segment, Phrase) else (segment,))
+        return ' '.join(words)
+
+    def phrase_spans(self) -> List[Tuple[Phrase, int, int]]:
+        """Each phrase with its [start, end) character span in :attr:`text`."""
+        spans, offset = [], 0
+        for segment in self.segments:
+            words = segment.words if isinstance(segment, Phrase) else (segment,)
+            start = offset
+            offset += sum(len(w) for w in words) + len(words)
+            if isinstance(segment, Phrase):
+                spans.append((segment, start, offset - 1))
+        return spans
+
+
+@dataclass(frozen=True)
+class ReferringExpression:
+    """A RefCOCO-style sentence that singles out ``target`` (an object index)."""
+
+    target: int
+    raw: str
+    tokens: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegionDescription:
+    """A Visual-Genome-style region: a phrase about one object or a related pair."""
+
+    object_indices: Tuple[int, ...]
+    phrase: str
+
+
+def _capitalise(segments: List[Union[str, Phrase]]) -> List[Union[str, Phrase]]:
+    first = segments[0]
+    if isinstance(first, Phrase):
+        words = (first.words[0][:1].upper() + first.words[0][1:],) + first.words[1:]
+        return [Phrase(first.entity_id, first.phrase_types, words)] + segments[1:]
+    return [first[:1].upper() + first[1:]] + segments[1:]
+
+
+class _CaptionWriter:
+    """Writes the captions of one image, keeping entity ids consistent across them."""
+
+    def __init__(self, scene: Scene, rng: np.random.Generator) -> None:
+        self.scene, self.rng = scene, rng
+        self.mentions = _mentions(scene)  # (object indices, group wordings or ())
+        self.entity_ids: Dict[Tuple[int, ...], int] = {}
+        self.entities: Dict[int, Entity] = {}
+        self.mentioned = [False] * len(scene.objects)
+        self.pairs = []  # (mention a, predicate, mention b), both directions
+        for a, (ia, _) in enumerate(self.mentions):
+            for b, (ib, _) in enumerate(self.mentions):
+                if a != b and not set(ia) & set(ib):
+                    for predicate in _group_predicates(scene, ia, ib):
+                        self.pairs.append((a, predicate, b))
+
+    def _register(self, key: Tuple[int, ...], entity: Entity) -> int:
+        if key not in self.entity_ids:
+            self.entity_ids[key] = len(self.entity_ids) + 1
+            self.entities[self.entity_ids[key]] = entity
+        return self.entity_ids[key]
+
+    def phrase(self, mention: int) -> Phrase:
+        indices, wordings = self.mentions[mention]
+        objects = [self.scene.objects[i] for i in indices]
+        if wordings:
+            words = wordings[int(self.rng.integers(len(wordings)))]
+        else:
+            words = self._single_words(objects[0])
+        types = tuple(sorted({o.phrase_type for o in objects}))
+        entity_id = self._register(indices, Entity(indices, types))
+        for i in indices:
+            self.mentioned[i] = True
+        return Phrase(entity_id, types, tuple(words))
+
+    def _single_words(self, obj: SceneObject) -> Tuple[str, ...]:
+        attrs = []
+        if self.rng.random() < 0.45:
+            synonym = {'small': 'little', 'large': 'big'}[obj.size]
+            attrs.append(obj.size if self.rng.random() < 0.7 else synonym)
+        if self.rng.random() < 0.85:
+            attrs.append(obj.colour)
+        words = attrs + [obj.category]
+        return (article(words[0]), *words)
+
+    def scene_segments(self) -> List[Union[str, Phrase]]:
+        options = SCENE_PHRASE_WORDS[self.scene.background.kind]
+        preposition, words = options[int(self.rng.integers(len(options)))]
+        entity_id = self._register((), Entity((), (SCENE_PHRASE_TYPE,)))
+        return [*preposition, Phrase(entity_id, (SCENE_PHRASE_TYPE,), words)]
+
+    def choose(self, items: Sequence, unmentioned: Sequence[int]) -> object:
+        """Half the time any item, else one that mentions the most unmentioned objects."""
+        if self.rng.random() < 0.5:
+            best = max(unmentioned)
+            items = [it for it, n in zip(items, unmentioned) if n == best]
+        return items[int(self.rng.integers(len(items)))]
+
+    def _new_objects(self, *mentions: int) -> int:
+        return len({i for m in mentions for i in self.mentions[m][0] if not self.mentioned[i]})
+
+    def _relation_words(self, predicate: str) -> Tuple[str, ...]:
+        options = CAPTION_RELATION_WORDS[predicate]
+        return options[int(self.rng.integers(len(options)))]
+
+    def _verb(self, mention: int) -> str:
+        return 'are' if len(self.mentions[mention][0]) > 1 else 'is'
+
+    def caption(self, *, force_objects: Sequence[int] = ()) -> Caption:
+        """One caption; ``force_objects`` makes it a list that mentions those objects."""
+        rng = self.rng
+        directional = [p for p in self.pairs if p[1] != NEXT_TO]
+        near = [p for p in self.pairs if p[1] == NEXT_TO]
+        shared = [
+            (a, p, b, c)
+            for (a, p, b) in directional
+            for (a2, p2, c) in directional
+            if a2 == a
+            and p2 == p
+            and b < c
+            and not set(self.mentions[b][0]) & set(self.mentions[c][0])
+        ]
+        related_pairs = len({frozenset((a, b)) for a, _, b in self.pairs})
+        options = [('list', 1.0)]
+        if not force_objects and self.pairs:
+            options += [
+                ('relation', 3.0),
+                ('front', 1.2),
+                ('shared', 1.5 if shared else 0.0),
+                ('clauses', 1.0 if related_pairs > 1 else 0.0),
+            ]
+        names = [n for n, w in options if w > 0]
+        weights = np.asarray([w for _, w in options if w > 0])
+        kind = names[int(rng.choice(len(names), p=weights / weights.sum()))]
+        relations: List[Tuple[int, str, int]] = []
+        if kind == 'list':
+            segments = self._list_segments(force_objects)
+        elif kind == 'shared':
+            a, p, b, c = self.choose(shared, [self._new_objects(s[0], s[2], s[3]) for s in shared])
+            pa, pb, pc = self.phrase(a), self.phrase(b), self.phrase(c)
+            segments = ['there', self._verb(a), pa, *self._relation_words(p), pb, 'and', pc]
+            relations = [(pa.entity_id, p, pb.entity_id), (pa.entity_id, p, pc.entity_id)]
+        else:
+            pool = near if near and rng.random() < 0.15 else (directional or near)
+            a, p, b = self.choose(pool, [self._new_objects(s[0], s[2]) for s in pool])
+            pa, pb = self.phrase(a), self.phrase(b)
+            relations = [(pa.entity_id, p, pb.entity_id)]
+            words = self._relation_words(p)
+            if kind == 'front':
+                segments = [*words, pb, 'there', self._verb(a), pa]
+            elif kind == 'relation':
+                form = int(rng.integers(3))
+                verb = [[self._verb(a)], [], ['can', 'be', 'seen']][form]
+                segments = [pa, *verb, *words, pb]
+            else:  # two clauses
+                others = [s for s in self.pairs if {s[0], s[2]} != {a, b}]
+                c, q, d = self.choose(others, [self._new_objects(s[0], s[2]) for s in others])
+                pc, pd = self.phrase(c), self.phrase(d)
+                relations.append((pc.entity_id, q, pd.entity_id))
+                joint = [[',', 'and'], ['while'], [';']][int(rng.integers(3))]
+                segments = [
+                    pa,
+                    self._verb(a),
+                    *words,
+                    pb,
+                    *joint,
+                    pc,
+                    self._verb(c),
+                    *self._relation_words(q),
+                    pd,
+                ]
+        return Caption(tuple(segments), tuple(relations))
+
+    def _list_segments(self, force_objects: Sequence[int]) -> List[Union[str, Phrase]]:
+        rng = self.rng
+        singles = {
+            self.mentions[m][0][0]: m
+            for m in range(len(self.mentions))
+            if len(self.mentions[m][0]) == 1
+        }
+        chosen = [singles[i] for i in force_objects]
+        target = max(len(chosen), int(rng.integers(2, 4)))
+        order = [int(m) for m in rng.permutation(len(self.mentions))]
+        used = {i for m in chosen for i in self.mentions[m][0]}
+        for m in sorted(order, key=lambda m: -self._new_objects(m)):
+            if len(chosen) >= target:
+                break
+            if not used & set(self.mentions[m][0]):
+                chosen.append(m)
+                used |= set(self.mentions[m][0])
+        phrases = [self.phrase(m) for m in chosen]
+        items: List[Union[str, Phrase]] = [phrases[0]]
+        for k, phrase in enumerate(phrases[1:], start=1):
+            items += ([','] if k < len(phrases) - 1 else ['and']) + [phrase]
+        if len(phrases) == 1:
+            prefix = ['there', self._verb(chosen[0])]
+        else:
+            prefixes = [
+                [],
+                ['an', 'image', 'of'],
+                ['a', 'picture', 'with'],
+                ['we', 'see'],
+                ['there', 'are'],
+            ]
+            prefix = prefixes[int(rng.integers(len(prefixes)))]
+        return prefix + items
+
+
+def _mentions(scene: Scene) -> List[Tuple[Tuple[int, ...], Tuple[Tuple[str, ...], ...]]]:
+    """Every single object, then every group that shares the attributes its words name.
+
+    A group's words describe all objects with those attributes ("two yellow triangles" are
+    all the yellow triangles of the image), never a subset.
+    """
+    objects = scene.objects
+    mentions = [((i,), ()) for i in range(len(objects))]
+    groups: Dict[Tuple[int, ...], List[Tuple[str, ...]]] = {}
+
+    def add(members: Tuple[int, ...], words: Tuple[str, ...]) -> None:
+        if len(members) >= 2:
+            groups.setdefault(members, []).append((NUMBER_WORDS[len(members)], *words))
+
+    for colour, category in sorted({(o.colour, o.category) for o in objects}):
+        members = tuple(
+            i for i, o in enumerate(objects) if (o.colour, o.category) == (colour, category)
+        )
+        add(members, (colour, plural(category)))
+        if len({objects[i].size for i in members}) == 1:
+            add(members, (objects[members[0]].size, colour, plural(category)))
+    for category in sorted({o.category for o in objects}):
+        add(tuple(i for i, o in enumerate(objects) if o.category == category), (plural(category),))
+    for colour in sorted({o.colour for o in objects}):
+        members = tuple(i for i, o in enumerate(objects) if o.colour == colour)
+        if len({objects[i].category for i in members}) >= 2:
+            add(members, (colour, 'shapes'))
+    mentions += [(members, tuple(words)) for members, words in groups.items()]
+    return mentions
+
+
+def _group_predicates(scene: Scene, a: Sequence[int], b: Sequence[int]) -> List[str]:
+    """Predicates that hold for every (object of a, object of b) pair."""
+    min_sep = min_separation_px(scene.width, scene.height)
+    near_px = near_threshold_px(scene.width, scene.height)
+    objs = scene.objects
+    found = {relation(objs[i], objs[j], min_sep=min_sep) for i in a for j in b}
+    predicates = [found.pop()] if len(found) == 1 and None not in found else []
+    if all(is_next_to(objs[i], objs[j], near_px=near_px) for i in a for j in b):
+        predicates.append(NEXT_TO)
+    return predicates
+
+
+def generate_captions(
+    scene: Scene,
+    rng: np.random.Generator,
+    *,
+    num_captions: int,
+    scene_phrase_prob: float = 0.15,
+    notvisual_prob: float = 0.04,
+) -> Tuple[List[Caption], Dict[int, Entity]]:
+    """Captions that together mention every object of the scene.
+
+    Args:
+        scene: the image content.
+        rng: the only source of randomness.
+        num_captions: captions to write.
+        scene_phrase_prob: chance that a caption ends with a scene phrase.
+        notvisual_prob: chance that a caption starts with a ``notvisual`` phrase ("it seems").
+
+    Returns:
+        The captions and the entity table (local entity id, from 1, -> entity). Entity 0, the
+        ``notvisual`` one, is not in the table.
+    """
+    writer = _CaptionWriter(scene, rng)
+    captions = []
+    for k in range(num_captions):
+        missing = [i for i, done in enumerate(writer.mentioned) if not done]
+        force = missing if k == num_captions - 1 else ()
+        caption = writer.caption(force_objects=force)
+        segments = list(caption.segments)
+        if rng.random() < scene_phrase_prob:
+            segments += writer.scene_segments()
+        if rng.random() < notvisual_prob:
+            lead = [['seems', 'that'], ['looks', 'like']][int(rng.integers(2))]
+            it = Phrase(NOTVISUAL_ENTITY_ID, (NOTVISUAL_PHRASE_TYPE,), ('it',))
+            segments = [it, *lead] + segments
+        segments = _capitalise(segments + ['.'])
+        captions.append(Caption(tuple(segments), caption.relations))
+    return captions, dict(writer.entities)
+
+
+def matching_objects(scene: Scene, target: int, attrs: Sequence[str]) -> Tuple[int, ...]:
+    """Indices of the objects that share ``attrs`` (e.g. ``('colour', 'category')``)."""
+    t = scene.objects[target]
+    return tuple(
+        i for i, o in enumerate(scene.objects) if all(getattr(o, a) == getattr(t, a) for a in attrs)
+    )
+
+
+def _noun_phrases(
+    obj: SceneObject, attrs: Sequence[str], *, plural_noun: bool = False
+) -> List[Tuple[str, ...]]:
+    """Word variants naming ``attrs`` of ``obj``: e.g. ("small", "red", "one")."""
+    words = tuple(getattr(obj, a) for a in ('size', 'colour') if a in attrs)
+    if 'category' in attrs:
+        return [words + ((plural(obj.category) if plural_noun else obj.category),)]
+    if plural_noun:
+        return [words + ('shapes',)]
+    return [words + ('shape',), words + ('one',)]
+
+
+def _is_extreme(
+    scene: Scene, target: int, members: Sequence[int], direction: str, margin: float
+) -> bool:
+    axis, sign = DIRECTIONS[direction]
+    value = sign * scene.objects[target].centre_xy[axis]
+    return all(
+        value - sign * scene.objects[m].centre_xy[axis] >= margin for m in members if m != target
+    )
+
+
+def _weak_relation(subject: SceneObject, obj: SceneObject, predicate: str) -> bool:
+    """Whether ``subject`` is at all on the ``predicate`` side of ``obj`` (no margin)."""
+    (sx, sy), (ox, oy) = subject.centre_xy, obj.centre_xy
+    return {'left of': sx < ox, 'right of': sx > ox, 'above': sy < oy, 'below': sy > oy}[predicate]
+
+
+def _look_alikes(scene: Scene) -> Dict[Tuple[str, ...], List[Tuple[int, ...]]]:
+    """For every attribute set, every object's :func:`matching_objects`."""
+    return {
+        attrs: [matching_objects(scene, i, attrs) for i in range(len(scene.objects))]
+        for attrs in ATTRIBUTE_SETS
+    }
+
+
+def _expression_candidates(
+    scene: Scene, target: int, look_alikes: Dict[Tuple[str, ...], List[Tuple[int, ...]]]
+) -> List[List[Tuple[str, ...]]]:
+    """Unambiguous expressions for ``target`` by kind: [attribute, spatial, relational]."""
+    obj = scene.objects[target]
+    margin = min_separation_px(scene.width, scene.height)
+    unique = [a for a in ATTRIBUTE_SETS if look_alikes[a][target] == (target,)]
+    attribute: List[Tuple[str, ...]] = []
+    for attrs in unique:
+        if len(attrs) == len(unique[0]):  # only the shortest sets that single it out
+            for np_words in _noun_phrases(obj, attrs):
+                attribute += [('the', *np_words), np_words]
+    spatial: List[Tuple[str, ...]] = []
+    level = None  # attribute-set length of the first spatial expressions found
+    for attrs in sorted(ATTRIBUTE_SETS, key=len):
+        members = look_alikes[attrs][target]
+        if len(members) < 2 or (level is not None and len(attrs) > level):
+            continue
+        extreme = [d for d in DIRECTIONS if _is_extreme(scene, target, members, d, margin)]
+        if extreme:
+            level = len(attrs)
+        for np_words in _noun_phrases(obj, attrs):
+            for d in extreme:
+                word = {
+                    'left': 'leftmost',
+                    'right': 'rightmost',
+                    'top': 'topmost',
+                    'bottom': 'bottommost',
+                }[d]
+                side = ('on', 'the', d) if d in ('left', 'right') else ('at', 'the', d)
+                spatial += [('the', word, *np_words), ('the', *np_words, *side)]
+            for v in (d for d in extreme if d in ('top', 'bottom')):
+                for h in (d for d in extreme if d in ('left', 'right')):
+                    spatial += [('the', v, h, *np_words), (v, h, *np_words)]
+        if len(members) == 2:
+            plural_words = _noun_phrases(obj, attrs, plural_noun=True)[0]
+            two = {
+                'left': ('left', 'one'),
+                'right': ('right', 'one'),
+                'top': ('upper',),
+                'bottom': ('lower',),
+            }
+            spatial += [('the', *two[d], 'of', 'the', 'two', *plural_words) for d in extreme]
+    relational: List[Tuple[str, ...]] = []
+    min_sep = min_separation_px(scene.width, scene.height)
+    for other, landmark in enumerate(scene.objects):
+        landmark_attrs = next(
+            (a for a in ATTRIBUTE_SETS if look_alikes[a][other] == (other,)), None
+        )
+        predicate = relation(obj, landmark, min_sep=min_sep) if other != target else None
+        if landmark_attrs is None or predicate is None:
+            continue
+        for attrs in ATTRIBUTE_SETS:
+            members = look_alikes[attrs][target]
+            if any(
+                _weak_relation(scene.objects[m], landmark, predicate)
+                for m in members
+                if m != target
+            ):
+                continue
+            landmark_np = _noun_phrases(landmark, landmark_attrs)[0]
+            for words in REFEXP_RELATION_WORDS[predicate]:
+                relational.append(
+                    ('the', *_noun_phrases(obj, attrs)[0], *words, 'the', *landmark_np)
+                )
+            break  # the shortest attribute set that works for this landmark
+    return [attribute, spatial, relational]
+
+
+def generate_referring_expressions(
+    scene: Scene, rng: np.random.Generator, *, max_per_object: int = 3
+) -> List[List[ReferringExpression]]:
+    """1 to ``max_per_object`` distinct unambiguous expressions for every object.
+
+    The first expression uses the shortest attribute set (category; colour; colour +
+    category; size + category; ...) that singles the object out; when none does, a spatial
+    word among the look-alikes ("the leftmost red circle", "the lower of the two green
+    crosses", "top left star"); the others are drawn from all valid expressions, including
+    relational ones ("the red circle left of the blue square").
+
+    Returns:
+        Per object (in scene order), its expressions.
+    """
+    expressions = []
+    look_alikes = _look_alikes(scene)
+    for target in range(len(scene.objects)):
+        kinds = _expression_candidates(scene, target, look_alikes)
+        primary = next((k for k in kinds if k), None)
+        if primary is None:
+            raise RuntimeError(f'no unambiguous expression for object {target} of {scene}')
+        first = primary[int(rng.integers(len(primary)))]
+        pool = sorted({c for k in kinds for c in k if c != first})
+        count = min(int(rng.integers(1, max_per_object + 1)), len(pool) + 1)
+        chosen = [first] + [pool[int(i)] for i in rng.choice(len(pool), count - 1, replace=False)]
+        per_object = []
+        for tokens in chosen:
+            raw = ' '.join(tokens)
+            if rng.random() < 0.3:
+                raw = raw[:1].upper() + raw[1:]
+            if rng.random() < 0.2:
+                raw += '.'
+            per_object.append(ReferringExpression(target, raw, tuple(tokens)))
+        expressions.append(per_object)
+    return expressions
+
+
+def describe_object(obj: SceneObject) -> str:
+    """Visual-Genome-style object phrase, e.g. ``'small red circle'``."""
+    return f'{obj.size} {obj.colour} {obj.category}'
+
+
+def generate_region_descriptions(
+    scene: Scene, rng: np.random.Generator, *, max_pair_regions: int = 3
+) -> List[RegionDescription]:
+    """One region per object plus up to ``max_pair_regions`` related pairs."""
+    regions = []
+    for i, obj in enumerate(scene.objects):
+        phrase = describe_object(obj) if rng.random() < 0.5 else f'{obj.colour} {obj.category}'
+        regions.append(RegionDescription((i,), phrase))
+    related: List[Tuple[int, str, int]] = [
+        t for t in pairwise_relations(scene) if t[1] in DIRECTIONAL_PREDICATES
+    ]
+    for k in rng.permutation(len(related))[:max_pair_regions]:
+        i, predicate, j = related[int(k)]
+        if rng.random() < 0.5:
+            i, predicate, j = j, INVERSE_PREDICATE[predicate], i
+        a, b = scene.objects[i], scene.objects[j]
+        words = CAPTION_RELATION_WORDS[predicate][int(rng.integers(2))]
+        phrase = f'{a.colour} {a.category} {" ".join(words)} {b.colour} {b.category}'
+        regions.append(RegionDescription((i, j), phrase))
+    return regions
+
+
+def region_box_xyxy(scene: Scene, indices: Sequence[int]) -> Tuple[int, int, int, int]:
+    """Union box of the given objects."""
+    boxes = np.asarray([scene.objects[i].box_xyxy for i in indices])  # (K, 4)
+    return (
+        int(boxes[:, 0].min()),
+        int(boxes[:, 1].min()),
+        int(boxes[:, 2].max()),
+        int(boxes[:, 3].max()),
+    )
