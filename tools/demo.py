@@ -14,11 +14,16 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmgrounding.datasets.synthground import build_synthground
+from mmgrounding.datasets.synthground.vocab import collect_texts, train_vocab
 from mmgrounding.utils import register_all_modules
 
 DEMO_MODELS = [
     dict(name='centre baseline', config='configs/baselines/centre_synthground_flickr30k.py'),
     dict(name='random baseline', config='configs/baselines/random_synthground_flickr30k.py'),
+    dict(name='gALBEF (Grad-CAM of ALBEF)', train=True,
+         config='configs/amc/galbef_albef-tiny_1xb32-6e_synthground.py'),
+    dict(name='AMC (ALBEF + AMC loss)', train=True,
+         config='configs/amc/amc_albef-tiny_1xb32-6e_synthground.py'),
 ]
 
 COLUMNS = [('pointing acc.', 'pointing/accuracy'), ('R@1', 'box_recall/R@1'),
@@ -51,10 +56,21 @@ def ensure_synthground(out_dir: str, *, seed: int, num_images: int) -> dict:
     return counts
 
 
-def evaluate(entry: dict, *, data_root: str, work_dir: str, pictures: int) -> dict:
+def ensure_vocab(data_root: str) -> str:
+    """SynthGround's WordPiece vocabulary for the small text encoders."""
+    vocab = osp.join(data_root, 'vocab.txt')
+    if not osp.isfile(vocab):
+        size = train_vocab(collect_texts(data_root), vocab)
+        print(f'vocabulary of {size} tokens written to {vocab}')
+    return vocab
+
+
+def evaluate(entry: dict, *, data_root: str, vocab: str, work_dir: str, pictures: int) -> dict:
     """Train ``entry`` if it asks for it, then evaluate it on the test split."""
     cfg = Config.fromfile(entry['config'])
     cfg.work_dir = osp.join(work_dir, osp.splitext(osp.basename(entry['config']))[0])
+    if 'tokenizer' in cfg.model:
+        cfg.model.tokenizer = dict(vocab_file=vocab)
     for split in ('train', 'val', 'test'):
         loader = cfg.get(f'{split}_dataloader')
         if loader is not None:
@@ -90,10 +106,11 @@ def main() -> None:
     register_all_modules(init_default_scope=False)
     start = time.perf_counter()
     ensure_synthground(args.data, seed=args.seed, num_images=args.num_images)
+    vocab = ensure_vocab(args.data)
     data_root = args.data.rstrip('/') + '/'
     rows = []
     for entry in DEMO_MODELS:
-        metrics = evaluate(entry, data_root=data_root, work_dir=args.work_dir,
+        metrics = evaluate(entry, data_root=data_root, vocab=vocab, work_dir=args.work_dir,
                            pictures=args.pictures)
         rows.append((entry['name'], metrics))
     table = format_table(rows)

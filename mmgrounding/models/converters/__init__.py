@@ -1,0 +1,3 @@
+from .albef import convert_albef_state_dict
+
+__all__ = ['convert_albef_state_dict']

@@ -1,0 +1,3 @@
+from .grad_cam import GradCAMExplainer
+
+__all__ = ['GradCAMExplainer']

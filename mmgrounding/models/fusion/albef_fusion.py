@@ -1,0 +1,132 @@
+"""ALBEF's fusion encoder: BERT layers with cross-attention to the image tokens.
+
+Parameter names follow Hugging Face BERT (``attention.self.query`` ...,
+``crossattention.self.key`` ..., ``intermediate.dense``, ``output.LayerNorm``), which is how
+ALBEF's checkpoints name layers 6–11 of its text encoder. Attention uses the fused
+``scaled_dot_product_attention`` unless a layer is asked for its probabilities (the layer a
+Grad-CAM explainer explains), in which case it computes them explicitly and returns them.
+"""
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+from transformers import BertConfig
+from transformers.models.bert.modeling_bert import BertIntermediate, BertOutput, BertSelfOutput
+
+from mmgrounding.registry import MODELS
+
+
+class MultiHeadAttention(nn.Module):
+    """Query from ``hidden``, keys and values from ``context`` (itself for self-attention).
+
+    Set ``keep_probs = True`` to compute the attention explicitly and keep the probabilities
+    in ``self.probs`` (B, heads, L, N), part of the autograd graph; otherwise the fused kernel
+    runs and nothing is kept.
+    """
+
+    def __init__(self, hidden_size: int, num_heads: int, context_size: int) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.query = nn.Linear(hidden_size, hidden_size)
+        self.key = nn.Linear(context_size, hidden_size)
+        self.value = nn.Linear(context_size, hidden_size)
+        self.keep_probs = False
+        self.probs: Tensor | None = None
+
+    def _heads(self, x: Tensor) -> Tensor:
+        batch, num, dim = x.shape
+        return x.view(batch, num, self.num_heads, dim // self.num_heads).transpose(1, 2)
+
+    def forward(self, hidden: Tensor, context: Tensor, mask: Tensor | None = None) -> Tensor:
+        """hidden (B, L, D), context (B, N, C), mask (B, N) bool (True = attend) -> (B, L, D)."""
+        q = self._heads(self.query(hidden))  # (B, heads, L, d)
+        k = self._heads(self.key(context))  # (B, heads, N, d)
+        v = self._heads(self.value(context))
+        bias = None
+        if mask is not None:
+            bias = torch.zeros(mask.shape, dtype=q.dtype, device=q.device)
+            bias = bias.masked_fill(~mask, torch.finfo(q.dtype).min)[:, None, None, :]
+        if self.keep_probs:
+            scores = q @ k.transpose(-1, -2) * q.shape[-1]**-0.5  # (B, heads, L, N)
+            if bias is not None:
+                scores = scores + bias
+            self.probs = scores.softmax(dim=-1)
+            out = self.probs @ v
+        else:
+            self.probs = None
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        batch, _, length, _ = out.shape
+        return out.transpose(1, 2).reshape(batch, length, -1)  # (B, L, D)
+
+
+class AttentionBlock(nn.Module):
+    """Attention plus BERT's output projection, residual and LayerNorm."""
+
+    def __init__(self, config: BertConfig, context_size: int) -> None:
+        super().__init__()
+        self.self = MultiHeadAttention(config.hidden_size, config.num_attention_heads,
+                                       context_size)
+        self.output = BertSelfOutput(config)
+
+    def forward(self, hidden: Tensor, context: Tensor, mask: Tensor | None) -> Tensor:
+        return self.output(self.self(hidden, context, mask), hidden)
+
+
+class FusionLayer(nn.Module):
+    """Self-attention over text, cross-attention to image tokens, feed-forward."""
+
+    def __init__(self, config: BertConfig, image_size: int) -> None:
+        super().__init__()
+        self.attention = AttentionBlock(config, config.hidden_size)
+        self.crossattention = AttentionBlock(config, image_size)
+        self.intermediate = BertIntermediate(config)
+        self.output = BertOutput(config)
+
+    def forward(self, text: Tensor, text_mask: Tensor, image: Tensor,
+                image_mask: Tensor | None) -> Tensor:
+        x = self.attention(text, text, text_mask)
+        x = self.crossattention(x, image, image_mask)
+        return self.output(self.intermediate(x), x)
+
+
+@MODELS.register_module()
+class ALBEFFusionEncoder(BaseModule):
+    """Stack of :class:`FusionLayer` (ALBEF-base: BERT layers 6–11).
+
+    Args:
+        config: ``BertConfig`` fields (hidden size, heads, intermediate size, dropout).
+        num_layers: fusion layers.
+        image_dim: width of the image tokens (the cross-attention keys' input).
+        init_cfg: mmengine init config.
+    """
+
+    def __init__(self,
+                 *,
+                 config: dict | None = None,
+                 num_layers: int = 6,
+                 image_dim: int = 768,
+                 init_cfg: dict | None = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.config = BertConfig(**(config or {}))
+        self.layers = nn.ModuleList(
+            FusionLayer(self.config, image_dim) for _ in range(num_layers))
+        self.apply(self._init_weights)
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=self.config.initializer_range)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.LayerNorm):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+    def forward(self,
+                text: Tensor,
+                text_mask: Tensor,
+                image: Tensor,
+                image_mask: Tensor | None = None) -> Tensor:
+        """text (B, L, D) with mask (B, L) bool, image tokens (B, N, C) -> (B, L, D)."""
+        for layer in self.layers:
+            text = layer(text, text_mask, image, image_mask)
+        return text

@@ -1,0 +1,312 @@
+"""ALBEF (Li et al., NeurIPS 2021) as a grounder, with the AMC objective (Yang et al., 2023).
+
+Image encoder φv (ViT), text encoder φt (BERT layers 0–5), fusion encoder φf (BERT layers 6–11
+with cross-attention to the image tokens). Objectives: ITC with a momentum teacher, queues and
+momentum distillation; ITM on the fusion [CLS] with one hard negative image and text per
+positive; MLM. With ``amc_loss`` set, Grad-CAM of the ITM positive logit over one fusion
+cross-attention layer is trained to stay inside the annotated region of each (image, text)
+pair. Prediction: the Grad-CAM map of each phrase, all phrases of an image in one pass.
+"""
+import copy
+import os.path as osp
+import zlib
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from transformers import BertTokenizerFast
+from transformers.models.bert.modeling_bert import BertOnlyMLMHead
+
+from mmgrounding.registry import MODELS
+from mmgrounding.structures import SampleList
+
+from ..losses import distilled_targets, soft_cross_entropy
+from .base import BaseGrounder
+from .utils import boxes_to_mask, gather_with_grad, gather_without_grad
+
+
+def _stable_id(value) -> int:
+    """An int64 id for an image id of any type (equal ids map to equal ints)."""
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    return int(text) if text.isdigit() else zlib.crc32(text.encode())
+
+
+@MODELS.register_module()
+class ALBEFGrounder(BaseGrounder):
+    """ALBEF with optional AMC; predicts Grad-CAM heatmaps per phrase.
+
+    Args:
+        image_encoder: config of a ViT returning (B, 1 + N, C) tokens (``VisionTransformer``).
+        text_encoder: config of ``BertTextEncoder`` (layers 0–5).
+        fusion: config of ``ALBEFFusionEncoder`` (layers 6–11); ``image_dim`` is filled in.
+        tokenizer: ``dict(vocab_file=...)`` (a WordPiece vocabulary, e.g. bert-base-uncased's
+            ``vocab.txt``) or ``dict(name_or_path=...)`` (a local tokenizer folder).
+        explainer: config of ``GradCAMExplainer``; its ``target_layer`` is relative to this
+            model (ALBEF-base: ``'fusion.layers.2.crossattention.self'``).
+        amc_loss: config of ``AMCLoss``, or None for plain ALBEF (gALBEF).
+        embed_dim: ITC projection width.
+        queue_size: ITC queue length Q (ALBEF: 65,536).
+        teacher_decay: teacher = d · teacher + (1 − d) · student (ALBEF: 0.995).
+        distill_alpha: weight of the teacher's similarities in the ITC targets (0.4).
+        temperature: initial ITC temperature, learnable, clamped to [0.001, 0.5].
+        mlm_probability: share of tokens masked for MLM (80% [MASK], 10% random, 10% kept).
+        max_text_length: tokens per text.
+        loss_weights: weights of ``itc``, ``itm``, ``mlm`` and ``amc``.
+        data_preprocessor, init_cfg: as in :class:`mmengine.model.BaseModel`.
+    """
+
+    def __init__(self,
+                 *,
+                 image_encoder: dict,
+                 text_encoder: dict,
+                 fusion: dict,
+                 tokenizer: dict,
+                 explainer: dict = dict(
+                     type='GradCAMExplainer', target_layer='fusion.layers.2.crossattention.self'),
+                 amc_loss: dict | None = dict(type='AMCLoss'),
+                 embed_dim: int = 256,
+                 queue_size: int = 65536,
+                 teacher_decay: float = 0.995,
+                 distill_alpha: float = 0.4,
+                 temperature: float = 0.07,
+                 mlm_probability: float = 0.15,
+                 max_text_length: int = 30,
+                 loss_weights: dict | None = None,
+                 data_preprocessor: dict | None = None,
+                 init_cfg: dict | None = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.image_encoder = MODELS.build(image_encoder)
+        self.text_encoder = MODELS.build(text_encoder)
+        self.fusion = MODELS.build(dict(fusion, image_dim=self.image_encoder.embed_dim))
+        text_dim = self.text_encoder.hidden_size
+        self.vision_proj = nn.Linear(self.image_encoder.embed_dim, embed_dim)
+        self.text_proj = nn.Linear(text_dim, embed_dim)
+        self.itm_head = nn.Linear(text_dim, 2)
+        self.mlm_head = BertOnlyMLMHead(self.text_encoder.config)
+        # tie the MLM decoder to the word embeddings and its bias to the head's output bias, as
+        # BERT and ALBEF do (transformers ties them in PreTrainedModel, which this is not)
+        predictions = self.mlm_head.predictions
+        predictions.decoder.weight = self.text_encoder.bert.embeddings.word_embeddings.weight
+        predictions.decoder.bias = predictions.bias
+        self.temp = nn.Parameter(torch.tensor(float(temperature)))
+
+        self.tokenizer = self._build_tokenizer(tokenizer)
+        self.explainer = MODELS.build(explainer)
+        self.amc_loss = MODELS.build(amc_loss) if amc_loss is not None else None
+
+        # momentum teacher: a frozen copy updated by exponential moving average
+        self.teacher_pairs = [('image_encoder', 'image_encoder_m'),
+                              ('vision_proj', 'vision_proj_m'),
+                              ('text_encoder', 'text_encoder_m'), ('text_proj', 'text_proj_m')]
+        for student, teacher in self.teacher_pairs:
+            module = copy.deepcopy(getattr(self, student))
+            module.requires_grad_(False)
+            setattr(self, teacher, module)
+        self.teacher_decay = teacher_decay
+        self.distill_alpha = distill_alpha
+        self.queue_size = queue_size
+        self.register_buffer('image_queue', F.normalize(torch.randn(embed_dim, queue_size), dim=0))
+        self.register_buffer('text_queue', F.normalize(torch.randn(embed_dim, queue_size), dim=0))
+        # image ids of the queued pairs; -1 = an initial random entry that matches nothing
+        self.register_buffer('idx_queue', torch.full((1, queue_size), -1, dtype=torch.long))
+        self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
+
+        self.mlm_probability = mlm_probability
+        self.max_text_length = max_text_length
+        self.loss_weights = {**dict(itc=1.0, itm=1.0, mlm=1.0, amc=1.0), **(loss_weights or {})}
+
+    @staticmethod
+    def _build_tokenizer(cfg: dict) -> BertTokenizerFast:
+        cfg = dict(cfg)
+        if 'vocab_file' in cfg:
+            vocab_file = cfg.pop('vocab_file')
+            if not osp.isfile(vocab_file):
+                raise FileNotFoundError(f'tokenizer vocabulary {vocab_file} does not exist')
+            tokenizer = BertTokenizerFast(vocab=vocab_file, **cfg)
+        else:
+            tokenizer = BertTokenizerFast.from_pretrained(cfg.pop('name_or_path'), **cfg)
+        if len(tokenizer) <= len(tokenizer.all_special_ids):
+            raise ValueError(f'tokenizer {cfg} has no vocabulary beyond its special tokens')
+        return tokenizer
+
+    # ------------------------------------------------------------------ encoders
+    def tokenize(self, texts: list[str], device: torch.device) -> dict:
+        tokens = self.tokenizer(texts, padding='longest', truncation=True,
+                                max_length=self.max_text_length, return_tensors='pt')
+        return {k: v.to(device) for k, v in tokens.items() if k in ('input_ids',
+                                                                    'attention_mask')}
+
+    def fuse(self, text_embeds: Tensor, text_mask: Tensor, image_embeds: Tensor) -> Tensor:
+        """Fusion encoder output (B, L, D) for per-pair text and image tokens."""
+        return self.fusion(text_embeds, text_mask.bool(), image_embeds)
+
+    def itm_logits(self, text_embeds: Tensor, text_mask: Tensor, image_embeds: Tensor) -> Tensor:
+        """(B, 2) match logits of per-pair inputs; column 1 is 'match'."""
+        return self.itm_head(self.fuse(text_embeds, text_mask, image_embeds)[:, 0])
+
+    # ------------------------------------------------------------------ teacher and queue
+    @torch.no_grad()
+    def _update_teacher(self) -> None:
+        d = self.teacher_decay
+        for student, teacher in self.teacher_pairs:
+            for p_s, p_t in zip(getattr(self, student).parameters(),
+                                getattr(self, teacher).parameters()):
+                p_t.mul_(d).add_(p_s.detach(), alpha=1 - d)
+
+    @torch.no_grad()
+    def _enqueue(self, image_feat: Tensor, text_feat: Tensor, idx: Tensor) -> None:
+        image_feat, text_feat, idx = (gather_without_grad(t) for t in (image_feat, text_feat, idx))
+        num = image_feat.shape[0]
+        slots = (int(self.queue_ptr) + torch.arange(num, device=idx.device)) % self.queue_size
+        self.image_queue[:, slots] = image_feat.T
+        self.text_queue[:, slots] = text_feat.T
+        self.idx_queue[0, slots] = idx
+        self.queue_ptr[0] = (int(self.queue_ptr) + num) % self.queue_size
+
+    # ------------------------------------------------------------------ losses
+    def loss(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> dict:
+        device = inputs.device
+        texts = [s.metainfo['caption'] for s in data_samples]
+        idx = torch.tensor([_stable_id(s.metainfo['img_id']) for s in data_samples],
+                           device=device)
+        text = self.tokenize(texts, device)
+        with torch.no_grad():
+            self.temp.clamp_(0.001, 0.5)
+
+        image_embeds = self.image_encoder(inputs)  # (B, 1+N, C)
+        image_feat = F.normalize(self.vision_proj(image_embeds[:, 0]), dim=-1)
+        text_embeds = self.text_encoder(text['input_ids'], text['attention_mask'])  # (B, L, D)
+        text_feat = F.normalize(self.text_proj(text_embeds[:, 0]), dim=-1)
+
+        losses = {}
+        # ITC against the teacher's features of this batch and the queue
+        idx_all = torch.cat([gather_without_grad(idx)[None], self.idx_queue.clone()], dim=1)
+        with torch.no_grad():
+            self._update_teacher()
+            image_feat_m = F.normalize(self.vision_proj_m(self.image_encoder_m(inputs)[:, 0]),
+                                       dim=-1)
+            text_feat_m = F.normalize(
+                self.text_proj_m(
+                    self.text_encoder_m(text['input_ids'], text['attention_mask'])[:, 0]),
+                dim=-1)
+            image_feat_all = torch.cat([gather_without_grad(image_feat_m).T,
+                                        self.image_queue.clone()], dim=1)  # (E, B_all + Q)
+            text_feat_all = torch.cat([gather_without_grad(text_feat_m).T,
+                                       self.text_queue.clone()], dim=1)
+            positives = idx[:, None] == idx_all  # (B, B_all + Q)
+            targets_i2t = distilled_targets(positives, image_feat_m @ text_feat_all / self.temp,
+                                            self.distill_alpha)
+            targets_t2i = distilled_targets(positives, text_feat_m @ image_feat_all / self.temp,
+                                            self.distill_alpha)
+        loss_i2t = soft_cross_entropy(image_feat @ text_feat_all / self.temp, targets_i2t)
+        loss_t2i = soft_cross_entropy(text_feat @ image_feat_all / self.temp, targets_t2i)
+        losses['loss_itc'] = self.loss_weights['itc'] * (loss_i2t + loss_t2i).mean() / 2
+        self._enqueue(image_feat_m, text_feat_m, idx)
+
+        losses.update(self._itm_and_amc(image_embeds, image_feat, text_embeds, text_feat,
+                                        text['attention_mask'], idx, data_samples, inputs))
+        losses['loss_mlm'] = self.loss_weights['mlm'] * self._mlm(text, image_embeds)
+        return losses
+
+    def _itm_and_amc(self, image_embeds: Tensor, image_feat: Tensor, text_embeds: Tensor,
+                     text_feat: Tensor, text_mask: Tensor, idx: Tensor,
+                     data_samples: SampleList, inputs: Tensor) -> dict:
+        """ITM with one hard negative image and text per positive; AMC on the positives."""
+        batch = image_embeds.shape[0]
+        # candidates for hard negatives: the whole global batch (with gradients)
+        image_embeds_w = gather_with_grad(image_embeds)
+        text_embeds_w, text_mask_w = gather_with_grad(text_embeds), gather_without_grad(text_mask)
+        image_feat_w, text_feat_w = gather_with_grad(image_feat), gather_with_grad(text_feat)
+        idx_w = gather_without_grad(idx)
+        with torch.no_grad():
+            same = idx[:, None] == idx_w[None]  # (B, B_w) pairs that are not negatives
+            w_t2i = F.softmax(text_feat @ image_feat_w.T / self.temp, dim=1).masked_fill(same, 0)
+            w_i2t = F.softmax(image_feat @ text_feat_w.T / self.temp, dim=1).masked_fill(same, 0)
+            # a row with no negative candidate (all pairs share the image) samples uniformly
+            w_t2i = torch.where(w_t2i.sum(1, keepdim=True) > 0, w_t2i, (~same).float() + 1e-6)
+            w_i2t = torch.where(w_i2t.sum(1, keepdim=True) > 0, w_i2t, (~same).float() + 1e-6)
+            neg_image = torch.multinomial(w_t2i, 1)[:, 0]  # (B,) per text, a hard image
+            neg_text = torch.multinomial(w_i2t, 1)[:, 0]  # (B,) per image, a hard text
+
+        text_all = torch.cat([text_embeds, text_embeds, text_embeds_w[neg_text]])
+        mask_all = torch.cat([text_mask, text_mask, text_mask_w[neg_text]])
+        image_all = torch.cat([image_embeds, image_embeds_w[neg_image], image_embeds])
+        labels = torch.cat([torch.ones(batch), torch.zeros(2 * batch)]).long().to(inputs.device)
+        losses = {}
+        if self.amc_loss is None:
+            logits = self.itm_logits(text_all, mask_all, image_all)
+            losses['loss_itm'] = self.loss_weights['itm'] * F.cross_entropy(logits, labels)
+            return losses
+        # The AMC loss differentiates the Grad-CAM gradient, so the fusion layers after the
+        # explained one need twice-differentiable attention: the math kernel, not flash.
+        with self.explainer.watch(self) as captured, sdpa_kernel(SDPBackend.MATH):
+            logits = self.itm_logits(text_all, mask_all, image_all)
+        losses['loss_itm'] = self.loss_weights['itm'] * F.cross_entropy(logits, labels)
+        grid_hw = self.image_encoder.patch_grid(inputs.shape[-2:])
+        cam = self.explainer.explain(
+            logits[:batch, 1], captured['probs'], text_mask=mask_all.bool(), grid_hw=grid_hw,
+            create_graph=True)[:batch]  # (B, h, w)
+        cam = F.interpolate(cam[:, None], size=inputs.shape[-2:], mode='bilinear',
+                            align_corners=False)[:, 0]  # (B, H, W)
+        box_mask = torch.stack([
+            boxes_to_mask(s.gt_instances.bboxes, inputs.shape[-2:]) for s in data_samples
+        ])  # (B, H, W)
+        losses['loss_amc'] = self.loss_weights['amc'] * self.amc_loss(cam, box_mask)
+        return losses
+
+    def _mlm(self, text: dict, image_embeds: Tensor) -> Tensor:
+        """Masked language modelling conditioned on the image (15%: 80/10/10)."""
+        input_ids = text['input_ids'].clone()
+        labels = input_ids.clone()
+        special = torch.tensor(
+            [[t in self.tokenizer.all_special_ids for t in row] for row in input_ids.tolist()],
+            device=input_ids.device)
+        prob = torch.full(labels.shape, self.mlm_probability, device=input_ids.device)
+        masked = torch.bernoulli(prob).bool() & ~special
+        labels[~masked] = -100
+        replace = torch.bernoulli(torch.full(labels.shape, 0.8, device=labels.device)).bool()
+        input_ids[masked & replace] = self.tokenizer.mask_token_id
+        randomize = torch.bernoulli(torch.full(labels.shape, 0.5, device=labels.device)).bool()
+        randomize &= masked & ~replace
+        input_ids[randomize] = torch.randint(len(self.tokenizer), labels.shape,
+                                             device=labels.device)[randomize]
+        text_embeds = self.text_encoder(input_ids, text['attention_mask'])
+        fused = self.fuse(text_embeds, text['attention_mask'], image_embeds)
+        logits = self.mlm_head(fused)  # (B, L, vocab)
+        if not bool(masked.any()):
+            return logits.sum() * 0
+        return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+
+    # ------------------------------------------------------------------ prediction
+    def explain_phrases(self, image: Tensor, phrases: list[str]) -> Tensor:
+        """Grad-CAM maps (P, h, w) of P phrases over one image (1, 3, H, W), one pass."""
+        device = image.device
+        text = self.tokenize(phrases, device)
+        with torch.enable_grad():
+            image_embeds = self.image_encoder(image).expand(len(phrases), -1, -1)
+            text_embeds = self.text_encoder(text['input_ids'], text['attention_mask'])
+            with self.explainer.watch(self) as captured:
+                logits = self.itm_logits(text_embeds, text['attention_mask'], image_embeds)
+            cam = self.explainer.explain(
+                logits[:, 1], captured['probs'], text_mask=text['attention_mask'].bool(),
+                grid_hw=self.image_encoder.patch_grid(image.shape[-2:]))
+        return cam.detach()
+
+    def predict(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> SampleList:
+        for image, sample in zip(inputs, data_samples):
+            phrases = sample.metainfo.get('phrases') or []
+            if not phrases:
+                sample.pred_heatmaps = inputs.new_zeros((0, 1, 1))
+                continue
+            cam = self.explain_phrases(image[None], phrases)  # (P, h, w) over the padded input
+            # keep the part of the grid over the image (the rest is batch padding)
+            img_h, img_w = sample.metainfo['img_shape'][:2]
+            pad_h, pad_w = inputs.shape[-2:]
+            grid_h, grid_w = cam.shape[-2:]
+            keep_h = max(1, round(grid_h * img_h / pad_h))
+            keep_w = max(1, round(grid_w * img_w / pad_w))
+            sample.pred_heatmaps = cam[:, :keep_h, :keep_w]
+        return data_samples

@@ -1,0 +1,92 @@
+"""ALBEFGrounder on tiny inputs: losses, gradients, batched explanation, teacher, queue."""
+import pytest
+import torch
+from mmengine.structures import InstanceData
+
+from mmgrounding.registry import MODELS
+from mmgrounding.structures import GroundingDataSample
+
+from .albef_tiny import tiny_albef_cfg, write_vocab
+
+
+def samples(n=4):
+    out = []
+    for i in range(n):
+        sample = GroundingDataSample()
+        sample.set_metainfo(dict(caption=['a red circle', 'the blue square on the left',
+                                          'small green star', 'a large circle'][i % 4],
+                                 img_id=str(i // 2), img_shape=(32, 32), ori_shape=(32, 32),
+                                 phrases=['a red circle', 'blue square', 'star']))
+        sample.gt_instances = InstanceData(bboxes=torch.tensor([[0., 0., 16., 16.]]),
+                                           labels=torch.tensor([0]))
+        out.append(sample)
+    return out
+
+
+@pytest.fixture
+def vocab(tmp_path):
+    return write_vocab(tmp_path / 'vocab.txt')
+
+
+def test_losses_are_finite_and_train_every_student_parameter(vocab):
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_albef_cfg(vocab))
+    losses = model.loss(torch.randn(4, 3, 32, 32), samples())
+    assert set(losses) == {'loss_itc', 'loss_itm', 'loss_mlm', 'loss_amc'}
+    assert all(torch.isfinite(v) for v in losses.values())
+    sum(losses.values()).backward()
+    teacher = ('image_encoder_m', 'text_encoder_m', 'vision_proj_m', 'text_proj_m')
+    for name, param in model.named_parameters():
+        if name.startswith(teacher):
+            assert not param.requires_grad
+        elif param.requires_grad and 'position_embeddings' not in name \
+                and 'token_type' not in name:
+            assert param.grad is not None, name
+    # the queue holds this batch's teacher features and image ids
+    assert int(model.queue_ptr) == 4
+    assert model.idx_queue[0, :4].tolist() == [0, 0, 1, 1]
+
+
+def test_amc_loss_reaches_the_image_encoder_only_through_grad_cam(vocab):
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_albef_cfg(vocab, loss_weights=dict(itc=0, itm=0, mlm=0)))
+    losses = model.loss(torch.randn(4, 3, 32, 32), samples())
+    assert losses['loss_amc'] > 0
+    losses['loss_amc'].backward()
+    # the second-order path trains the image encoder and the fusion layers
+    assert model.image_encoder.patch_embed.proj.weight.grad.abs().sum() > 0
+    assert model.fusion.layers[1].output.dense.weight.grad.abs().sum() > 0
+
+
+def test_galbef_has_no_amc_loss(vocab):
+    model = MODELS.build(tiny_albef_cfg(vocab, amc_loss=None))
+    assert 'loss_amc' not in model.loss(torch.randn(4, 3, 32, 32), samples())
+
+
+def test_batched_phrases_equal_one_phrase_per_pass(vocab):
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_albef_cfg(vocab)).eval()
+    image = torch.randn(1, 3, 32, 32)
+    phrases = ['a red circle', 'the blue square on the left', 'star']
+    batched = model.explain_phrases(image, phrases)
+    single = torch.cat([model.explain_phrases(image, [p]) for p in phrases])
+    assert batched.shape == (3, 4, 4)
+    torch.testing.assert_close(batched, single, atol=1e-5, rtol=1e-5)
+    predicted = model.predict(image, samples(1))[0]
+    assert predicted.pred_heatmaps.shape == (3, 4, 4)
+
+
+def test_teacher_follows_student_by_decay(vocab):
+    model = MODELS.build(tiny_albef_cfg(vocab, teacher_decay=0.5))
+    with torch.no_grad():
+        model.vision_proj.weight.fill_(1.0)
+        model.vision_proj_m.weight.fill_(0.0)
+    model._update_teacher()
+    # teacher = 0.5 * 0 + 0.5 * 1
+    assert torch.allclose(model.vision_proj_m.weight, torch.full_like(model.vision_proj.weight,
+                                                                      0.5))
+
+
+def test_missing_vocabulary_is_reported(tmp_path):
+    with pytest.raises(FileNotFoundError, match='vocab'):
+        MODELS.build(tiny_albef_cfg(str(tmp_path / 'missing.txt')))

@@ -1,0 +1,53 @@
+import pytest
+import torch
+
+from mmgrounding.models.losses import amc_loss
+from mmgrounding.registry import MODELS
+
+
+def maps():
+    """One 2x2 map: inside = left column (values 0.8, 0.4), outside = right column (0.2, 0.6)."""
+    cam = torch.tensor([[[0.8, 0.2], [0.4, 0.6]]])
+    mask = torch.tensor([[[1., 0.], [1., 0.]]])
+    return cam, mask
+
+
+def test_amc_loss_by_hand():
+    cam, mask = maps()
+    # L_mean = max(0, mean_out 0.4 - mean_in 0.6 + 0.1) = 0
+    # L_max  = max(0, max_out 0.6 - max_in 0.8 + 0.5) = 0.3
+    # L = 0.2 * 0 + 0.8 * 0.3 = 0.24
+    assert amc_loss(cam, mask).tolist() == pytest.approx([0.24])
+    assert amc_loss(cam, mask, variant='mean').tolist() == pytest.approx([0.0])
+    assert amc_loss(cam, mask, variant='max').tolist() == pytest.approx([0.3])
+    # cosine: A·M = 1.2, |A| = sqrt(0.64+0.04+0.16+0.36) = sqrt(1.2), |M| = sqrt(2)
+    # 1 - 1.2 / sqrt(2.4) = 0.2254033
+    assert amc_loss(cam, mask, variant='cosine').tolist() == pytest.approx([0.2254033])
+
+
+def test_map_inside_the_box_gives_zero_loss_and_batched_equals_single():
+    inside = torch.tensor([[[1.0, 0.0], [0.9, 0.0]]])
+    mask = torch.tensor([[[1., 0.], [1., 0.]]])
+    # mean: 0 - 0.95 + 0.1 < 0; max: 0 - 1 + 0.5 < 0
+    assert amc_loss(inside, mask).tolist() == [0.0]
+    cam, mask2 = maps()
+    batched = amc_loss(torch.cat([inside, cam]), torch.cat([mask, mask2]))
+    assert batched.tolist() == pytest.approx([0.0, 0.24])
+
+
+@pytest.mark.parametrize('variant', ['mean_max', 'mean', 'max'])
+def test_empty_inside_or_outside_is_finite_with_gradients(variant):
+    cam = torch.rand(2, 4, 4, requires_grad=True)
+    masks = torch.stack([torch.zeros(4, 4), torch.ones(4, 4)])  # no inside; no outside
+    loss = MODELS.build(dict(type='AMCLoss', variant=variant))(cam, masks)
+    loss.backward()
+    assert loss.item() == 0.0
+    assert torch.isfinite(cam.grad).all()
+
+
+def test_wrapper_mean_counts_only_defined_samples():
+    cam, mask = maps()
+    cams = torch.cat([cam, torch.rand(1, 2, 2)])
+    masks = torch.cat([mask, torch.zeros(1, 2, 2)])
+    loss = MODELS.build(dict(type='AMCLoss', loss_weight=2.0))(cams, masks)
+    assert loss.item() == pytest.approx(2.0 * 0.24)  # the empty-mask sample is not averaged
