@@ -1,7 +1,13 @@
 """Every component mmgrounding registers builds from a config."""
+import json
+import os
+import os.path as osp
+from pathlib import Path
+
 import pytest
 
 from mmgrounding import registry
+from tests.test_models.albef_tiny import tiny_albef_cfg, write_vocab
 
 REGISTRIES = {
     name: getattr(registry, name)
@@ -12,6 +18,18 @@ REGISTRIES = {
 }
 
 
+def referit_berkeley_root(synthground_root):
+    """A one-query ReferIt split in the Berkeley JSON files, next to SynthGround."""
+    root = osp.join(synthground_root, 'referit_berkeley')
+    os.makedirs(root, exist_ok=True)
+    for name, obj in (('referit_query_test.json', {'1000_1': ['sky']}),
+                      ('referit_bbox.json', {'1000_1': [0, 0, 19, 4]}),
+                      ('referit_imsize.json', {'1000': [20, 10]})):
+        with open(osp.join(root, name), 'w') as f:
+            json.dump(obj, f)
+    return root
+
+
 def build_args(synthground_root):
     """Arguments each registered component needs; a new component must be added here."""
     return {
@@ -19,7 +37,28 @@ def build_args(synthground_root):
             data_root=synthground_root, ann_file='flickr30k_entities/test.txt',
             data_prefix=dict(img='images/', annotations='flickr30k_entities/Annotations/',
                              sentences='flickr30k_entities/Sentences/')),
+        'VisualGenomeTripletDataset': dict(
+            data_root=synthground_root, ann_file='vg/', data_prefix=dict(img='')),
+        'CocoCaptionsDataset': dict(
+            data_root=synthground_root, ann_file='coco/annotations/captions_test.json',
+            data_prefix=dict(img='images/')),
+        'Flickr30kCaptionsDataset': dict(
+            data_root=synthground_root, ann_file='flickr30k_entities/test.txt',
+            data_prefix=dict(img='images/', sentences='flickr30k_entities/Sentences/')),
+        'RefCOCODataset': dict(
+            data_root=synthground_root, ann_file='refcoco/instances.json',
+            refs_file='refcoco/refs(unc).p', split='testA', data_prefix=dict(img='images/')),
+        'ReferItGameDataset': dict(
+            data_root=synthground_root, ann_file='refcoco/instances.json',
+            refs_file='refcoco/refs(unc).p', split='val', data_prefix=dict(img='images/')),
+        'ReferItBerkeleyDataset': dict(
+            data_root=referit_berkeley_root(synthground_root),
+            ann_file='referit_query_test.json', bbox_file='referit_bbox.json',
+            imsize_file='referit_imsize.json'),
         'GroundingVisualizer': dict(name='test_build_visualizer'),
+        'GradCAMExplainer': dict(target_layer='fusion.layers.0.crossattention.self'),
+        'ALBEFGrounder': {k: v for k, v in tiny_albef_cfg(write_vocab(
+            Path(synthground_root) / 'test_vocab.txt')).items() if k != 'type'},
         'InferenceWrapper': dict(module=registry.MODELS.build(
             dict(type='CentreBaselineGrounder'))),
     }

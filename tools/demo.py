@@ -20,10 +20,6 @@ from mmgrounding.utils import register_all_modules
 DEMO_MODELS = [
     dict(name='centre baseline', config='configs/baselines/centre_synthground_flickr30k.py'),
     dict(name='random baseline', config='configs/baselines/random_synthground_flickr30k.py'),
-    dict(name='gALBEF (Grad-CAM of ALBEF)', train=True,
-         config='configs/amc/galbef_albef-tiny_1xb32-6e_synthground.py'),
-    dict(name='AMC (ALBEF + AMC loss)', train=True,
-         config='configs/amc/amc_albef-tiny_1xb32-6e_synthground.py'),
 ]
 
 COLUMNS = [('pointing acc.', 'pointing/accuracy'), ('R@1', 'box_recall/R@1'),

@@ -2,8 +2,16 @@
 # in the mmgrounding scope name them without a prefix.
 import mmdet.datasets  # noqa: F401
 
+from .captions import CocoCaptionsDataset, Flickr30kCaptionsDataset
 from .flickr30k_entities import Flickr30kEntitiesDataset
+from .refcoco import RefCOCODataset
+from .referit import ReferItBerkeleyDataset, ReferItGameDataset
 from .transforms import *  # noqa: F401,F403
 from .utils import GroundingAnnotationError
+from .vg_triplets import VisualGenomeTripletDataset
 
-__all__ = ['Flickr30kEntitiesDataset', 'GroundingAnnotationError']
+__all__ = [
+    'Flickr30kEntitiesDataset', 'GroundingAnnotationError', 'RefCOCODataset',
+    'ReferItBerkeleyDataset', 'ReferItGameDataset', 'CocoCaptionsDataset',
+    'Flickr30kCaptionsDataset', 'VisualGenomeTripletDataset'
+]

@@ -1,4 +1,8 @@
+from .augment import GroundingColorJitter, RandomFlipWithText
 from .formatting import PackGroundingInputs
 from .loading import LoadGroundingAnnotations
 
-__all__ = ['PackGroundingInputs', 'LoadGroundingAnnotations']
+__all__ = [
+    'PackGroundingInputs', 'LoadGroundingAnnotations', 'RandomFlipWithText',
+    'GroundingColorJitter'
+]

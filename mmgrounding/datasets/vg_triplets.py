@@ -1,0 +1,563 @@
+"""Visual Genome as AMC training triplets: (image, text prompt, region box).
+
+AMC (Yang et al., CVPR 2023) trains on Visual Genome boxes paired with short texts built from
+the annotations: an object with an attribute ("a brown dog"), a spatial prompt when a name
+occurs several times in an image ("dog on the left", "top left dog"), and the region
+descriptions with their boxes. Boxes smaller than 8% of the image are dropped.
+
+The prompt builders are pure functions of normalised records; :func:`load_vg_triplets`
+reads the official files, and :class:`VisualGenomeTripletDataset` serves the triplets in
+the shared data-list format. ``tools/dataset_converters/vg_to_triplets.py`` writes them to
+one JSON file that the dataset reads as well.
+"""
+import json
+import os.path as osp
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from mmengine.dataset import BaseDataset
+from mmengine.fileio import get_local_path
+from mmengine.logging import MMLogger
+
+from mmgrounding.registry import DATASETS
+
+from .utils import GroundingAnnotationError, check_box
+
+SOURCES = ('objects', 'regions')
+VG_FILES = dict(
+    image_data='image_data.json',
+    objects='objects.json',
+    attributes='attributes.json',
+    regions='region_descriptions.json')
+TRIPLETS_FORMAT = 'mmgrounding-vg-triplets-v1'
+TRIPLET_KEYS = frozenset(('image_id', 'text', 'box_xyxy', 'ref_id', 'prompt_type', 'source'))
+
+
+# ----------------------------------------------------------------------------- prompts
+def _article(word: str) -> str:
+    return 'an' if word[:1] in 'aeiou' else 'a'
+
+
+def object_prompts(objects: Sequence[dict], *, max_attributes: int = 1) -> list[dict]:
+    """One prompt per object: article, up to ``max_attributes`` attributes, name.
+
+    ``dict(name='dog', attributes=['brown', 'furry'])`` gives ``'a brown dog'``; without
+    attributes ``'a dog'``; ``'an orange oval'``. Attributes already in the name are skipped
+    (name ``'white clouds'`` with attribute ``'white'`` gives ``'a white clouds'``).
+
+    Args:
+        objects: ``dict(object_id, name, attributes, box_xyxy)``; names and attributes
+            lower-case and stripped.
+        max_attributes: how many of the object's attributes (in file order) go in the prompt.
+
+    Returns:
+        ``dict(text, box_xyxy, ref_id=object_id, prompt_type='object')`` in object order.
+    """
+    prompts = []
+    for obj in objects:
+        name_words = set(obj['name'].split())
+        attributes = []
+        for attribute in obj.get('attributes', []):
+            if len(attributes) == max_attributes:
+                break
+            if attribute and attribute not in attributes and attribute not in name_words:
+                attributes.append(attribute)
+        words = ' '.join(attributes + [obj['name']])
+        prompts.append(
+            dict(text=f'{_article(words)} {words}', box_xyxy=obj['box_xyxy'],
+                 ref_id=obj['object_id'], prompt_type='object'))
+    return prompts
+
+
+def _corner(cx: float, cy: float, width: float, height: float) -> str | None:
+    """``'top left'`` etc. when (cx, cy) lies in a corner cell of a 3x3 grid, else None."""
+    horizontal = 'left' if cx < width / 3 else 'right' if cx > 2 * width / 3 else None
+    vertical = 'top' if cy < height / 3 else 'bottom' if cy > 2 * height / 3 else None
+    return f'{vertical} {horizontal}' if horizontal and vertical else None
+
+
+def spatial_prompts(objects: Sequence[dict], *, width: float, height: float) -> list[dict]:
+    """Prompts that tell apart objects sharing a name, by position of the box centre.
+
+    For every name with two or more objects:
+
+    - the object with the strictly smallest centre x gives ``'<name> on the left'``, the
+      strictly largest ``'<name> on the right'`` (ties give no prompt);
+    - strictly smallest centre y gives ``'top <name>'``, strictly largest ``'bottom <name>'``;
+    - a centre in a corner cell of the image's 3x3 grid gives ``'top left <name>'`` (or
+      ``top right``, ``bottom left``, ``bottom right``) when no other object of that name
+      has its centre in the same cell.
+
+    Args:
+        objects: ``dict(object_id, name, box_xyxy)`` of all the image's valid objects;
+            include the ones whose prompts are later dropped as small, so that "left" is
+            judged against every instance.
+        width: image width in pixels.
+        height: image height in pixels.
+
+    Returns:
+        ``dict(text, box_xyxy, ref_id=object_id, prompt_type='spatial')``, grouped by name in
+        order of first appearance, then in the rule order above.
+    """
+    by_name: dict[str, list[dict]] = defaultdict(list)
+    for obj in objects:
+        by_name[obj['name']].append(obj)
+    prompts = []
+
+    def add(obj: dict, text: str) -> None:
+        prompts.append(dict(text=text, box_xyxy=obj['box_xyxy'], ref_id=obj['object_id'],
+                            prompt_type='spatial'))
+
+    for name, group in by_name.items():
+        if len(group) < 2:
+            continue
+        centres = [((x1 + x2) / 2, (y1 + y2) / 2) for x1, y1, x2, y2 in
+                   (o['box_xyxy'] for o in group)]
+        for axis, pick, template in ((0, min, '{} on the left'), (0, max, '{} on the right'),
+                                     (1, min, 'top {}'), (1, max, 'bottom {}')):
+            values = [c[axis] for c in centres]
+            extreme = pick(values)
+            if values.count(extreme) == 1:
+                add(group[values.index(extreme)], template.format(name))
+        cells = [_corner(cx, cy, width, height) for cx, cy in centres]
+        cell_counts = Counter(cells)
+        for obj, cell in zip(group, cells):
+            if cell is not None and cell_counts[cell] == 1:
+                add(obj, f'{cell} {name}')
+    return prompts
+
+
+def region_prompts(regions: Sequence[dict]) -> list[dict]:
+    """The region description is the prompt, its box the region box.
+
+    Args:
+        regions: ``dict(region_id, phrase, box_xyxy)`` with non-empty, whitespace-normalised
+            phrases.
+
+    Returns:
+        ``dict(text, box_xyxy, ref_id=region_id, prompt_type='region')`` in region order.
+    """
+    return [
+        dict(text=r['phrase'], box_xyxy=r['box_xyxy'], ref_id=r['region_id'],
+             prompt_type='region') for r in regions
+    ]
+
+
+def box_area_frac(box_xyxy: Sequence[float], width: float, height: float) -> float:
+    """Box area as a fraction of the image area."""
+    x1, y1, x2, y2 = box_xyxy
+    return (x2 - x1) * (y2 - y1) / (width * height)
+
+
+def image_triplets(objects: Sequence[dict],
+                   regions: Sequence[dict],
+                   *,
+                   width: float,
+                   height: float,
+                   sources: Sequence[str] = SOURCES,
+                   min_box_area_frac: float = 0.08,
+                   max_attributes: int = 1,
+                   spatial: bool = True,
+                   counts: Counter | None = None) -> list[dict]:
+    """All triplets of one image: object and spatial prompts, then region prompts.
+
+    Objects and regions whose box covers less than ``min_box_area_frac`` of the image are
+    dropped (and counted as ``small_object_boxes`` / ``small_region_boxes``); spatial
+    prompts are still judged against every object of a name, small ones included.
+
+    Returns:
+        ``dict(text, box_xyxy, ref_id, prompt_type, source)`` with ``source`` in ``sources``.
+    """
+    counts = Counter() if counts is None else counts
+    triplets = []
+    if 'objects' in sources:
+        kept = [o for o in objects
+                if box_area_frac(o['box_xyxy'], width, height) >= min_box_area_frac]
+        counts['small_object_boxes'] += len(objects) - len(kept)
+        prompts = object_prompts(kept, max_attributes=max_attributes)
+        if spatial:
+            kept_ids = {o['object_id'] for o in kept}
+            prompts += [p for p in spatial_prompts(objects, width=width, height=height)
+                        if p['ref_id'] in kept_ids]
+        triplets += [dict(p, source='objects') for p in prompts]
+    if 'regions' in sources:
+        kept = [r for r in regions
+                if box_area_frac(r['box_xyxy'], width, height) >= min_box_area_frac]
+        counts['small_region_boxes'] += len(regions) - len(kept)
+        triplets += [dict(p, source='regions') for p in region_prompts(kept)]
+    return triplets
+
+
+# ----------------------------------------------------------------------------- reading
+def _load_json(path: str) -> object:
+    """Parse a JSON file; a missing or malformed file raises an error naming it."""
+    with get_local_path(path) as local_path:
+        if not osp.isfile(local_path):
+            raise FileNotFoundError(f'{path} does not exist')
+        try:
+            with open(local_path, encoding='utf-8') as f:
+                return json.load(f)
+        except json.JSONDecodeError as e:
+            raise GroundingAnnotationError(f'{path}: malformed or truncated JSON ({e})') from e
+
+
+def _as_list(data: object, path: str) -> list:
+    if not isinstance(data, list):
+        raise GroundingAnnotationError(
+            f'{path}: expected a JSON list of per-image records, got {type(data).__name__}')
+    return data
+
+
+def _clean(text: object) -> str:
+    """Lower-case, single-spaced text; '' for missing values."""
+    return ' '.join(str(text).lower().split()) if text is not None else ''
+
+
+def image_file_from_url(record: dict) -> str:
+    """``VG_100K_2/1.jpg`` from an image_data record's url, ``<image_id>.jpg`` without one."""
+    url = record.get('url')
+    if url:
+        return '/'.join(url.rstrip('/').split('/')[-2:])
+    return f"{record.get('image_id', record.get('id'))}.jpg"
+
+
+class _VGReader:
+    """Reads the official files and checks each record against ``image_data.json``."""
+
+    def __init__(self, vg_dir: str, *, skip_invalid_boxes: bool, counts: Counter) -> None:
+        self.vg_dir = vg_dir
+        self.skip_invalid_boxes = skip_invalid_boxes
+        self.counts = counts
+        self.paths = {key: osp.join(vg_dir, name) for key, name in VG_FILES.items()}
+        self.images = self._read_images()
+
+    def _read_images(self) -> dict:
+        path = self.paths['image_data']
+        images = {}
+        for index, record in enumerate(_as_list(_load_json(path), path)):
+            image_id = record.get('image_id', record.get('id'))
+            try:
+                width, height = int(record['width']), int(record['height'])
+            except (KeyError, TypeError, ValueError) as e:
+                raise GroundingAnnotationError(
+                    f'{path}: record #{index} (image {image_id}) has no valid width/height'
+                ) from e
+            if image_id is None or width <= 0 or height <= 0:
+                raise GroundingAnnotationError(
+                    f'{path}: record #{index} needs an image_id and a positive size')
+            images[image_id] = dict(image_id=image_id, width=width, height=height,
+                                    file_name=image_file_from_url(record))
+        return images
+
+    def _image(self, key: str, index: int, image_id: object) -> dict:
+        if image_id not in self.images:
+            raise GroundingAnnotationError(
+                f"{self.paths[key]}: record #{index}: image {image_id} has no entry in "
+                f"{self.paths['image_data']}")
+        return self.images[image_id]
+
+    def _box(self, record: dict, image: dict, key: str, what: str) -> list[float] | None:
+        """The record's box as clipped xyxy, or None (counted) when it is unusable."""
+        path = self.paths[key]
+        try:
+            x, y = float(record['x']), float(record['y'])
+            w = float(record['w'] if 'w' in record else record['width'])
+            h = float(record['h'] if 'h' in record else record['height'])
+        except (KeyError, TypeError, ValueError) as e:
+            raise GroundingAnnotationError(f'{path}: {what} has no valid x/y/w/h') from e
+        width, height = image['width'], image['height']
+        raw = [x, y, x + w, y + h]  # XYWH -> XYXY
+        # Only NaN and empty boxes here: boxes reaching past the border (common in VG) are
+        # clipped to the image below.
+        problem = check_box(raw, width, height, tol=float('inf'))
+        box = [min(max(raw[0], 0.), width), min(max(raw[1], 0.), height),
+               min(max(raw[2], 0.), width), min(max(raw[3], 0.), height)]
+        if problem is None and (box[2] <= box[0] or box[3] <= box[1]):
+            problem = f'box {raw} lies outside the {width}x{height} image'
+        if problem is not None:
+            if not self.skip_invalid_boxes:
+                raise GroundingAnnotationError(f'{path}: {what}: {problem}')
+            self.counts['invalid_boxes'] += 1
+            return None
+        if box != raw:
+            self.counts['clipped_boxes'] += 1
+        return box
+
+    def read_attributes(self) -> dict:
+        """``{object_id: [attribute, ...]}`` from ``attributes.json``."""
+        path = self.paths['attributes']
+        attributes = {}
+        for index, record in enumerate(_as_list(_load_json(path), path)):
+            self._image('attributes', index, record.get('image_id', record.get('id')))
+            for obj in record.get('attributes') or []:
+                values = [_clean(a) for a in obj.get('attributes') or []]
+                if 'object_id' in obj and any(values):
+                    attributes[obj['object_id']] = [a for a in values if a]
+        return attributes
+
+    def read_objects(self, attributes: dict) -> dict:
+        """``{image_id: [dict(object_id, name, attributes, box_xyxy), ...]}``."""
+        path = self.paths['objects']
+        objects = defaultdict(list)
+        for index, record in enumerate(_as_list(_load_json(path), path)):
+            image_id = record.get('image_id', record.get('id'))
+            image = self._image('objects', index, image_id)
+            for obj in record.get('objects') or []:
+                object_id = obj.get('object_id')
+                names = obj.get('names') or [obj.get('name')]  # v1.4 'names', v1.0 'name'
+                name = _clean(names[0])
+                if not name:
+                    self.counts['unnamed_objects'] += 1
+                    continue
+                box = self._box(obj, image, 'objects',
+                                f'record #{index}, object {object_id} of image {image_id}')
+                if box is not None:
+                    objects[image_id].append(
+                        dict(object_id=object_id, name=name,
+                             attributes=attributes.get(object_id, []), box_xyxy=box))
+        return objects
+
+    def read_regions(self) -> dict:
+        """``{image_id: [dict(region_id, phrase, box_xyxy), ...]}``."""
+        path = self.paths['regions']
+        regions = defaultdict(list)
+        for index, record in enumerate(_as_list(_load_json(path), path)):
+            image_id = record.get('id', record.get('image_id'))
+            image = self._image('regions', index, image_id)
+            for region in record.get('regions') or []:
+                region_id = region.get('region_id')
+                phrase = ' '.join(str(region.get('phrase') or '').split())
+                if not phrase:
+                    self.counts['empty_region_phrases'] += 1
+                    continue
+                box = self._box(region, image, 'regions',
+                                f'record #{index}, region {region_id} of image {image_id}')
+                if box is not None:
+                    regions[image_id].append(
+                        dict(region_id=region_id, phrase=phrase, box_xyxy=box))
+        return regions
+
+
+def load_vg_triplets(vg_dir: str,
+                     *,
+                     sources: Sequence[str] = SOURCES,
+                     min_box_area_frac: float = 0.08,
+                     max_attributes: int = 1,
+                     spatial: bool = True,
+                     skip_invalid_boxes: bool = True) -> dict:
+    """Build the triplets of a Visual Genome folder.
+
+    Reads ``image_data.json`` and, for the chosen sources, ``objects.json`` +
+    ``attributes.json`` and/or ``region_descriptions.json``. Boxes are XYWH pixels in the
+    files and become continuous xyxy, clipped to the image.
+
+    Args:
+        vg_dir: the folder holding the JSON files.
+        sources: ``'objects'`` (object and spatial prompts), ``'regions'`` or both.
+        min_box_area_frac: boxes covering less of the image are dropped (AMC: 0.08).
+        max_attributes: attributes per object prompt.
+        spatial: add spatial prompts for names occurring several times in an image.
+        skip_invalid_boxes: drop (and count) empty boxes or boxes wholly outside the image
+            instead of raising an error that names the file and record.
+
+    Returns:
+        ``dict(images, triplets, counts)``: ``images`` lists ``dict(image_id, width, height,
+        file_name)`` of the images with at least one triplet (``file_name`` relative to the
+        image folder, e.g. ``VG_100K/1.jpg``); ``triplets`` lists ``dict(image_id, text,
+        box_xyxy, ref_id, prompt_type, source)``; ``counts`` is a :class:`Counter` of
+        ``images``, ``triplets_<source>``, ``spatial_prompts``, ``small_<source[:-1]>_boxes``
+        and the skipped records.
+    """
+    sources = check_sources(sources)
+    counts: Counter = Counter()
+    reader = _VGReader(vg_dir, skip_invalid_boxes=skip_invalid_boxes, counts=counts)
+    objects, regions = {}, {}
+    if 'objects' in sources:
+        objects = reader.read_objects(reader.read_attributes())
+    if 'regions' in sources:
+        regions = reader.read_regions()
+    images, triplets = [], []
+    for image_id, image in reader.images.items():
+        found = image_triplets(
+            objects.get(image_id, []), regions.get(image_id, []), width=image['width'],
+            height=image['height'], sources=sources, min_box_area_frac=min_box_area_frac,
+            max_attributes=max_attributes, spatial=spatial, counts=counts)
+        if not found:
+            counts['images_without_triplets'] += 1
+            continue
+        images.append(image)
+        triplets += [dict(image_id=image_id, **t) for t in found]
+    counts['images'] = len(images)
+    for source in SOURCES:
+        counts[f'triplets_{source}'] = sum(t['source'] == source for t in triplets)
+    counts['spatial_prompts'] = sum(t['prompt_type'] == 'spatial' for t in triplets)
+    return dict(images=images, triplets=triplets, counts=counts)
+
+
+def check_sources(sources: Sequence[str]) -> tuple[str, ...]:
+    """Validate a ``sources`` option: a non-empty subset of :data:`SOURCES`."""
+    sources = (sources, ) if isinstance(sources, str) else tuple(sources)
+    if not sources or any(s not in SOURCES for s in sources):
+        raise ValueError(f'sources must be a non-empty subset of {SOURCES}, got {sources}')
+    return sources
+
+
+# ----------------------------------------------------------------------------- dataset
+@DATASETS.register_module()
+class VisualGenomeTripletDataset(BaseDataset):
+    """Visual Genome (image, prompt, box) triplets for AMC training, one item per triplet.
+
+    Expected layout (``data_root`` relative)::
+
+        image_data.json  objects.json  attributes.json  region_descriptions.json
+        VG_100K/<id>.jpg  VG_100K_2/<id>.jpg   # folder taken from each image's url
+        triplets.json                          # optional, from vg_to_triplets.py
+
+    Each item of :meth:`load_data_list` is a dict with keys ``img_path``, ``img_id`` (the VG
+    image id), ``width``, ``height``, ``caption_id`` (index of the triplet within its
+    image), ``caption`` (the prompt), ``source`` (``'objects'`` or ``'regions'``),
+    ``prompt_type`` (``'object'``, ``'spatial'`` or ``'region'``) and ``phrases``: one
+    ``dict(text=caption, span=(0, len(caption)), entity_id=str(object or region id),
+    types=[prompt_type], boxes_xyxy=[[x1, y1, x2, y2]])`` in continuous pixels.
+
+    Args:
+        ann_file: the Visual Genome folder (``''``: ``data_root`` itself) or a ``.json``
+            file written by ``tools/dataset_converters/vg_to_triplets.py``.
+        data_prefix: ``img``, the folder that the images' file names are relative to.
+        sources: object boxes, region boxes or both (AMC Table 5).
+        min_box_area_frac: drop boxes covering less of the image. A triplets file already
+            lacks boxes below the fraction it was written with.
+        max_attributes: attributes per object prompt (fixed in a triplets file).
+        spatial: add spatial prompts ("dog on the left", "top left dog").
+        url_folders: take each image's folder from its url (``VG_100K_2/1.jpg``); False
+            puts every image directly in ``data_prefix['img']`` as ``<image_id>.jpg``.
+        skip_invalid_boxes: drop (and count) empty boxes or boxes outside the image instead
+            of raising an error naming the file and record.
+        image_ids_file: keep only the images listed in this file (one id per line, relative
+            to ``data_root``). Visual Genome has no split: this keeps evaluation images out of
+            training (e.g. SynthGround's ``flickr30k_entities/train.txt``).
+        **kwargs: passed to :class:`mmengine.dataset.BaseDataset`.
+    """
+
+    METAINFO = dict(dataset_name='visual_genome_triplets')
+
+    def __init__(self,
+                 *args,
+                 data_prefix: dict = dict(img=''),
+                 sources: Sequence[str] = SOURCES,
+                 min_box_area_frac: float = 0.08,
+                 max_attributes: int = 1,
+                 spatial: bool = True,
+                 url_folders: bool = True,
+                 skip_invalid_boxes: bool = True,
+                 image_ids_file: str | None = None,
+                 **kwargs) -> None:
+        self.image_ids_file = image_ids_file
+        self.sources = check_sources(sources)
+        self.min_box_area_frac = min_box_area_frac
+        self.max_attributes = max_attributes
+        self.spatial = spatial
+        self.url_folders = url_folders
+        self.skip_invalid_boxes = skip_invalid_boxes
+        self.counts: Counter = Counter()
+        super().__init__(*args, data_prefix=data_prefix, **kwargs)
+
+    def load_data_list(self) -> list[dict]:
+        path = self.ann_file or self.data_root
+        if not path:
+            raise ValueError('set ann_file (or data_root) to the Visual Genome folder or to a '
+                             'triplets .json file')
+        if path.endswith('.json'):
+            built = self._read_triplets_file(path)
+        else:
+            built = load_vg_triplets(
+                path, sources=self.sources, min_box_area_frac=self.min_box_area_frac,
+                max_attributes=self.max_attributes, spatial=self.spatial,
+                skip_invalid_boxes=self.skip_invalid_boxes)
+        self.counts = built['counts']
+        images = {image['image_id']: image for image in built['images']}
+        keep = self._listed_image_ids()
+        data_list = []
+        per_image: Counter = Counter()
+        for triplet in built['triplets']:
+            if keep is not None and str(triplet['image_id']) not in keep:
+                self.counts['triplets_of_unlisted_images'] += 1
+                continue
+            image = images[triplet['image_id']]
+            file_name = image['file_name']
+            if not self.url_folders:
+                file_name = f"{image['image_id']}.jpg"
+            text = triplet['text']
+            data_list.append(
+                dict(
+                    img_path=osp.join(self.data_prefix['img'], file_name),
+                    img_id=image['image_id'],
+                    width=image['width'],
+                    height=image['height'],
+                    caption_id=per_image[image['image_id']],
+                    caption=text,
+                    source=triplet['source'],
+                    prompt_type=triplet['prompt_type'],
+                    phrases=[
+                        dict(text=text, span=(0, len(text)), entity_id=str(triplet['ref_id']),
+                             types=[triplet['prompt_type']],
+                             boxes_xyxy=[list(triplet['box_xyxy'])])
+                    ]))
+            per_image[image['image_id']] += 1
+        MMLogger.get_current_instance().info(
+            f'{type(self).__name__} ({path}): {len(data_list)} triplets; '
+            f'counts: {dict(sorted(self.counts.items()))}')
+        return data_list
+
+    def _listed_image_ids(self) -> set[str] | None:
+        if self.image_ids_file is None:
+            return None
+        path = osp.join(self.data_root, self.image_ids_file)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'image_ids_file {path} does not exist')
+        with open(path) as f:
+            return {line.strip() for line in f if line.strip()}
+
+    def _read_triplets_file(self, path: str) -> dict:
+        """Triplets from a vg_to_triplets.py file, filtered by this dataset's options."""
+        data = _load_json(path)
+        if not isinstance(data, dict) or 'triplets' not in data or 'images' not in data:
+            raise GroundingAnnotationError(
+                f"{path}: not a triplets file (no 'images'/'triplets' keys); write one with "
+                'tools/dataset_converters/vg_to_triplets.py')
+        info = data.get('info', {})
+        logger = MMLogger.get_current_instance()
+        if info.get('min_box_area_frac', 0.) > self.min_box_area_frac:
+            logger.warning(f"{path} was written with min_box_area_frac="
+                           f"{info['min_box_area_frac']}; smaller boxes are not in it")
+        missing = set(self.sources) - set(info.get('sources', SOURCES))
+        if missing:
+            logger.warning(f'{path} holds no triplets from {sorted(missing)}')
+        if info.get('max_attributes', self.max_attributes) != self.max_attributes:
+            logger.warning(f"{path} was written with max_attributes={info['max_attributes']}")
+        images = {image['image_id']: image for image in data['images']}
+        counts: Counter = Counter()
+        kept = []
+        for index, triplet in enumerate(data['triplets']):
+            missing = TRIPLET_KEYS - set(triplet)
+            if missing:
+                raise GroundingAnnotationError(
+                    f'{path}: triplet #{index} lacks {sorted(missing)}')
+            if triplet['image_id'] not in images:
+                raise GroundingAnnotationError(
+                    f"{path}: triplet #{index}: image {triplet['image_id']} is not in 'images'")
+            image = images[triplet['image_id']]
+            source, prompt_type = triplet['source'], triplet['prompt_type']
+            if source not in self.sources or (not self.spatial and prompt_type == 'spatial'):
+                continue
+            frac = box_area_frac(triplet['box_xyxy'], image['width'], image['height'])
+            if frac < self.min_box_area_frac:
+                counts[f'small_{source[:-1]}_boxes'] += 1
+                continue
+            kept.append(triplet)
+            counts[f'triplets_{source}'] += 1
+            counts['spatial_prompts'] += prompt_type == 'spatial'
+        used = {t['image_id'] for t in kept}
+        counts['images'] = len(used)
+        return dict(images=[images[i] for i in images if i in used], triplets=kept,
+                    counts=counts)

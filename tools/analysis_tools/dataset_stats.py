@@ -1,0 +1,57 @@
+"""Print images, queries, phrases and boxes (per phrase type) of any dataset config.
+
+    python tools/analysis_tools/dataset_stats.py configs/_base_/datasets/synthground_flickr30k.py \\
+        [--loader test] [--cfg-options test_dataloader.dataset.data_root=...]
+"""
+import argparse
+from collections import Counter
+
+from mmengine.config import Config, DictAction
+
+from mmgrounding.registry import DATASETS
+from mmgrounding.utils import register_all_modules
+
+
+def dataset_stats(dataset) -> dict:
+    """Counts over a dataset's data list (no image is read)."""
+    images, phrases, boxes = set(), 0, 0
+    by_type: Counter = Counter()
+    boxes_by_type: Counter = Counter()
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        images.add(info['img_id'])
+        for phrase in info.get('phrases', []):
+            phrases += 1
+            num_boxes = len(phrase.get('boxes_xyxy', []))
+            boxes += num_boxes
+            for phrase_type in phrase.get('types') or ['(none)']:
+                by_type[phrase_type] += 1
+                boxes_by_type[phrase_type] += num_boxes
+    return dict(images=len(images), queries=len(dataset), phrases=phrases, boxes=boxes,
+                phrases_per_type=dict(sorted(by_type.items())),
+                boxes_per_type=dict(sorted(boxes_by_type.items())))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--loader', choices=['train', 'val', 'test'], default='test')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args()
+    register_all_modules()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    dataset_cfg = dict(cfg[f'{args.loader}_dataloader'].dataset)
+    dataset_cfg['pipeline'] = []
+    dataset_cfg['serialize_data'] = False
+    stats = dataset_stats(DATASETS.build(dataset_cfg))
+    print(f"{dataset_cfg['type']} ({args.loader}): {stats['images']} images, "
+          f"{stats['queries']} queries, {stats['phrases']} phrases, {stats['boxes']} boxes")
+    print('| type | phrases | boxes |\n|---|---|---|')
+    for phrase_type, count in stats['phrases_per_type'].items():
+        print(f"| {phrase_type} | {count} | {stats['boxes_per_type'][phrase_type]} |")
+
+
+if __name__ == '__main__':
+    main()
