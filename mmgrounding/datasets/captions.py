@@ -3,7 +3,6 @@
 No boxes are used for training: every item has ``phrases=[]``. Evaluation data with boxes
 comes from the grounding datasets (Flickr30k Entities, RefCOCO).
 """
-import json
 import os.path as osp
 from collections import Counter
 
@@ -14,7 +13,7 @@ from mmengine.logging import MMLogger
 from mmgrounding.registry import DATASETS
 
 from .flickr30k_entities import parse_sentence_line
-from .utils import GroundingAnnotationError
+from .utils import GroundingAnnotationError, load_json_file
 
 
 class BaseCaptionsDataset(BaseDataset):
@@ -84,15 +83,7 @@ class CocoCaptionsDataset(BaseCaptionsDataset):
     def load_data_list(self) -> list[dict]:
         self.skip_counts = Counter()
         path = self.ann_file
-        with get_local_path(path) as local_path:
-            if not osp.isfile(local_path):
-                raise FileNotFoundError(f'{path} does not exist')
-            try:
-                with open(local_path, encoding='utf-8') as f:
-                    data = json.load(f)
-            except json.JSONDecodeError as e:
-                raise GroundingAnnotationError(
-                    f'{path}: malformed or truncated JSON ({e})') from e
+        data = load_json_file(path, what='captions file')
         if not isinstance(data, dict) or not {'images', 'annotations'} <= set(data):
             raise GroundingAnnotationError(f"{path}: needs 'images' and 'annotations' lists")
         images = {}

@@ -2,7 +2,6 @@
 files of the UNC ``refer`` distribution."""
 import contextlib
 import io
-import json
 import os.path as osp
 import pickle
 from collections import Counter
@@ -15,7 +14,7 @@ from pycocotools.coco import COCO
 
 from mmgrounding.registry import DATASETS
 
-from .utils import GroundingAnnotationError, check_box
+from .utils import GroundingAnnotationError, check_box, load_json_file
 
 # Keys every ref of a refs(<split_by>).p pickle has.
 REF_KEYS = ('ref_id', 'ann_id', 'image_id', 'split', 'sentences')
@@ -58,23 +57,6 @@ def load_refs(path: str) -> list[dict]:
             raise GroundingAnnotationError(f'{path}: record #{index} is not a ref '
                                            f'(missing {", ".join(missing)})')
     return refs
-
-
-def load_json_file(path: str, *, what: str) -> object:
-    """Parse a JSON file; ``what`` names it in errors (``'instances file'``).
-
-    Raises:
-        FileNotFoundError: the file does not exist.
-        GroundingAnnotationError: the file is not valid JSON (e.g. truncated).
-    """
-    with get_local_path(path) as local_path:
-        if not osp.isfile(local_path):
-            raise FileNotFoundError(f'{what} {path} does not exist')
-        try:
-            with open(local_path, encoding='utf-8') as f:
-                return json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise GroundingAnnotationError(f'{path}: malformed JSON ({e})') from e
 
 
 def load_coco_instances(path: str) -> COCO:

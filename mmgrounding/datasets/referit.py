@@ -9,8 +9,8 @@ from mmengine.utils import is_abs
 
 from mmgrounding.registry import DATASETS
 
-from .refcoco import RefCOCODataset, load_json_file
-from .utils import GroundingAnnotationError, check_box
+from .refcoco import RefCOCODataset
+from .utils import GroundingAnnotationError, check_box, load_json_file
 
 
 @DATASETS.register_module()

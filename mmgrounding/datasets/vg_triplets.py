@@ -10,18 +10,16 @@ reads the official files, and :class:`VisualGenomeTripletDataset` serves the tri
 the shared data-list format. ``tools/dataset_converters/vg_to_triplets.py`` writes them to
 one JSON file that the dataset reads as well.
 """
-import json
 import os.path as osp
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from mmengine.dataset import BaseDataset
-from mmengine.fileio import get_local_path
 from mmengine.logging import MMLogger
 
 from mmgrounding.registry import DATASETS
 
-from .utils import GroundingAnnotationError, check_box
+from .utils import GroundingAnnotationError, check_box, load_json_file
 
 SOURCES = ('objects', 'regions')
 VG_FILES = dict(
@@ -189,18 +187,6 @@ def image_triplets(objects: Sequence[dict],
 
 
 # ----------------------------------------------------------------------------- reading
-def _load_json(path: str) -> object:
-    """Parse a JSON file; a missing or malformed file raises an error naming it."""
-    with get_local_path(path) as local_path:
-        if not osp.isfile(local_path):
-            raise FileNotFoundError(f'{path} does not exist')
-        try:
-            with open(local_path, encoding='utf-8') as f:
-                return json.load(f)
-        except json.JSONDecodeError as e:
-            raise GroundingAnnotationError(f'{path}: malformed or truncated JSON ({e})') from e
-
-
 def _as_list(data: object, path: str) -> list:
     if not isinstance(data, list):
         raise GroundingAnnotationError(
@@ -234,7 +220,7 @@ class _VGReader:
     def _read_images(self) -> dict:
         path = self.paths['image_data']
         images = {}
-        for index, record in enumerate(_as_list(_load_json(path), path)):
+        for index, record in enumerate(_as_list(load_json_file(path), path)):
             image_id = record.get('image_id', record.get('id'))
             try:
                 width, height = int(record['width']), int(record['height'])
@@ -287,7 +273,7 @@ class _VGReader:
         """``{object_id: [attribute, ...]}`` from ``attributes.json``."""
         path = self.paths['attributes']
         attributes = {}
-        for index, record in enumerate(_as_list(_load_json(path), path)):
+        for index, record in enumerate(_as_list(load_json_file(path), path)):
             self._image('attributes', index, record.get('image_id', record.get('id')))
             for obj in record.get('attributes') or []:
                 values = [_clean(a) for a in obj.get('attributes') or []]
@@ -299,7 +285,7 @@ class _VGReader:
         """``{image_id: [dict(object_id, name, attributes, box_xyxy), ...]}``."""
         path = self.paths['objects']
         objects = defaultdict(list)
-        for index, record in enumerate(_as_list(_load_json(path), path)):
+        for index, record in enumerate(_as_list(load_json_file(path), path)):
             image_id = record.get('image_id', record.get('id'))
             image = self._image('objects', index, image_id)
             for obj in record.get('objects') or []:
@@ -321,7 +307,7 @@ class _VGReader:
         """``{image_id: [dict(region_id, phrase, box_xyxy), ...]}``."""
         path = self.paths['regions']
         regions = defaultdict(list)
-        for index, record in enumerate(_as_list(_load_json(path), path)):
+        for index, record in enumerate(_as_list(load_json_file(path), path)):
             image_id = record.get('id', record.get('image_id'))
             image = self._image('regions', index, image_id)
             for region in record.get('regions') or []:
@@ -520,7 +506,7 @@ class VisualGenomeTripletDataset(BaseDataset):
 
     def _read_triplets_file(self, path: str) -> dict:
         """Triplets from a vg_to_triplets.py file, filtered by this dataset's options."""
-        data = _load_json(path)
+        data = load_json_file(path)
         if not isinstance(data, dict) or 'triplets' not in data or 'images' not in data:
             raise GroundingAnnotationError(
                 f"{path}: not a triplets file (no 'images'/'triplets' keys); write one with "

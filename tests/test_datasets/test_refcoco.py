@@ -191,7 +191,8 @@ def test_truncated_instances_json_names_the_file(tmp_path):
     folder = write_files(tmp_path)
     text = (folder / 'instances.json').read_text()
     (folder / 'instances.json').write_text(text[:len(text) // 2])
-    with pytest.raises(GroundingAnnotationError, match=r'refcoco/instances\.json: malformed JSON'):
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'refcoco/instances\.json: malformed or truncated JSON'):
         build(tmp_path, 'train')
 
 

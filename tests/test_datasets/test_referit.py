@@ -128,7 +128,7 @@ def test_berkeley_truncated_json_names_the_file(tmp_path):
     text = (folder / 'referit_query_test.json').read_text()
     (folder / 'referit_query_test.json').write_text(text[:len(text) // 2])
     with pytest.raises(GroundingAnnotationError,
-                       match=r'berkeley/referit_query_test\.json: malformed JSON'):
+                       match=r'berkeley/referit_query_test\.json: malformed or truncated JSON'):
         build_berkeley(tmp_path)
 
 
