@@ -105,3 +105,13 @@ def test_unclosed_phrase_names_file_and_line(tmp_path):
 def test_missing_split_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='test.txt'):
         build(tmp_path)
+
+
+def test_missing_image_file_is_named_when_loaded(tmp_path):
+    from mmengine.dataset import Compose
+    write_split(tmp_path)
+    dataset = build(tmp_path)
+    pipeline = Compose([dict(type='LoadImageFromFile'), dict(type='LoadGroundingAnnotations')])
+    info = dataset.get_data_info(0)
+    with pytest.raises(FileNotFoundError, match=r'flickr30k-images/100\.jpg'):
+        pipeline(info)

@@ -23,7 +23,7 @@ from mmgrounding.structures import SampleList
 
 from ..losses import distilled_targets, soft_cross_entropy
 from .base import BaseGrounder
-from .utils import boxes_to_mask, gather_with_grad, gather_without_grad
+from .utils import boxes_to_mask, gather_without_grad
 
 
 def _stable_id(value) -> int:
@@ -54,6 +54,8 @@ class ALBEFGrounder(BaseGrounder):
         temperature: initial ITC temperature, learnable, clamped to [0.001, 0.5].
         mlm_probability: share of tokens masked for MLM (80% [MASK], 10% random, 10% kept).
         max_text_length: tokens per text.
+        hard_negatives: ``'sample'`` (ALBEF: draw in proportion to the ITC similarity) or
+            ``'hardest'`` (take the most similar non-matching pair; deterministic).
         loss_weights: weights of ``itc``, ``itm``, ``mlm`` and ``amc``.
         data_preprocessor, init_cfg: as in :class:`mmengine.model.BaseModel`.
     """
@@ -74,6 +76,7 @@ class ALBEFGrounder(BaseGrounder):
                  temperature: float = 0.07,
                  mlm_probability: float = 0.15,
                  max_text_length: int = 30,
+                 hard_negatives: str = 'sample',
                  loss_weights: dict | None = None,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
@@ -114,6 +117,10 @@ class ALBEFGrounder(BaseGrounder):
         self.register_buffer('idx_queue', torch.full((1, queue_size), -1, dtype=torch.long))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
 
+        if hard_negatives not in ('sample', 'hardest'):
+            raise ValueError(
+                f"hard_negatives must be 'sample' or 'hardest', got {hard_negatives!r}")
+        self.hard_negatives = hard_negatives
         self.mlm_probability = mlm_probability
         self.max_text_length = max_text_length
         self.loss_weights = {**dict(itc=1.0, itm=1.0, mlm=1.0, amc=1.0), **(loss_weights or {})}
@@ -216,11 +223,14 @@ class ALBEFGrounder(BaseGrounder):
                      data_samples: SampleList, inputs: Tensor) -> dict:
         """ITM with one hard negative image and text per positive; AMC on the positives."""
         batch = image_embeds.shape[0]
-        # candidates for hard negatives: the whole global batch (with gradients)
-        image_embeds_w = gather_with_grad(image_embeds)
-        text_embeds_w, text_mask_w = gather_with_grad(text_embeds), gather_without_grad(text_mask)
-        image_feat_w, text_feat_w = gather_with_grad(image_feat), gather_with_grad(text_feat)
-        idx_w = gather_without_grad(idx)
+        # Candidates for hard negatives: the whole global batch. Gathered features carry no
+        # gradient back to the process that computed them, so the negatives' embeddings are
+        # taken without gradient in every process (and in single-process runs alike, so that
+        # N processes optimise exactly the objective of one); the fusion layers and the ITM
+        # head still learn from the negative pairs.
+        image_embeds_w, text_embeds_w, text_mask_w, image_feat_w, text_feat_w, idx_w = (
+            gather_without_grad(t.detach()) for t in (image_embeds, text_embeds, text_mask,
+                                                      image_feat, text_feat, idx))
         with torch.no_grad():
             same = idx[:, None] == idx_w[None]  # (B, B_w) pairs that are not negatives
             w_t2i = F.softmax(text_feat @ image_feat_w.T / self.temp, dim=1).masked_fill(same, 0)
@@ -228,8 +238,11 @@ class ALBEFGrounder(BaseGrounder):
             # a row with no negative candidate (all pairs share the image) samples uniformly
             w_t2i = torch.where(w_t2i.sum(1, keepdim=True) > 0, w_t2i, (~same).float() + 1e-6)
             w_i2t = torch.where(w_i2t.sum(1, keepdim=True) > 0, w_i2t, (~same).float() + 1e-6)
-            neg_image = torch.multinomial(w_t2i, 1)[:, 0]  # (B,) per text, a hard image
-            neg_text = torch.multinomial(w_i2t, 1)[:, 0]  # (B,) per image, a hard text
+            if self.hard_negatives == 'sample':
+                neg_image = torch.multinomial(w_t2i, 1)[:, 0]  # (B,) per text, a hard image
+                neg_text = torch.multinomial(w_i2t, 1)[:, 0]  # (B,) per image, a hard text
+            else:
+                neg_image, neg_text = w_t2i.argmax(dim=1), w_i2t.argmax(dim=1)
 
         text_all = torch.cat([text_embeds, text_embeds, text_embeds_w[neg_text]])
         mask_all = torch.cat([text_mask, text_mask, text_mask_w[neg_text]])

@@ -28,11 +28,3 @@ def gather_without_grad(tensor: Tensor) -> Tensor:
     dist.all_gather(parts, tensor.contiguous())
     return torch.cat(parts)
 
-
-def gather_with_grad(tensor: Tensor) -> Tensor:
-    """Concatenate ``tensor`` from every process along dim 0; gradients flow back to each
-    process's own part (torch.distributed.nn's autograd-aware all_gather)."""
-    if get_world_size() == 1:
-        return tensor
-    from torch.distributed.nn.functional import all_gather
-    return torch.cat(all_gather(tensor.contiguous()))
