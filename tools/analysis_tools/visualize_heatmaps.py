@@ -1,0 +1,61 @@
+"""Draw phrase heatmaps of a model: image, phrase, heatmap overlay, ground-truth box -> PNG.
+
+    python tools/analysis_tools/visualize_heatmaps.py CONFIG [CHECKPOINT] --out-dir DIR \\
+        [--num 16] [--cfg-options test_dataloader.dataset.data_root=...]
+
+One PNG per (image, caption) of the test split with a panel per phrase (up to
+``--max-phrases``): the heatmap over the image, ground-truth boxes in green, the top predicted
+box in red when the model ranks boxes, and the phrase.
+"""
+import argparse
+import os
+import os.path as osp
+
+import mmcv
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.dataset import pseudo_collate
+from mmengine.fileio import get
+from mmengine.runner import load_checkpoint
+
+from mmgrounding.registry import DATASETS, MODELS, VISUALIZERS
+from mmgrounding.utils import register_all_modules
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', nargs='?', default=None)
+    parser.add_argument('--out-dir', required=True)
+    parser.add_argument('--num', type=int, default=16, help='samples to draw')
+    parser.add_argument('--max-phrases', type=int, default=4)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args()
+
+    register_all_modules()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    model = MODELS.build(cfg.model)
+    if args.checkpoint:
+        load_checkpoint(model, args.checkpoint, map_location='cpu')
+    model.eval()
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    visualizer = VISUALIZERS.build(dict(type='GroundingVisualizer', name='heatmap_tool',
+                                        max_phrases=args.max_phrases))
+    os.makedirs(args.out_dir, exist_ok=True)
+    step = max(1, len(dataset) // args.num)
+    for index in range(0, min(len(dataset), step * args.num), step):
+        batch = model.data_preprocessor(pseudo_collate([dataset[index]]), False)
+        with torch.no_grad():
+            sample = model(**batch, mode='predict')[0]
+        image = mmcv.imfrombytes(get(sample.metainfo['img_path']), channel_order='rgb')
+        name = f"{sample.metainfo['img_id']}_{sample.metainfo.get('caption_id', 0)}.png"
+        visualizer.add_datasample(name, image, data_sample=sample,
+                                  out_file=osp.join(args.out_dir, name))
+    print(f'wrote {len(range(0, min(len(dataset), step * args.num), step))} pictures to '
+          f'{args.out_dir}')
+
+
+if __name__ == '__main__':
+    main()
