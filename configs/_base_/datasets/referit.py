@@ -1,73 +1,14 @@
 # ReferItGame (RefCLEF, UNC refer refclef.zip; saiapr_tc-12 images), berkeley split, one
 # sample per sentence. docs/datasets.md shows how to read the Berkeley JSON files
 # (ReferItBerkeleyDataset) instead.
-dataset_type = 'ReferItGameDataset'
-data_root = 'data/referit/'
-ann_file = 'refclef/instances.json'
-refs_file = 'refclef/refs(berkeley).p'
-data_prefix = dict(img='saiapr_tc-12/')
+_base_ = ['./refcoco+.py']
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadGroundingAnnotations'),
-    dict(type='Resize', scale=(384, 384), keep_ratio=False),
-    dict(type='PackGroundingInputs'),
-]
-# Ground truth is loaded after Resize so it stays in original image coordinates, where the
-# models report their predictions.
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(384, 384), keep_ratio=False),
-    dict(type='LoadGroundingAnnotations'),
-    dict(type='PackGroundingInputs'),
-]
-
-train_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file=ann_file,
-        refs_file=refs_file,
-        split='train',
-        data_prefix=data_prefix,
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file=ann_file,
-        refs_file=refs_file,
-        split='val',
-        data_prefix=data_prefix,
-        test_mode=True,
-        pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file=ann_file,
-        refs_file=refs_file,
-        split='test',
-        data_prefix=data_prefix,
-        test_mode=True,
-        pipeline=test_pipeline))
-
-val_evaluator = [
-    dict(type='PointingGameMetric'),
-    dict(type='BoxRecallMetric', topk=(1, 5, 10)),
-]
-test_evaluator = val_evaluator
+dataset = dict(
+    type='ReferItGameDataset',
+    data_root='data/referit/',
+    ann_file='refclef/instances.json',
+    refs_file='refclef/refs(berkeley).p',
+    data_prefix=dict(img='saiapr_tc-12/'))
+train_dataloader = dict(dataset=dataset)
+val_dataloader = dict(dataset=dataset)
+test_dataloader = dict(dataset=dict(dataset, split='test'))
