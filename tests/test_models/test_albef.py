@@ -58,6 +58,15 @@ def test_amc_loss_reaches_the_image_encoder_only_through_grad_cam(vocab):
     assert model.fusion.layers[1].output.dense.weight.grad.abs().sum() > 0
 
 
+def test_mean_text_pooling_trains_and_unknown_pooling_is_rejected(vocab):
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_albef_cfg(vocab, text_pool='mean'))
+    losses = model.loss(torch.randn(4, 3, 32, 32), samples())
+    assert all(torch.isfinite(v) for v in losses.values())
+    with pytest.raises(ValueError, match='text_pool'):
+        MODELS.build(tiny_albef_cfg(vocab, text_pool='max'))
+
+
 def test_galbef_has_no_amc_loss(vocab):
     model = MODELS.build(tiny_albef_cfg(vocab, amc_loss=None))
     assert 'loss_amc' not in model.loss(torch.randn(4, 3, 32, 32), samples())

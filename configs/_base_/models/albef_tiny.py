@@ -22,6 +22,10 @@ model = dict(
     tokenizer=dict(vocab_file='data/synthground/vocab.txt'),
     explainer=dict(type='GradCAMExplainer', target_layer='fusion.layers.0.crossattention.self'),
     amc_loss=dict(type='AMCLoss'),
+    # trained from scratch: mean-pooled text features (the [CLS] outputs of a random BERT are
+    # nearly identical for all texts; on a fixed batch ITC drops 3.8 -> 2.4 in 40 steps with
+    # mean pooling against 5.0 -> 3.8 with [CLS])
+    text_pool='mean',
     embed_dim=64,
     queue_size=1024,
     max_text_length=24)

@@ -54,6 +54,9 @@ class ALBEFGrounder(BaseGrounder):
         temperature: initial ITC temperature, learnable, clamped to [0.001, 0.5].
         mlm_probability: share of tokens masked for MLM (80% [MASK], 10% random, 10% kept).
         max_text_length: tokens per text.
+        text_pool: the text-side vector of ITC and ITM: ``'cls'`` (ALBEF; its BERT is
+            pretrained) or ``'mean'`` of the real tokens, which trains much faster from random
+            initialisation, where the [CLS] outputs start nearly identical for all texts.
         hard_negatives: ``'sample'`` (ALBEF: draw in proportion to the ITC similarity) or
             ``'hardest'`` (take the most similar non-matching pair; deterministic).
         loss_weights: weights of ``itc``, ``itm``, ``mlm`` and ``amc``.
@@ -77,6 +80,7 @@ class ALBEFGrounder(BaseGrounder):
                  mlm_probability: float = 0.15,
                  max_text_length: int = 30,
                  hard_negatives: str = 'sample',
+                 text_pool: str = 'cls',
                  loss_weights: dict | None = None,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
@@ -121,6 +125,9 @@ class ALBEFGrounder(BaseGrounder):
             raise ValueError(
                 f"hard_negatives must be 'sample' or 'hardest', got {hard_negatives!r}")
         self.hard_negatives = hard_negatives
+        if text_pool not in ('cls', 'mean'):
+            raise ValueError(f"text_pool must be 'cls' or 'mean', got {text_pool!r}")
+        self.text_pool = text_pool
         self.mlm_probability = mlm_probability
         self.max_text_length = max_text_length
         self.loss_weights = {**dict(itc=1.0, itm=1.0, mlm=1.0, amc=1.0), **(loss_weights or {})}
@@ -152,7 +159,15 @@ class ALBEFGrounder(BaseGrounder):
 
     def itm_logits(self, text_embeds: Tensor, text_mask: Tensor, image_embeds: Tensor) -> Tensor:
         """(B, 2) match logits of per-pair inputs; column 1 is 'match'."""
-        return self.itm_head(self.fuse(text_embeds, text_mask, image_embeds)[:, 0])
+        fused = self.fuse(text_embeds, text_mask, image_embeds)
+        return self.itm_head(self._pool_text(fused, dict(attention_mask=text_mask)))
+
+    def _pool_text(self, text_embeds: Tensor, text: dict) -> Tensor:
+        """(B, L, D) -> (B, D): the [CLS] token (ALBEF) or the mean of the real tokens."""
+        if self.text_pool == 'cls':
+            return text_embeds[:, 0]
+        mask = text['attention_mask'].to(text_embeds.dtype)[..., None]  # (B, L, 1)
+        return (text_embeds * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
 
     # ------------------------------------------------------------------ teacher and queue
     @torch.no_grad()
@@ -186,7 +201,7 @@ class ALBEFGrounder(BaseGrounder):
         image_embeds = self.image_encoder(inputs)  # (B, 1+N, C)
         image_feat = F.normalize(self.vision_proj(image_embeds[:, 0]), dim=-1)
         text_embeds = self.text_encoder(text['input_ids'], text['attention_mask'])  # (B, L, D)
-        text_feat = F.normalize(self.text_proj(text_embeds[:, 0]), dim=-1)
+        text_feat = F.normalize(self.text_proj(self._pool_text(text_embeds, text)), dim=-1)
 
         losses = {}
         # ITC against the teacher's features of this batch and the queue
@@ -196,8 +211,8 @@ class ALBEFGrounder(BaseGrounder):
             image_feat_m = F.normalize(self.vision_proj_m(self.image_encoder_m(inputs)[:, 0]),
                                        dim=-1)
             text_feat_m = F.normalize(
-                self.text_proj_m(
-                    self.text_encoder_m(text['input_ids'], text['attention_mask'])[:, 0]),
+                self.text_proj_m(self._pool_text(
+                    self.text_encoder_m(text['input_ids'], text['attention_mask']), text)),
                 dim=-1)
             image_feat_all = torch.cat([gather_without_grad(image_feat_m).T,
                                         self.image_queue.clone()], dim=1)  # (E, B_all + Q)
