@@ -21,14 +21,16 @@ from .language import (
     ATTRIBUTE_SETS,
     NOTVISUAL_ENTITY_ID,
     NOTVISUAL_PHRASE_TYPE,
-    REFEXP_RELATION_WORDS,
     SCENE_PHRASE_TYPE,
     Caption,
     Entity,
     Phrase,
+    generate_captions,
+)
+from .referring import (
+    REFEXP_RELATION_WORDS,
     ReferringExpression,
     RegionDescription,
-    generate_captions,
     generate_referring_expressions,
     generate_region_descriptions,
 )

@@ -13,9 +13,11 @@ from . import writers
 from .language import (
     Caption,
     Entity,
+    generate_captions,
+)
+from .referring import (
     ReferringExpression,
     RegionDescription,
-    generate_captions,
     generate_referring_expressions,
     generate_region_descriptions,
 )

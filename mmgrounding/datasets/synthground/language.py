@@ -13,14 +13,12 @@ from typing import Dict, List, Sequence, Tuple, Union
 import numpy as np
 
 from .scene import (
-    DIRECTIONAL_PREDICATES,
     NEXT_TO,
     Scene,
     SceneObject,
     is_next_to,
     min_separation_px,
     near_threshold_px,
-    pairwise_relations,
     relation,
 )
 
@@ -54,13 +52,6 @@ CAPTION_RELATION_WORDS: Dict[str, Tuple[Tuple[str, ...], ...]] = {
     'above': (('above',), ('over',)),
     'below': (('below',), ('under',), ('beneath',)),
     NEXT_TO: (('next', 'to'), ('beside',), ('close', 'to')),
-}
-# The smaller vocabulary of referring expressions (what a RefCOCO-style parser must know).
-REFEXP_RELATION_WORDS: Dict[str, Tuple[Tuple[str, ...], ...]] = {
-    'left of': (('left', 'of'), ('to', 'the', 'left', 'of')),
-    'right of': (('right', 'of'), ('to', 'the', 'right', 'of')),
-    'above': (('above',), ('over',)),
-    'below': (('below',), ('under',)),
 }
 # Background kind -> ((preposition words), (scene phrase words)) choices.
 SCENE_PHRASE_WORDS: Dict[str, Tuple[Tuple[Tuple[str, ...], Tuple[str, ...]], ...]] = {
@@ -160,23 +151,6 @@ class Caption:
             if isinstance(segment, Phrase):
                 spans.append((segment, start, offset - 1))
         return spans
-
-
-@dataclass(frozen=True)
-class ReferringExpression:
-    """A RefCOCO-style sentence that singles out ``target`` (an object index)."""
-
-    target: int
-    raw: str
-    tokens: Tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RegionDescription:
-    """A Visual-Genome-style region: a phrase about one object or a related pair."""
-
-    object_indices: Tuple[int, ...]
-    phrase: str
 
 
 def _capitalise(segments: List[Union[str, Phrase]]) -> List[Union[str, Phrase]]:
@@ -435,191 +409,3 @@ def generate_captions(
         segments = _capitalise(segments + ['.'])
         captions.append(Caption(tuple(segments), caption.relations))
     return captions, dict(writer.entities)
-
-
-def matching_objects(scene: Scene, target: int, attrs: Sequence[str]) -> Tuple[int, ...]:
-    """Indices of the objects that share ``attrs`` (e.g. ``('colour', 'category')``)."""
-    t = scene.objects[target]
-    return tuple(
-        i for i, o in enumerate(scene.objects) if all(getattr(o, a) == getattr(t, a) for a in attrs)
-    )
-
-
-def _noun_phrases(
-    obj: SceneObject, attrs: Sequence[str], *, plural_noun: bool = False
-) -> List[Tuple[str, ...]]:
-    """Word variants naming ``attrs`` of ``obj``: e.g. ("small", "red", "one")."""
-    words = tuple(getattr(obj, a) for a in ('size', 'colour') if a in attrs)
-    if 'category' in attrs:
-        return [words + ((plural(obj.category) if plural_noun else obj.category),)]
-    if plural_noun:
-        return [words + ('shapes',)]
-    return [words + ('shape',), words + ('one',)]
-
-
-def _is_extreme(
-    scene: Scene, target: int, members: Sequence[int], direction: str, margin: float
-) -> bool:
-    axis, sign = DIRECTIONS[direction]
-    value = sign * scene.objects[target].centre_xy[axis]
-    return all(
-        value - sign * scene.objects[m].centre_xy[axis] >= margin for m in members if m != target
-    )
-
-
-def _weak_relation(subject: SceneObject, obj: SceneObject, predicate: str) -> bool:
-    """Whether ``subject`` is at all on the ``predicate`` side of ``obj`` (no margin)."""
-    (sx, sy), (ox, oy) = subject.centre_xy, obj.centre_xy
-    return {'left of': sx < ox, 'right of': sx > ox, 'above': sy < oy, 'below': sy > oy}[predicate]
-
-
-def _look_alikes(scene: Scene) -> Dict[Tuple[str, ...], List[Tuple[int, ...]]]:
-    """For every attribute set, every object's :func:`matching_objects`."""
-    return {
-        attrs: [matching_objects(scene, i, attrs) for i in range(len(scene.objects))]
-        for attrs in ATTRIBUTE_SETS
-    }
-
-
-def _expression_candidates(
-    scene: Scene, target: int, look_alikes: Dict[Tuple[str, ...], List[Tuple[int, ...]]]
-) -> List[List[Tuple[str, ...]]]:
-    """Unambiguous expressions for ``target`` by kind: [attribute, spatial, relational]."""
-    obj = scene.objects[target]
-    margin = min_separation_px(scene.width, scene.height)
-    unique = [a for a in ATTRIBUTE_SETS if look_alikes[a][target] == (target,)]
-    attribute: List[Tuple[str, ...]] = []
-    for attrs in unique:
-        if len(attrs) == len(unique[0]):  # only the shortest sets that single it out
-            for np_words in _noun_phrases(obj, attrs):
-                attribute += [('the', *np_words), np_words]
-    spatial: List[Tuple[str, ...]] = []
-    level = None  # attribute-set length of the first spatial expressions found
-    for attrs in sorted(ATTRIBUTE_SETS, key=len):
-        members = look_alikes[attrs][target]
-        if len(members) < 2 or (level is not None and len(attrs) > level):
-            continue
-        extreme = [d for d in DIRECTIONS if _is_extreme(scene, target, members, d, margin)]
-        if extreme:
-            level = len(attrs)
-        for np_words in _noun_phrases(obj, attrs):
-            for d in extreme:
-                word = {
-                    'left': 'leftmost',
-                    'right': 'rightmost',
-                    'top': 'topmost',
-                    'bottom': 'bottommost',
-                }[d]
-                side = ('on', 'the', d) if d in ('left', 'right') else ('at', 'the', d)
-                spatial += [('the', word, *np_words), ('the', *np_words, *side)]
-            for v in (d for d in extreme if d in ('top', 'bottom')):
-                for h in (d for d in extreme if d in ('left', 'right')):
-                    spatial += [('the', v, h, *np_words), (v, h, *np_words)]
-        if len(members) == 2:
-            plural_words = _noun_phrases(obj, attrs, plural_noun=True)[0]
-            two = {
-                'left': ('left', 'one'),
-                'right': ('right', 'one'),
-                'top': ('upper',),
-                'bottom': ('lower',),
-            }
-            spatial += [('the', *two[d], 'of', 'the', 'two', *plural_words) for d in extreme]
-    relational: List[Tuple[str, ...]] = []
-    min_sep = min_separation_px(scene.width, scene.height)
-    for other, landmark in enumerate(scene.objects):
-        landmark_attrs = next(
-            (a for a in ATTRIBUTE_SETS if look_alikes[a][other] == (other,)), None
-        )
-        predicate = relation(obj, landmark, min_sep=min_sep) if other != target else None
-        if landmark_attrs is None or predicate is None:
-            continue
-        for attrs in ATTRIBUTE_SETS:
-            members = look_alikes[attrs][target]
-            if any(
-                _weak_relation(scene.objects[m], landmark, predicate)
-                for m in members
-                if m != target
-            ):
-                continue
-            landmark_np = _noun_phrases(landmark, landmark_attrs)[0]
-            for words in REFEXP_RELATION_WORDS[predicate]:
-                relational.append(
-                    ('the', *_noun_phrases(obj, attrs)[0], *words, 'the', *landmark_np)
-                )
-            break  # the shortest attribute set that works for this landmark
-    return [attribute, spatial, relational]
-
-
-def generate_referring_expressions(
-    scene: Scene, rng: np.random.Generator, *, max_per_object: int = 3
-) -> List[List[ReferringExpression]]:
-    """1 to ``max_per_object`` distinct unambiguous expressions for every object.
-
-    The first expression uses the shortest attribute set (category; colour; colour +
-    category; size + category; ...) that singles the object out; when none does, a spatial
-    word among the look-alikes ("the leftmost red circle", "the lower of the two green
-    crosses", "top left star"); the others are drawn from all valid expressions, including
-    relational ones ("the red circle left of the blue square").
-
-    Returns:
-        Per object (in scene order), its expressions.
-    """
-    expressions = []
-    look_alikes = _look_alikes(scene)
-    for target in range(len(scene.objects)):
-        kinds = _expression_candidates(scene, target, look_alikes)
-        primary = next((k for k in kinds if k), None)
-        if primary is None:
-            raise RuntimeError(f'no unambiguous expression for object {target} of {scene}')
-        first = primary[int(rng.integers(len(primary)))]
-        pool = sorted({c for k in kinds for c in k if c != first})
-        count = min(int(rng.integers(1, max_per_object + 1)), len(pool) + 1)
-        chosen = [first] + [pool[int(i)] for i in rng.choice(len(pool), count - 1, replace=False)]
-        per_object = []
-        for tokens in chosen:
-            raw = ' '.join(tokens)
-            if rng.random() < 0.3:
-                raw = raw[:1].upper() + raw[1:]
-            if rng.random() < 0.2:
-                raw += '.'
-            per_object.append(ReferringExpression(target, raw, tuple(tokens)))
-        expressions.append(per_object)
-    return expressions
-
-
-def describe_object(obj: SceneObject) -> str:
-    """Visual-Genome-style object phrase, e.g. ``'small red circle'``."""
-    return f'{obj.size} {obj.colour} {obj.category}'
-
-
-def generate_region_descriptions(
-    scene: Scene, rng: np.random.Generator, *, max_pair_regions: int = 3
-) -> List[RegionDescription]:
-    """One region per object plus up to ``max_pair_regions`` related pairs."""
-    regions = []
-    for i, obj in enumerate(scene.objects):
-        phrase = describe_object(obj) if rng.random() < 0.5 else f'{obj.colour} {obj.category}'
-        regions.append(RegionDescription((i,), phrase))
-    related: List[Tuple[int, str, int]] = [
-        t for t in pairwise_relations(scene) if t[1] in DIRECTIONAL_PREDICATES
-    ]
-    for k in rng.permutation(len(related))[:max_pair_regions]:
-        i, predicate, j = related[int(k)]
-        if rng.random() < 0.5:
-            i, predicate, j = j, INVERSE_PREDICATE[predicate], i
-        a, b = scene.objects[i], scene.objects[j]
-        words = CAPTION_RELATION_WORDS[predicate][int(rng.integers(2))]
-        phrase = f'{a.colour} {a.category} {" ".join(words)} {b.colour} {b.category}'
-        regions.append(RegionDescription((i, j), phrase))
-    return regions
-
-
-def region_box_xyxy(scene: Scene, indices: Sequence[int]) -> Tuple[int, int, int, int]:
-    """Union box of the given objects."""
-    boxes = np.asarray([scene.objects[i].box_xyxy for i in indices])  # (K, 4)
-    return (
-        int(boxes[:, 0].min()),
-        int(boxes[:, 1].min()),
-        int(boxes[:, 2].max()),
-        int(boxes[:, 3].max()),
-    )

@@ -16,7 +16,15 @@ import pickle
 from collections import Counter
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
 
-from .language import NOTVISUAL_PHRASE_TYPE, SCENE_PHRASE_TYPE, Caption, Phrase, region_box_xyxy
+from .language import (
+    NOTVISUAL_PHRASE_TYPE,
+    SCENE_PHRASE_TYPE,
+    Caption,
+    Phrase,
+)
+from .referring import (
+    region_box_xyxy,
+)
 from .scene import CATEGORIES, PHRASE_TYPE_OF_CATEGORY, SceneObject
 
 if TYPE_CHECKING:
