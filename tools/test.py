@@ -64,7 +64,6 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.model_wrapper_cfg = dict(type='mmgrounding.InferenceWrapper')
     if needs_cpu_distributed(args.launcher):
         setup_cpu_distributed(cfg, args.launcher)
-        cfg.model_wrapper_cfg.pop('device_ids', None)
     return cfg
 
 

@@ -26,8 +26,7 @@ def _slurm_env_to_torch_env(port: int | None) -> None:
         os.environ['MASTER_PORT'] = str(port)
     os.environ.setdefault('MASTER_PORT', '29500')
     os.environ['WORLD_SIZE'] = str(ntasks)
-    os.environ['LOCAL_RANK'] = str(proc_id % max(1, int(os.environ.get('SLURM_NTASKS_PER_NODE',
-                                                                        ntasks))))
+    os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
     os.environ['RANK'] = str(proc_id)
 
 
@@ -40,8 +39,9 @@ def setup_cpu_distributed(cfg: Config, launcher: str, *, timeout_s: int = 1800) 
     """Start a gloo process group and make ``cfg`` wrap the model for CPU DDP.
 
     Args:
-        cfg: the experiment config; ``env_cfg.dist_cfg.backend`` becomes ``'gloo'`` and
-            ``model_wrapper_cfg`` gets ``device_ids=None`` (kept otherwise as configured).
+        cfg: the experiment config; ``env_cfg.dist_cfg.backend`` becomes ``'gloo'`` and a
+            DistributedDataParallel wrapper (the default) gets ``device_ids=None``; another
+            wrapper is kept as configured.
         launcher: ``'pytorch'`` (torchrun) or ``'slurm'``.
         timeout_s: collective timeout in seconds.
     """
@@ -55,5 +55,6 @@ def setup_cpu_distributed(cfg: Config, launcher: str, *, timeout_s: int = 1800) 
     env_cfg = cfg.setdefault('env_cfg', {})
     env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper_cfg = cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel')
-    wrapper_cfg['device_ids'] = None
+    if 'DistributedDataParallel' in str(wrapper_cfg.get('type')):
+        wrapper_cfg['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper_cfg

@@ -4,6 +4,7 @@ import os.path as osp
 from typing import Optional, Sequence
 
 import mmcv
+import numpy as np
 from mmengine.fileio import get
 from mmengine.hooks import Hook
 from mmengine.visualization import Visualizer
@@ -36,7 +37,8 @@ class HeatmapVisualizationHook(Hook):
         self.interval = interval
         self.test_out_dir = test_out_dir
 
-    def _image(self, sample) -> 'np.ndarray':  # noqa: F821
+    def _image(self, sample) -> np.ndarray:
+        """The sample's original image, (H, W, 3) RGB."""
         img_bytes = get(sample.metainfo['img_path'])
         return mmcv.imfrombytes(img_bytes, channel_order='rgb')
 
