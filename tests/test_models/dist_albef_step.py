@@ -21,7 +21,9 @@ def global_batch(size=8):
     images = torch.randn(size, 3, 32, 32, generator=gen)
     samples = []
     for i in range(size):
-        words = [WORDS[int(j)] for j in torch.randint(len(WORDS), (4, ), generator=gen)]
+        # texts of different lengths: each process pads to its own longest text
+        num_words = 2 + 3 * (i // 4)  # rank 0: 2 words, rank 1: 5 words
+        words = [WORDS[int(j)] for j in torch.randint(len(WORDS), (num_words, ), generator=gen)]
         sample = GroundingDataSample()
         sample.set_metainfo(dict(caption=' '.join(words), img_id=str(i // 2),
                                  img_shape=(32, 32)))

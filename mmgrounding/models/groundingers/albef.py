@@ -12,7 +12,9 @@ import os.path as osp
 import zlib
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
+from mmengine.dist import get_world_size
 from torch import Tensor, nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from transformers import BertTokenizerFast
@@ -147,11 +149,20 @@ class ALBEFGrounder(BaseGrounder):
         return tokenizer
 
     # ------------------------------------------------------------------ encoders
-    def tokenize(self, texts: list[str], device: torch.device) -> dict:
+    def tokenize(self, texts: list[str], device: torch.device, *,
+                 same_length_across_processes: bool = False) -> dict:
+        """Token ids and mask (B, L), padded to the longest text (of all processes when
+        ``same_length_across_processes``, so that text features can be gathered)."""
         tokens = self.tokenizer(texts, padding='longest', truncation=True,
                                 max_length=self.max_text_length, return_tensors='pt')
-        return {k: v.to(device) for k, v in tokens.items() if k in ('input_ids',
-                                                                    'attention_mask')}
+        ids, mask = tokens['input_ids'].to(device), tokens['attention_mask'].to(device)
+        if same_length_across_processes and get_world_size() > 1:
+            length = torch.tensor(ids.shape[1], device=device)
+            dist.all_reduce(length, op=dist.ReduceOp.MAX)
+            pad = int(length) - ids.shape[1]
+            ids = F.pad(ids, (0, pad), value=self.tokenizer.pad_token_id)
+            mask = F.pad(mask, (0, pad), value=0)
+        return dict(input_ids=ids, attention_mask=mask)
 
     def fuse(self, text_embeds: Tensor, text_mask: Tensor, image_embeds: Tensor) -> Tensor:
         """Fusion encoder output (B, L, D) for per-pair text and image tokens."""
@@ -194,7 +205,7 @@ class ALBEFGrounder(BaseGrounder):
         texts = [s.metainfo['caption'] for s in data_samples]
         idx = torch.tensor([_stable_id(s.metainfo['img_id']) for s in data_samples],
                            device=device)
-        text = self.tokenize(texts, device)
+        text = self.tokenize(texts, device, same_length_across_processes=True)
         with torch.no_grad():
             self.temp.clamp_(0.001, 0.5)
 
