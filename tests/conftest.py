@@ -1,8 +1,17 @@
 import pytest
+from mmengine.registry import DefaultScope
 
 from mmgrounding.utils import register_all_modules
 
 register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(autouse=True)
+def mmgrounding_scope():
+    """Every test starts in the mmgrounding scope, whatever scope an earlier test's runner
+    made current (``Runner(default_scope='mmengine')`` does)."""
+    with DefaultScope.overwrite_default_scope('mmgrounding'):
+        yield
 
 
 @pytest.fixture(scope='session')
@@ -12,3 +21,13 @@ def synthground_root(tmp_path_factory) -> str:
     root = tmp_path_factory.mktemp('synthground')
     build_synthground(str(root), seed=0, num_images=40)
     return str(root) + '/'
+
+
+@pytest.fixture
+def free_port() -> str:
+    """A TCP port nothing listens on now, for the rendezvous of a multi-process test (a
+    fixed port fails while an earlier run's process still holds it)."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return str(sock.getsockname()[1])

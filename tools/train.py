@@ -6,7 +6,12 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmgrounding.utils import needs_cpu_distributed, register_all_modules, setup_cpu_distributed
+from mmgrounding.utils import (
+    finish_distributed,
+    needs_cpu_distributed,
+    register_all_modules,
+    setup_cpu_distributed,
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,6 +75,8 @@ def main() -> None:
     cfg = build_config(args)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    if args.launcher != 'none':
+        finish_distributed()
 
 
 if __name__ == '__main__':

@@ -7,6 +7,7 @@ then skips ``init_dist`` because a group exists) and makes the model wrapper CPU
 """
 import os
 import subprocess
+import time
 from datetime import timedelta
 
 import torch
@@ -58,3 +59,25 @@ def setup_cpu_distributed(cfg: Config, launcher: str, *, timeout_s: int = 1800) 
     if 'DistributedDataParallel' in str(wrapper_cfg.get('type')):
         wrapper_cfg['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper_cfg
+
+
+def finish_distributed(*, settle_s: float = 0.2) -> None:
+    """Wait for every process, then end the default process group (no-op when none).
+
+    Call it at the end of a distributed run that trained with DDP on gloo. torch 2.13 puts a
+    Python object into the thread-local state of every backward pass
+    (``torch.autograd.graph._engine_run_backward``); the gloo work items that DDP launches from
+    its backward hooks copy that state, and the gloo worker thread must take the GIL to free
+    them. When the main thread frees the process group (the DDP reducer being collected) while
+    holding the GIL, and a worker is still freeing such an item, each waits for the other:
+    a run that finished its work and never exits. The barrier makes every earlier work item
+    complete and the sleep releases the GIL, so the workers are idle before the teardown.
+
+    Args:
+        settle_s: seconds to release the GIL after the barrier.
+    """
+    if not dist.is_initialized():
+        return
+    dist.barrier()
+    time.sleep(settle_s)
+    dist.destroy_process_group()

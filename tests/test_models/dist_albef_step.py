@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from mmgrounding.registry import MODELS  # noqa: E402
 from mmgrounding.structures import GroundingDataSample  # noqa: E402
-from mmgrounding.utils import register_all_modules  # noqa: E402
+from mmgrounding.utils import finish_distributed, register_all_modules  # noqa: E402
 from tests.test_models.albef_tiny import WORDS, tiny_albef_cfg  # noqa: E402
 
 
@@ -63,7 +63,7 @@ def main(vocab: str, out: str) -> None:
         after = {k: v.detach().clone() for k, v in model.state_dict().items()}
         torch.save(dict(before=before, after=after), out)
     if distributed:
-        dist.destroy_process_group()
+        finish_distributed()
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ from .albef_tiny import write_vocab
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'dist_albef_step.py')
 
 
-def test_two_process_step_equals_one_process(tmp_path):
+def test_two_process_step_equals_one_process(tmp_path, free_port):
     vocab = write_vocab(tmp_path / 'vocab.txt')
     single, double = tmp_path / 'single.pth', tmp_path / 'double.pth'
     env = dict(os.environ, OMP_NUM_THREADS='1')
@@ -20,7 +20,7 @@ def test_two_process_step_equals_one_process(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     proc = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-         '--master_port=29631', SCRIPT, vocab, str(double)],
+         f'--master_port={free_port}', SCRIPT, vocab, str(double)],
         env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     one, two = torch.load(single), torch.load(double)

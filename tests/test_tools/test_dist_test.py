@@ -16,7 +16,7 @@ def run(cmd, env=None):
 
 
 @pytest.mark.parametrize('config', [CONFIG])
-def test_two_process_test_equals_one_process(config, synthground_root, tmp_path):
+def test_two_process_test_equals_one_process(config, synthground_root, tmp_path, free_port):
     options = ['--cfg-options', f'test_dataloader.dataset.data_root={synthground_root}',
                'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
                'test_dataloader.batch_size=3']
@@ -24,7 +24,7 @@ def test_two_process_test_equals_one_process(config, synthground_root, tmp_path)
     run([sys.executable, 'tools/test.py', config, '--work-dir', str(tmp_path / 'w1'),
          '--metrics-json', str(single)] + options)
     double = tmp_path / 'double.json'
-    env = dict(os.environ, PYTHON=sys.executable, PORT='29613')
+    env = dict(os.environ, PYTHON=sys.executable, PORT=free_port)
     run(['bash', 'tools/dist_test.sh', config, 'none', '2', '--work-dir', str(tmp_path / 'w2'),
          '--metrics-json', str(double)] + options, env=env)
     one, two = json.loads(single.read_text()), json.loads(double.read_text())
