@@ -61,6 +61,8 @@ def build_args(synthground_root):
             Path(synthground_root) / 'test_vocab.txt')).items() if k != 'type'},
         'InferenceWrapper': dict(module=registry.MODELS.build(
             dict(type='CentreBaselineGrounder'))),
+        # the cache is opened on first use
+        'LoadRegionFeatures': dict(cache_dir=osp.join(synthground_root, 'regions')),
     }
 
 

@@ -6,6 +6,7 @@ from .captions import CocoCaptionsDataset, Flickr30kCaptionsDataset
 from .flickr30k_entities import Flickr30kEntitiesDataset
 from .refcoco import RefCOCODataset
 from .referit import ReferItBerkeleyDataset, ReferItGameDataset
+from .region_cache import RegionCache, RegionCacheError
 from .transforms import *  # noqa: F401,F403
 from .utils import GroundingAnnotationError
 from .vg_triplets import VisualGenomeTripletDataset
@@ -13,5 +14,5 @@ from .vg_triplets import VisualGenomeTripletDataset
 __all__ = [
     'Flickr30kEntitiesDataset', 'GroundingAnnotationError', 'RefCOCODataset',
     'ReferItBerkeleyDataset', 'ReferItGameDataset', 'CocoCaptionsDataset',
-    'Flickr30kCaptionsDataset', 'VisualGenomeTripletDataset'
+    'Flickr30kCaptionsDataset', 'VisualGenomeTripletDataset', 'RegionCache', 'RegionCacheError'
 ]

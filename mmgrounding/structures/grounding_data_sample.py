@@ -19,6 +19,9 @@ class GroundingDataSample(DetDataSample):
         gt_instances (InstanceData): ``bboxes`` (K, 4) xyxy boxes of all phrases and
             ``labels`` (K,) the index in ``phrases`` of the phrase each box belongs to. A
             phrase may own several boxes.
+        proposals (InstanceData): cached detector regions (``LoadRegionFeatures``):
+            ``bboxes`` (K, 4) xyxy, ``feats`` (K, D), ``scores`` (K,), ``labels`` (K,) and
+            optionally ``class_probs`` (K, C+1), best first.
         pred_heatmaps (Tensor): (P, h, w) non-negative maps whose grid spans the whole
             *original* image (no padding), at any resolution.
         pred_boxes (Tensor): (P, K, 4) xyxy boxes in original image pixels, ranked per phrase

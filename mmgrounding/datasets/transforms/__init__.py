@@ -1,8 +1,9 @@
 from .augment import GroundingColorJitter, RandomFlipWithText
 from .formatting import PackGroundingInputs
 from .loading import LoadGroundingAnnotations
+from .region_features import LoadRegionFeatures
 
 __all__ = [
     'PackGroundingInputs', 'LoadGroundingAnnotations', 'RandomFlipWithText',
-    'GroundingColorJitter'
+    'GroundingColorJitter', 'LoadRegionFeatures'
 ]

@@ -12,6 +12,10 @@ from mmgrounding.structures import GroundingDataSample
 class PackGroundingInputs(BaseTransform):
     """Pack the image as a (C, H, W) tensor and the rest as a GroundingDataSample.
 
+    Cached detector regions (``region_*`` from :class:`LoadRegionFeatures`) become
+    ``proposals``, an InstanceData with ``bboxes``, ``feats``, ``scores``, ``labels`` and
+    ``class_probs`` (when loaded).
+
     Args:
         meta_keys: results keys copied into the sample's metainfo. ``phrase_texts`` is stored
             as ``phrases``.
@@ -44,6 +48,12 @@ class PackGroundingInputs(BaseTransform):
             gt.bboxes = boxes.tensor if isinstance(boxes, BaseBoxes) else to_tensor(boxes)
             gt.labels = to_tensor(results['gt_bboxes_labels'])
             sample.gt_instances = gt
+        if 'region_boxes' in results:  # cached detector regions (LoadRegionFeatures)
+            sample.proposals = InstanceData(**{
+                name: to_tensor(results[f'region_{key}'])
+                for name, key in (('bboxes', 'boxes'), ('feats', 'feats'), ('scores', 'scores'),
+                                  ('labels', 'labels'), ('class_probs', 'class_probs'))
+                if f'region_{key}' in results})
         meta = {}
         for key in self.meta_keys:
             if key in results:

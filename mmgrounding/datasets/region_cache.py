@@ -1,0 +1,375 @@
+"""The region cache: detector boxes and region features on disk, one entry per image.
+
+Layout (see ``docs/proposals.md``)::
+
+    <cache>/
+      meta.json                 # format, detector, extraction settings, field shapes
+      regions/<img_id>.npz      # one entry per image (numpy .npz, uncompressed)
+      splits/<split>.txt        # image ids of each extracted split, one a line
+
+An entry holds, for the K ≤ topk boxes kept after NMS, best first:
+
+    img_id       ()        str, the image id (checked against the file name)
+    image_hw     (2,)      int32, original image height and width (-1 when unknown)
+    boxes_xyxy   (K, 4)    float32, continuous xyxy in original image pixels
+    scores       (K,)      float32, detection score
+    labels       (K,)      int32, 0-based detector class
+    features     (K, D)    float32 or float16, the box's RoI feature (classifier input)
+    class_probs  (K, C+1)  optional, softmax over the classes, background last
+
+Every entry is written to a temporary file and renamed into place, so an entry that exists
+is complete, and an interrupted extraction resumes by skipping the ids that have an entry.
+Reading checks the zip CRC-32 of every array, the shapes and the id, and names the file of
+a corrupt or truncated entry in a :class:`RegionCacheError`. Nothing is kept in memory
+between reads, so training reads entries from any number of dataloader workers.
+"""
+import json
+import os
+import os.path as osp
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import quote, unquote
+
+import numpy as np
+
+from mmgrounding.utils.atomic import atomic_open, atomic_write_json, remove_stale_temporaries
+
+CACHE_FORMAT = 'mmgrounding-region-cache-v1'
+REQUIRED_FIELDS = ('img_id', 'image_hw', 'boxes_xyxy', 'scores', 'labels', 'features')
+OPTIONAL_FIELDS = ('class_probs', )
+# meta keys that must agree when an extraction resumes into an existing cache
+SETTINGS_KEYS = ('format', 'detector', 'extraction')
+
+
+class RegionCacheError(ValueError):
+    """A region cache entry or its metadata is missing, corrupt or inconsistent.
+
+    The message names the entry file (and image id).
+    """
+
+
+def entry_name(img_id: str) -> str:
+    """The file name of an image's entry; ids are percent-encoded (``a/b`` -> ``a%2Fb``)."""
+    img_id = str(img_id)
+    if not img_id:
+        raise ValueError('an image id must not be empty')
+    return quote(img_id, safe='') + '.npz'
+
+
+def check_entry(entry: Mapping[str, np.ndarray],
+                *,
+                where: str,
+                required: Sequence[str] = REQUIRED_FIELDS) -> None:
+    """Raise :class:`RegionCacheError` (naming ``where``) if the arrays do not fit together.
+
+    Args:
+        entry: some or all of an entry's arrays.
+        where: the entry's file and image id, for the message.
+        required: the fields that must be present.
+    """
+    missing = [k for k in required if k not in entry]
+    if missing:
+        raise RegionCacheError(f'{where}: missing fields {missing}')
+    boxes = entry['boxes_xyxy']
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise RegionCacheError(f'{where}: boxes_xyxy has shape {boxes.shape}, expected (K, 4)')
+    expected_ndim = dict(scores=1, labels=1, features=2, class_probs=2)
+    for key, ndim in expected_ndim.items():
+        if key in entry and (entry[key].ndim != ndim or entry[key].shape[0] != len(boxes)):
+            raise RegionCacheError(f'{where}: {key} has shape {entry[key].shape}, expected '
+                                   f'{len(boxes)} rows like boxes_xyxy')
+    if 'image_hw' in entry and entry['image_hw'].shape != (2, ):
+        raise RegionCacheError(f"{where}: image_hw has shape {entry['image_hw'].shape}")
+    for key in ('boxes_xyxy', 'features'):
+        if key in entry and not np.isfinite(entry[key]).all():
+            raise RegionCacheError(f'{where}: {key} has non-finite values')
+
+
+class RegionCache:
+    """A folder of per-image region entries (see the module docstring for the layout).
+
+    Args:
+        root: the cache folder.
+
+    Raises:
+        RegionCacheError: the folder has no ``meta.json`` or one of another format.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.meta_path = osp.join(root, 'meta.json')
+        self.regions_dir = osp.join(root, 'regions')
+        if not osp.isfile(self.meta_path):
+            raise RegionCacheError(f'{self.meta_path}: no region cache here (meta.json is '
+                                   'missing; write one with tools/extract_proposals.py)')
+        try:
+            with open(self.meta_path, encoding='utf-8') as f:
+                self.meta = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise RegionCacheError(f'{self.meta_path}: malformed or truncated ({e})') from e
+        if self.meta.get('format') != CACHE_FORMAT:
+            raise RegionCacheError(f"{self.meta_path}: format {self.meta.get('format')!r}, "
+                                   f'expected {CACHE_FORMAT!r}')
+
+    # ------------------------------------------------------------------ creation
+    @classmethod
+    def create(cls, root: str, meta: dict, *, resume: bool = True) -> 'RegionCache':
+        """Open ``root`` for writing, creating it with ``meta`` when it has no cache yet.
+
+        Args:
+            root: the cache folder.
+            meta: ``dict(detector=..., extraction=...)`` and anything else to record;
+                ``format`` is added.
+            resume: when ``root`` already holds a cache, keep its entries if its
+                ``detector`` and ``extraction`` settings equal ``meta``'s (else raise);
+                with False an existing cache raises.
+
+        Raises:
+            RegionCacheError: the existing cache was written with other settings; the
+                message lists the differences.
+        """
+        meta = dict(meta, format=CACHE_FORMAT)
+        meta_path = osp.join(root, 'meta.json')
+        if osp.isfile(meta_path):
+            cache = cls(root)
+            if not resume:
+                raise RegionCacheError(f'{meta_path}: a region cache exists already')
+            differences = _differences({k: cache.meta.get(k) for k in SETTINGS_KEYS},
+                                       {k: _jsonable(meta.get(k)) for k in SETTINGS_KEYS})
+            if differences:
+                raise RegionCacheError(
+                    f'{meta_path}: the cache was written with other settings; use another '
+                    'output folder or delete this one. Differences (cache vs now): '
+                    + '; '.join(differences))
+            return cache
+        os.makedirs(osp.join(root, 'regions'), exist_ok=True)
+        atomic_write_json(meta_path, _jsonable(meta), indent=2)
+        return cls(root)
+
+    def update_meta(self, **fields) -> None:
+        """Add or replace top-level metadata fields (not the settings), atomically."""
+        clash = set(fields) & set(SETTINGS_KEYS)
+        if clash:
+            raise ValueError(f'the settings {sorted(clash)} cannot change')
+        self.meta.update(_jsonable(fields))
+        atomic_write_json(self.meta_path, self.meta, indent=2)
+
+    # ------------------------------------------------------------------ entries
+    def entry_path(self, img_id: str) -> str:
+        return osp.join(self.regions_dir, entry_name(img_id))
+
+    def __contains__(self, img_id: object) -> bool:
+        return osp.isfile(self.entry_path(str(img_id)))
+
+    def image_ids(self) -> list[str]:
+        """The ids of all entries, sorted (temporary files of unfinished writes excluded)."""
+        if not osp.isdir(self.regions_dir):
+            return []
+        return sorted(unquote(n[:-4]) for n in os.listdir(self.regions_dir)
+                      if n.endswith('.npz') and not n.startswith('.'))
+
+    def __len__(self) -> int:
+        return len(self.image_ids())
+
+    def write(self, img_id: str, entry: Mapping[str, np.ndarray]) -> str:
+        """Write one image's entry atomically; returns its path.
+
+        Args:
+            img_id: the image id.
+            entry: ``boxes_xyxy``, ``scores``, ``labels``, ``features``, ``image_hw`` and
+                optionally ``class_probs`` (arrays or tensors); ``img_id`` is added.
+        """
+        img_id = str(img_id)
+        path = self.entry_path(img_id)
+        arrays = {k: np.asarray(v) for k, v in entry.items()
+                  if k in REQUIRED_FIELDS + OPTIONAL_FIELDS}
+        arrays['img_id'] = np.asarray(img_id)
+        arrays['image_hw'] = np.asarray(arrays.get('image_hw', (-1, -1)), np.int32)
+        arrays['boxes_xyxy'] = np.asarray(arrays.get('boxes_xyxy'), np.float32).reshape(-1, 4)
+        arrays['scores'] = np.asarray(arrays.get('scores'), np.float32).reshape(-1)
+        arrays['labels'] = np.asarray(arrays.get('labels'), np.int32).reshape(-1)
+        check_entry(arrays, where=f'{path} (image {img_id}, being written)')
+        with atomic_open(path, 'wb') as f:
+            np.savez(f, **arrays)
+        return path
+
+    def read(self,
+             img_id: str,
+             *,
+             fields: Sequence[str] | None = None,
+             topk: int | None = None) -> dict[str, np.ndarray]:
+        """Read an image's entry, checking its integrity.
+
+        Args:
+            img_id: the image id.
+            fields: the arrays to return (default: all stored); ``img_id``,
+                ``image_hw`` and ``boxes_xyxy`` are always read, to check the entry.
+            topk: keep the first ``topk`` boxes (the entry is sorted best first).
+
+        Raises:
+            RegionCacheError: the entry is missing, truncated, corrupt (CRC-32 mismatch),
+                belongs to another image, or its arrays do not fit together. The message
+                names the file and the image id.
+        """
+        img_id = str(img_id)
+        path = self.entry_path(img_id)
+        where = f'{path} (image {img_id})'
+        if not osp.isfile(path):
+            raise RegionCacheError(f'{where}: no entry (image not extracted)')
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                stored = set(npz.files)
+                wanted = stored if fields is None else set(fields) | {
+                    'img_id', 'image_hw', 'boxes_xyxy'}
+                unknown = wanted - stored - set(OPTIONAL_FIELDS)
+                if unknown:
+                    raise RegionCacheError(f'{where}: no fields {sorted(unknown)} (stored: '
+                                           f'{sorted(stored)})')
+                entry = {k: npz[k] for k in sorted(wanted & stored)}
+        except RegionCacheError:
+            raise
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
+            raise RegionCacheError(f'{where}: corrupt or truncated entry ({e}); delete it and '
+                                   'run the extraction again to rewrite it') from e
+        if str(entry['img_id']) != img_id:
+            raise RegionCacheError(f"{where}: holds image {entry['img_id']}")
+        check_entry(entry, where=where,
+                    required=REQUIRED_FIELDS if fields is None else sorted(entry))
+        if topk is not None:
+            entry = {k: (v[:topk] if v.ndim >= 1 and k != 'image_hw' else v)
+                     for k, v in entry.items()}
+        return entry
+
+    def verify(self, img_ids: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """Read every entry (or ``img_ids``) in full; returns ``(img_id, error)`` of the bad."""
+        bad = []
+        for img_id in (self.image_ids() if img_ids is None else img_ids):
+            try:
+                self.read(img_id)
+            except RegionCacheError as e:
+                bad.append((str(img_id), str(e)))
+        return bad
+
+    def remove_stale_temporaries(self) -> list[str]:
+        """Delete the temporary files of writes that were killed (no writer may be running)."""
+        return remove_stale_temporaries(self.regions_dir)
+
+    # ------------------------------------------------------------------ splits
+    def write_split(self, split: str, img_ids: Sequence[str]) -> None:
+        """Record the image ids of a split (``splits/<split>.txt``)."""
+        with atomic_open(osp.join(self.root, 'splits', f'{split}.txt'), 'w') as f:
+            f.write(''.join(f'{i}\n' for i in img_ids))
+
+    def split_ids(self, split: str) -> list[str]:
+        path = osp.join(self.root, 'splits', f'{split}.txt')
+        if not osp.isfile(path):
+            raise RegionCacheError(f'{path}: split {split!r} was not extracted')
+        with open(path, encoding='utf-8') as f:
+            return [line.strip() for line in f if line.strip()]
+
+
+def _jsonable(obj: object) -> object:
+    """``obj`` as it reads back from JSON (tuples become lists), for comparisons."""
+    return json.loads(json.dumps(obj))
+
+
+def _differences(old: object, new: object, prefix: str = '') -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in sorted(set(old) | set(new)):
+            out += _differences(old.get(key), new.get(key), f'{prefix}{key}.')
+        return out
+    return [] if old == new else [f'{prefix[:-1]}: {old!r} vs {new!r}']
+
+
+# ---------------------------------------------------------------------- bottom-up HDF5
+BOTTOM_UP_KEYS = dict(boxes='boxes_xyxy', features='features', scores='scores',
+                      labels='labels')
+
+
+def _h5_size(group, name: str) -> int:
+    value = group.attrs[name] if name in group.attrs else group[name][()]
+    return int(np.asarray(value).reshape(-1)[0])
+
+
+def import_bottom_up_h5(h5_path: str,
+                        cache_root: str,
+                        *,
+                        feature_dtype: str | None = None,
+                        img_ids: Iterable[str] | None = None) -> RegionCache:
+    """Read bottom-up attention features from HDF5 into a region cache.
+
+    The layout read is one group per image, named by the image id, holding the datasets
+    ``boxes`` (K, 4) xyxy in original image pixels, ``features`` (K, D), ``scores`` (K,) and
+    ``labels`` (K,) (0-based class, background excluded), optionally ``class_probs``
+    (K, C+1) with background last, and the image size as ``image_h`` / ``image_w``
+    attributes or scalar datasets (``image_hw`` is -1, -1 without them). Images that
+    already have an entry are skipped, so an interrupted import resumes.
+
+    Args:
+        h5_path: the HDF5 file.
+        cache_root: the cache folder (created if needed).
+        feature_dtype: store features as this dtype (default: as in the file).
+        img_ids: import only these images.
+
+    Returns:
+        The cache.
+    """
+    import h5py
+
+    with h5py.File(h5_path, 'r') as h5:
+        keys = list(h5.keys()) if img_ids is None else [str(i) for i in img_ids]
+        if not keys:
+            raise RegionCacheError(f'{h5_path}: no image groups')
+        first = h5[keys[0]]
+        missing = [k for k in BOTTOM_UP_KEYS if k not in first]
+        if missing:
+            raise RegionCacheError(f'{h5_path}: group {keys[0]!r} has no datasets {missing} '
+                                   f'(has {sorted(first.keys())})')
+        dtype = np.dtype(feature_dtype or first['features'].dtype).name
+        cache = RegionCache.create(
+            cache_root,
+            dict(detector=dict(source='bottom-up HDF5', file=osp.basename(h5_path)),
+                 extraction=dict(feature_dim=int(first['features'].shape[1]),
+                                 feature_dtype=dtype,
+                                 box_format='xyxy, original image pixels')))
+        cache.remove_stale_temporaries()
+        for key in keys:
+            if key in cache:
+                continue
+            if key not in h5:
+                raise RegionCacheError(f'{h5_path}: no group for image {key!r}')
+            group = h5[key]
+            try:
+                entry = {ours: group[theirs][()] for theirs, ours in BOTTOM_UP_KEYS.items()}
+                if 'class_probs' in group:
+                    entry['class_probs'] = group['class_probs'][()]
+                if all(n in group.attrs or n in group for n in ('image_h', 'image_w')):
+                    entry['image_hw'] = (_h5_size(group, 'image_h'), _h5_size(group, 'image_w'))
+            except KeyError as e:
+                raise RegionCacheError(f'{h5_path}: group {key!r}: {e}') from e
+            entry['features'] = entry['features'].astype(dtype, copy=False)
+            cache.write(key, entry)
+    cache.update_meta(num_images=len(cache))
+    return cache
+
+
+def export_bottom_up_h5(cache: RegionCache,
+                        h5_path: str,
+                        *,
+                        img_ids: Iterable[str] | None = None) -> None:
+    """Write cache entries in the layout :func:`import_bottom_up_h5` reads (atomically)."""
+    import h5py
+
+    with atomic_open(h5_path, 'wb') as f:
+        with h5py.File(f, 'w') as h5:
+            for img_id in (cache.image_ids() if img_ids is None else img_ids):
+                entry = cache.read(img_id)
+                group = h5.create_group(str(img_id))
+                for theirs, ours in BOTTOM_UP_KEYS.items():
+                    group.create_dataset(theirs, data=entry[ours])
+                if 'class_probs' in entry:
+                    group.create_dataset('class_probs', data=entry['class_probs'])
+                height, width = (int(v) for v in entry['image_hw'])
+                if height > 0:
+                    group.attrs['image_h'], group.attrs['image_w'] = height, width

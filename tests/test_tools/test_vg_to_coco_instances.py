@@ -1,0 +1,55 @@
+"""tools/dataset_converters/vg_to_coco_instances.py: VG objects as COCO instances."""
+import importlib.util
+import json
+import os.path as osp
+
+from pycocotools.coco import COCO
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_tool():
+    path = osp.join(REPO, 'tools', 'dataset_converters', 'vg_to_coco_instances.py')
+    spec = importlib.util.spec_from_file_location('vg_to_coco_instances', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_split_file_and_categories(synthground_root, tmp_path):
+    vg_dir = osp.join(synthground_root, 'vg')
+    split = osp.join(synthground_root, 'flickr30k_entities', 'test.txt')
+    out = str(tmp_path / 'instances_test.json')
+    counts = load_tool().main([vg_dir, '--out', out, '--image-ids', split])
+
+    with open(split) as f:
+        ids = [int(line) for line in f if line.strip()]
+    with open(osp.join(vg_dir, 'objects.json')) as f:
+        objects = {r['image_id']: r['objects'] for r in json.load(f)}
+    coco = COCO(out)  # pycocotools (and so mmdet's CocoDataset) reads it
+    assert sorted(coco.getImgIds()) == sorted(ids) and counts['images'] == len(ids)
+    names = {c['name'] for c in coco.loadCats(coco.getCatIds())}
+    assert names == {'circle', 'oval', 'heart', 'square', 'triangle', 'diamond', 'hexagon',
+                     'star', 'cross'}
+    expected = sorted((i, o['names'][0], (o['x'], o['y'], o['w'], o['h']))
+                      for i in ids for o in objects[i])
+    written = sorted((a['image_id'], coco.cats[a['category_id']]['name'], tuple(a['bbox']))
+                     for a in coco.dataset['annotations'])
+    assert written == expected  # SynthGround boxes lie inside the image: nothing clipped
+    assert coco.imgs[ids[0]]['file_name'] == f'images/{ids[0]}.jpg'
+
+
+def test_vocabulary_with_synonyms_drops_other_names(synthground_root, tmp_path):
+    vocab = tmp_path / 'objects_vocab.txt'
+    vocab.write_text('circle,oval\nstar\n')
+    coco = load_tool().vg_to_coco(
+        osp.join(synthground_root, 'vg'),
+        categories=load_tool().read_vocabulary(str(vocab)))
+    assert [c['name'] for c in coco['categories']] == ['circle', 'star']
+    assert coco['categories'][0]['synonyms'] == ['oval']
+    with open(osp.join(synthground_root, 'vg', 'objects.json')) as f:
+        names = [o['names'][0] for r in json.load(f) for o in r['objects']]
+    kept = sum(n in ('circle', 'oval', 'star') for n in names)
+    assert len(coco['annotations']) == kept
+    assert coco['info']['counts']['unknown_category'] == len(names) - kept
+    assert {a['category_id'] for a in coco['annotations']} == {1, 2}
