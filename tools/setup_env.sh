@@ -92,6 +92,11 @@ fi
 "${PIP[@]}" --no-deps "mmdet==3.3.0"
 "${PIP[@]}" --no-deps --no-build-isolation -e .
 
+# 5. WordNet for mmgrounding.text (CKD's class mapping), copied from Debian's packages into
+#    $CACHE/nltk_data; setup goes on without it.
+PYTHON="$PY" bash tools/setup_wordnet.sh \
+    || log "WordNet not installed: CKD's class mapping needs it (tools/setup_wordnet.sh)"
+
 "$PY" -c "import torch, mmcv, mmcv.ops, mmdet, mmengine, mmgrounding" \
     || { log "import check failed"; exit 1; }
 echo "$want_stamp" > "$STAMP"

@@ -1,0 +1,39 @@
+"""Deterministic language utilities for the grounding methods.
+
+Word tokens, coarse part-of-speech tags (InfoGround's noun and adjective tokens), head nouns
+and their WordNet mapping to detector classes (CKD), and relation phrases between entities
+(ReIR). Nothing here imports torch; WordNet comes from nltk (see :func:`get_wordnet`).
+"""
+
+from .head_noun import head_noun, head_noun_index
+from .pos import TAGS, tag_words
+from .relations import relation_phrases
+from .tokenize import word_tokenize, word_tokenize_with_spans
+from .wordnet import (
+    get_wordnet,
+    hypernym_closure_names,
+    lemma_synsets,
+    lemmatize_noun,
+    lexname,
+    match_phrase_to_classes,
+    most_frequent_synset,
+    wordnet_search_roots,
+)
+
+__all__ = [
+    'TAGS',
+    'get_wordnet',
+    'head_noun',
+    'head_noun_index',
+    'hypernym_closure_names',
+    'lemma_synsets',
+    'lemmatize_noun',
+    'lexname',
+    'match_phrase_to_classes',
+    'most_frequent_synset',
+    'relation_phrases',
+    'tag_words',
+    'word_tokenize',
+    'word_tokenize_with_spans',
+    'wordnet_search_roots',
+]
