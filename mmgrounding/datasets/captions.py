@@ -7,13 +7,18 @@ import os.path as osp
 from collections import Counter
 
 from mmengine.dataset import BaseDataset
-from mmengine.fileio import get_local_path
 from mmengine.logging import MMLogger
 
 from mmgrounding.registry import DATASETS
 
 from .flickr30k_entities import parse_sentence_line
-from .utils import GroundingAnnotationError, load_json_file
+from .utils import (
+    GroundingAnnotationError,
+    check_missing_images,
+    drop_missing_images,
+    load_json_file,
+    read_split_file,
+)
 
 
 class BaseCaptionsDataset(BaseDataset):
@@ -28,11 +33,19 @@ class BaseCaptionsDataset(BaseDataset):
 
     Args:
         group_by_image: one item per image instead of one per caption.
+        missing_images: None (not checked at load time; ``LoadImageFromFile`` names the
+            file), ``'raise'`` or ``'skip'`` (counted); see
+            :func:`~mmgrounding.datasets.utils.drop_missing_images`.
         **kwargs: passed to :class:`mmengine.dataset.BaseDataset`.
     """
 
-    def __init__(self, *args, group_by_image: bool = False, **kwargs) -> None:
+    def __init__(self,
+                 *args,
+                 group_by_image: bool = False,
+                 missing_images: str | None = None,
+                 **kwargs) -> None:
         self.group_by_image = group_by_image
+        self.missing_images = check_missing_images(missing_images)
         self.skip_counts: Counter = Counter()
         super().__init__(*args, **kwargs)
 
@@ -47,11 +60,15 @@ class BaseCaptionsDataset(BaseDataset):
         return [dict(image, caption_id=caption_id, caption=caption, phrases=[])
                 for caption_id, caption in captions]
 
-    def _log(self, data_list: list[dict]) -> None:
+    def _finish(self, data_list: list[dict]) -> list[dict]:
+        """Apply ``missing_images`` and log the counts."""
+        data_list = drop_missing_images(data_list, missing_images=self.missing_images,
+                                        source=self.ann_file, counts=self.skip_counts)
         captions = sum(len(d['captions']) if 'captions' in d else 1 for d in data_list)
         MMLogger.get_current_instance().info(
             f'{type(self).__name__} ({osp.basename(self.ann_file)}): {len(data_list)} items, '
             f'{captions} captions; skipped: {dict(sorted(self.skip_counts.items()))}')
+        return data_list
 
 
 @DATASETS.register_module()
@@ -110,8 +127,7 @@ class CocoCaptionsDataset(BaseCaptionsDataset):
         data_list = []
         for image_id, image in images.items():
             data_list.extend(self._items(image, captions[image_id]))
-        self._log(data_list)
-        return data_list
+        return self._finish(data_list)
 
 
 @DATASETS.register_module()
@@ -148,14 +164,8 @@ class Flickr30kCaptionsDataset(BaseCaptionsDataset):
 
     def load_data_list(self) -> list[dict]:
         self.skip_counts = Counter()
-        with get_local_path(self.ann_file) as local_path:
-            if not osp.isfile(local_path):
-                raise FileNotFoundError(f'split file {self.ann_file} does not exist')
-            with open(local_path, encoding='utf-8') as f:
-                split = [(n, line.strip()) for n, line in enumerate(f, start=1)
-                         if line.strip()]
         data_list = []
-        for split_line, img_id in split:
+        for split_line, img_id in read_split_file(self.ann_file):
             path = osp.join(self.data_prefix['sentences'], f'{img_id}.txt')
             if not osp.isfile(path):
                 raise FileNotFoundError(
@@ -174,5 +184,4 @@ class Flickr30kCaptionsDataset(BaseCaptionsDataset):
             image = dict(img_path=osp.join(self.data_prefix['img'], f'{img_id}.jpg'),
                          img_id=img_id, width=None, height=None)
             data_list.extend(self._items(image, captions))
-        self._log(data_list)
-        return data_list
+        return self._finish(data_list)

@@ -4,12 +4,17 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 
 from mmengine.dataset import BaseDataset
-from mmengine.fileio import get_local_path
 from mmengine.logging import MMLogger
 
 from mmgrounding.registry import DATASETS
 
-from .utils import GroundingAnnotationError, check_box
+from .utils import (
+    GroundingAnnotationError,
+    check_box,
+    check_missing_images,
+    drop_missing_images,
+    read_split_file,
+)
 
 # Entities that have no box to ground against: skipped and counted.
 SKIPPED_TYPES = ('notvisual', )
@@ -145,13 +150,18 @@ class Flickr30kEntitiesDataset(BaseDataset):
     ``phrases``: a list of ``dict(text, span, entity_id, types, boxes_xyxy)`` with
     ``boxes_xyxy`` a list of 0-based continuous ``[x1, y1, x2, y2]``. Entities typed
     ``notvisual``, marked ``scene`` or ``nobndbox``, or without boxes are skipped and
-    counted in the log; so are captions left without phrases.
+    counted in the log (``skip_counts``); so are empty caption lines and captions left
+    without phrases.
 
     Args:
-        ann_file: the split file, e.g. ``flickr30k_entities/test.txt``.
+        ann_file: the split file, e.g. ``flickr30k_entities/test.txt``. A split without a
+            file raises, listing the split files of the folder.
         data_prefix: ``img`` (images), ``annotations`` and ``sentences`` folders.
         skip_invalid_boxes: drop (and count) boxes of zero area or outside the image instead
             of raising. Raising names the file and the entity.
+        missing_images: None (not checked at load time; ``LoadImageFromFile`` names the
+            file), ``'raise'`` or ``'skip'`` (counted); see
+            :func:`~mmgrounding.datasets.utils.drop_missing_images`.
         **kwargs: passed to :class:`mmengine.dataset.BaseDataset`.
     """
 
@@ -164,41 +174,42 @@ class Flickr30kEntitiesDataset(BaseDataset):
                      annotations='flickr30k_entities/Annotations/',
                      sentences='flickr30k_entities/Sentences/'),
                  skip_invalid_boxes: bool = True,
+                 missing_images: str | None = None,
                  **kwargs) -> None:
         self.skip_invalid_boxes = skip_invalid_boxes
+        self.missing_images = check_missing_images(missing_images)
         self.skip_counts: Counter = Counter()
         super().__init__(*args, data_prefix=data_prefix, **kwargs)
-
-    def _read_split(self) -> list[str]:
-        with get_local_path(self.ann_file) as local_path:
-            if not osp.isfile(local_path):
-                raise FileNotFoundError(f'split file {self.ann_file} does not exist')
-            with open(local_path) as f:
-                return [line.strip() for line in f if line.strip()]
 
     def load_data_list(self) -> list[dict]:
         self.skip_counts = Counter()
         data_list = []
-        for img_id in self._read_split():
-            data_list.extend(self._load_image(img_id))
+        for split_line, img_id in read_split_file(self.ann_file):
+            data_list.extend(self._load_image(img_id, split_line))
+        data_list = drop_missing_images(data_list, missing_images=self.missing_images,
+                                        source=self.ann_file, counts=self.skip_counts)
         total_phrases = sum(len(d['phrases']) for d in data_list)
         MMLogger.get_current_instance().info(
             f'{type(self).__name__} ({osp.basename(self.ann_file)}): {len(data_list)} captions, '
             f'{total_phrases} phrases; skipped: {dict(sorted(self.skip_counts.items()))}')
         return data_list
 
-    def _load_image(self, img_id: str) -> list[dict]:
+    def _load_image(self, img_id: str, split_line: int) -> list[dict]:
         xml_path = osp.join(self.data_prefix['annotations'], f'{img_id}.xml')
         txt_path = osp.join(self.data_prefix['sentences'], f'{img_id}.txt')
         for path in (xml_path, txt_path):
             if not osp.isfile(path):
-                raise FileNotFoundError(f'{path} (image {img_id} of {self.ann_file}) is missing')
+                raise FileNotFoundError(
+                    f'{path} is missing (image {img_id}, line {split_line} of {self.ann_file})')
         ann = parse_annotation_xml(xml_path)
         with open(txt_path, encoding='utf-8') as f:
             lines = f.read().split('\n')
+        if lines and not lines[-1].strip():
+            lines.pop()  # the final newline
         samples = []
         for line_no, line in enumerate(lines, start=1):
             if not line.strip():
+                self.skip_counts['empty_caption'] += 1
                 continue
             caption, phrases = parse_sentence_line(line, path=txt_path, line_no=line_no)
             kept = [p for p in phrases if self._attach_boxes(p, ann, xml_path)]

@@ -14,7 +14,13 @@ from pycocotools.coco import COCO
 
 from mmgrounding.registry import DATASETS
 
-from .utils import GroundingAnnotationError, check_box, load_json_file
+from .utils import (
+    GroundingAnnotationError,
+    check_box,
+    check_missing_images,
+    drop_missing_images,
+    load_json_file,
+)
 
 # Keys every ref of a refs(<split_by>).p pickle has.
 REF_KEYS = ('ref_id', 'ann_id', 'image_id', 'split', 'sentences')
@@ -113,6 +119,9 @@ class RefCOCODataset(BaseDataset):
         sentence_key: ``'sent'`` (lower case, punctuation removed, as every RefCOCO paper
             uses) or ``'raw'`` (as typed by the annotator).
         skip_invalid_boxes: drop (and count) refs without a usable box instead of raising.
+        missing_images: None (not checked at load time; ``LoadImageFromFile`` names the
+            file), ``'raise'`` or ``'skip'`` (counted); see
+            :func:`~mmgrounding.datasets.utils.drop_missing_images`.
         **kwargs: passed to :class:`mmengine.dataset.BaseDataset`.
     """
 
@@ -125,6 +134,7 @@ class RefCOCODataset(BaseDataset):
                  data_prefix: dict = dict(img='../coco/train2014/'),
                  sentence_key: str = 'sent',
                  skip_invalid_boxes: bool = True,
+                 missing_images: str | None = None,
                  **kwargs) -> None:
         if sentence_key not in ('sent', 'raw'):
             raise ValueError(f"sentence_key must be 'sent' or 'raw', got {sentence_key!r}")
@@ -132,6 +142,7 @@ class RefCOCODataset(BaseDataset):
         self.split = split
         self.sentence_key = sentence_key
         self.skip_invalid_boxes = skip_invalid_boxes
+        self.missing_images = check_missing_images(missing_images)
         self.skip_counts: Counter = Counter()
         super().__init__(*args, data_prefix=data_prefix, **kwargs)
 
@@ -153,6 +164,8 @@ class RefCOCODataset(BaseDataset):
         data_list = []
         for ref in refs:
             data_list.extend(self._load_ref(ref, coco))
+        data_list = drop_missing_images(data_list, missing_images=self.missing_images,
+                                        source=self.ann_file, counts=self.skip_counts)
         MMLogger.get_current_instance().info(
             f'{type(self).__name__} ({osp.basename(self.refs_file)}, {self.split}): '
             f'{len(data_list)} sentences of {len(refs)} refs; '

@@ -10,7 +10,13 @@ from mmengine.utils import is_abs
 from mmgrounding.registry import DATASETS
 
 from .refcoco import RefCOCODataset
-from .utils import GroundingAnnotationError, check_box, load_json_file
+from .utils import (
+    GroundingAnnotationError,
+    check_box,
+    check_missing_images,
+    drop_missing_images,
+    load_json_file,
+)
 
 
 @DATASETS.register_module()
@@ -83,6 +89,9 @@ class ReferItBerkeleyDataset(BaseDataset):
         imsize_file: ``referit_imsize.json``; relative to ``data_root``.
         data_prefix: ``img``, the folder holding ``<img>.jpg``.
         skip_invalid_boxes: drop (and count) regions without a usable box instead of raising.
+        missing_images: None (not checked at load time; ``LoadImageFromFile`` names the
+            file), ``'raise'`` or ``'skip'`` (counted); see
+            :func:`~mmgrounding.datasets.utils.drop_missing_images`.
         **kwargs: passed to :class:`mmengine.dataset.BaseDataset`.
     """
 
@@ -94,10 +103,12 @@ class ReferItBerkeleyDataset(BaseDataset):
                  imsize_file: str = 'berkeley/referit_imsize.json',
                  data_prefix: dict = dict(img='ImageCLEF/images/'),
                  skip_invalid_boxes: bool = True,
+                 missing_images: str | None = None,
                  **kwargs) -> None:
         self.bbox_file = bbox_file
         self.imsize_file = imsize_file
         self.skip_invalid_boxes = skip_invalid_boxes
+        self.missing_images = check_missing_images(missing_images)
         self.skip_counts: Counter = Counter()
         super().__init__(*args, data_prefix=data_prefix, **kwargs)
 
@@ -134,6 +145,8 @@ class ReferItBerkeleyDataset(BaseDataset):
         data_list = []
         for ref_id, texts in queries.items():
             data_list.extend(self._load_region(ref_id, texts, boxes, sizes))
+        data_list = drop_missing_images(data_list, missing_images=self.missing_images,
+                                        source=self.ann_file, counts=self.skip_counts)
         MMLogger.get_current_instance().info(
             f'{type(self).__name__} ({osp.basename(self.ann_file)}): {len(data_list)} queries '
             f'of {len(queries)} regions; skipped: {dict(sorted(self.skip_counts.items()))}')

@@ -19,7 +19,14 @@ from mmengine.logging import MMLogger
 
 from mmgrounding.registry import DATASETS
 
-from .utils import GroundingAnnotationError, check_box, load_json_file
+from .utils import (
+    GroundingAnnotationError,
+    check_box,
+    check_missing_images,
+    drop_missing_images,
+    load_json_file,
+    read_split_file,
+)
 from .vg_prompts import (  # noqa: F401 (part of this module's interface)
     SOURCES,
     box_area_frac,
@@ -274,6 +281,9 @@ class VisualGenomeTripletDataset(BaseDataset):
         image_ids_file: keep only the images listed in this file (one id per line, relative
             to ``data_root``). Visual Genome has no split: this keeps evaluation images out of
             training (e.g. SynthGround's ``flickr30k_entities/train.txt``).
+        missing_images: None (not checked at load time; ``LoadImageFromFile`` names the
+            file), ``'raise'`` or ``'skip'`` (counted in ``counts``); see
+            :func:`~mmgrounding.datasets.utils.drop_missing_images`.
         **kwargs: passed to :class:`mmengine.dataset.BaseDataset`.
     """
 
@@ -289,8 +299,10 @@ class VisualGenomeTripletDataset(BaseDataset):
                  url_folders: bool = True,
                  skip_invalid_boxes: bool = True,
                  image_ids_file: str | None = None,
+                 missing_images: str | None = None,
                  **kwargs) -> None:
         self.image_ids_file = image_ids_file
+        self.missing_images = check_missing_images(missing_images)
         self.sources = check_sources(sources)
         self.min_box_area_frac = min_box_area_frac
         self.max_attributes = max_attributes
@@ -342,6 +354,9 @@ class VisualGenomeTripletDataset(BaseDataset):
                              boxes_xyxy=[list(triplet['box_xyxy'])])
                     ]))
             per_image[image['image_id']] += 1
+        source = path if path.endswith('.json') else osp.join(path, VG_FILES['image_data'])
+        data_list = drop_missing_images(data_list, missing_images=self.missing_images,
+                                        source=source, counts=self.counts)
         MMLogger.get_current_instance().info(
             f'{type(self).__name__} ({path}): {len(data_list)} triplets; '
             f'counts: {dict(sorted(self.counts.items()))}')
@@ -351,10 +366,7 @@ class VisualGenomeTripletDataset(BaseDataset):
         if self.image_ids_file is None:
             return None
         path = osp.join(self.data_root, self.image_ids_file)
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'image_ids_file {path} does not exist')
-        with open(path) as f:
-            return {line.strip() for line in f if line.strip()}
+        return {img_id for _, img_id in read_split_file(path)}
 
     def _read_triplets_file(self, path: str) -> dict:
         """Triplets from a vg_to_triplets.py file, filtered by this dataset's options."""

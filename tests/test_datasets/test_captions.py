@@ -1,8 +1,10 @@
 """COCO and Flickr30k caption loaders on small hand-written files in the official formats."""
 import json
+import logging
 import os.path as osp
 
 import pytest
+from mmengine.logging import MMLogger
 
 from mmgrounding.datasets import (
     CocoCaptionsDataset,
@@ -85,24 +87,6 @@ def test_coco_grouped_by_image(tmp_path):
     assert dataset[1]['img_id'] == 25 and dataset[1]['captions'] == ['A giraffe eating leaves.']
 
 
-def test_coco_bad_input(tmp_path):
-    missing_image = dict(COCO, annotations=COCO['annotations'] + [
-        dict(id=105, image_id=77, caption='Nowhere.')])
-    write_coco(tmp_path / 'a', missing_image)
-    with pytest.raises(GroundingAnnotationError,
-                       match=r"captions_train2014.json: annotations\[4\] \(id 105\): image 77 "
-                       "has no entry in 'images'"):
-        build_coco(tmp_path / 'a')
-    write_coco(tmp_path / 'b', json.dumps(COCO)[:50])
-    with pytest.raises(GroundingAnnotationError, match='captions_train2014.json: malformed'):
-        build_coco(tmp_path / 'b')
-    write_coco(tmp_path / 'c', {'images': []})
-    with pytest.raises(GroundingAnnotationError, match="needs 'images' and 'annotations'"):
-        build_coco(tmp_path / 'c')
-    with pytest.raises(FileNotFoundError, match='captions_train2014.json'):
-        build_coco(tmp_path / 'd')
-
-
 def test_flickr_captions_strip_markup(tmp_path):
     dataset = build_flickr(write_flickr(tmp_path))
     # per image: line 1, line 3 and line 4 (caption ids 0, 2, 3); line 2 is empty
@@ -120,13 +104,118 @@ def test_flickr_captions_strip_markup(tmp_path):
     assert len(grouped) == 2 and grouped[1]['caption_ids'] == [0, 2, 3]
 
 
-def test_flickr_bad_input(tmp_path):
+@pytest.fixture
+def log_messages():
+    """The messages the loaders log (MMLogger does not propagate to pytest's caplog)."""
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)
+
+
+# ----------------------------------------------------------------------------------------
+# Bad input (issue 3, item 8): one test per case and loader. Caption data has no boxes, so
+# the box cases do not apply.
+def test_coco_bad_missing_image_file(tmp_path, log_messages):
+    write_coco(tmp_path)
+    (tmp_path / 'train2014').mkdir()
+    (tmp_path / 'train2014' / 'COCO_train2014_000000000025.jpg').write_bytes(b'')
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'captions_train2014\.json: image 9: image file '
+                             r'.*train2014/COCO_train2014_000000000009\.jpg does not exist'):
+        build_coco(tmp_path, missing_images='raise')
+    dataset = build_coco(tmp_path, missing_images='skip')
+    assert [d['caption_id'] for d in dataset] == [101]
+    assert dataset.skip_counts == {'missing_image': 2, 'empty_caption': 1,
+                                   'image_without_captions': 1}
+    assert any('1 missing images, 2 items skipped' in m for m in log_messages)
+    grouped = build_coco(tmp_path, missing_images='skip', group_by_image=True)
+    assert [d['img_id'] for d in grouped] == [25]
+    assert grouped.skip_counts['missing_image'] == 1  # one item per image
+
+
+def test_coco_bad_empty_caption(tmp_path, log_messages):
+    dataset = build_coco(write_coco(tmp_path))
+    assert 103 not in [d['caption_id'] for d in dataset]  # caption '   '
+    assert dataset.skip_counts['empty_caption'] == 1
+    assert any("3 items, 3 captions; skipped: {'empty_caption': 1, "
+               "'image_without_captions': 1}" in m for m in log_messages)
+
+
+def test_coco_bad_annotation_of_unknown_image(tmp_path):
+    missing_image = dict(COCO, annotations=COCO['annotations'] + [
+        dict(id=105, image_id=77, caption='Nowhere.')])
+    write_coco(tmp_path, missing_image)
+    with pytest.raises(GroundingAnnotationError,
+                       match=r"captions_train2014.json: annotations\[4\] \(id 105\): image 77 "
+                       "has no entry in 'images'"):
+        build_coco(tmp_path)
+
+
+def test_coco_bad_truncated_json(tmp_path):
+    write_coco(tmp_path, json.dumps(COCO)[:50])
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'annotations/captions_train2014\.json: malformed or truncated'):
+        build_coco(tmp_path)
+    write_coco(tmp_path, {'images': []})
+    with pytest.raises(GroundingAnnotationError, match="needs 'images' and 'annotations'"):
+        build_coco(tmp_path)
+
+
+def test_coco_bad_unknown_split_lists_the_captions_files(tmp_path):
+    write_coco(tmp_path)
+    with pytest.raises(FileNotFoundError,
+                       match=r'captions file .*captions_train2017\.json does not exist; '
+                             r'.*annotations holds: captions_train2014\.json'):
+        CocoCaptionsDataset(data_root=str(tmp_path),
+                            ann_file='annotations/captions_train2017.json')
+
+
+def test_flickr_bad_missing_image_file(tmp_path, log_messages):
+    write_flickr(tmp_path)
+    (tmp_path / 'flickr30k-images').mkdir()
+    (tmp_path / 'flickr30k-images' / '200.jpg').write_bytes(b'')
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'train\.txt: image 100: image file .*flickr30k-images/100\.jpg '
+                             'does not exist'):
+        build_flickr(tmp_path, missing_images='raise')
+    dataset = build_flickr(tmp_path, missing_images='skip')
+    assert [d['img_id'] for d in dataset] == ['200'] * 3
+    assert dataset.skip_counts == {'missing_image': 3, 'empty_caption': 2}
+    assert any('1 missing images, 3 items skipped' in m for m in log_messages)
+
+
+def test_flickr_bad_empty_caption(tmp_path, log_messages):
+    # line 2 of each file is empty; the final newline is not a caption
+    dataset = build_flickr(write_flickr(tmp_path))
+    assert [d['caption_id'] for d in dataset] == [0, 2, 3] * 2
+    assert dataset.skip_counts == {'empty_caption': 2}
+    assert any("6 items, 6 captions; skipped: {'empty_caption': 2}" in m for m in log_messages)
+
+
+def test_flickr_bad_missing_sentence_file(tmp_path):
     write_flickr(tmp_path, img_ids=('100', ))  # 200 is in the split but has no file
     with pytest.raises(FileNotFoundError, match=r'200.txt is missing \(image 200, line 2 of'):
         build_flickr(tmp_path)
-    write_flickr(tmp_path / 'b', sentences='[/EN#1/people A man rides .\n')
-    with pytest.raises(GroundingAnnotationError, match=r'100.txt:1: phrase for entity 1'):
-        build_flickr(tmp_path / 'b')
+
+
+def test_flickr_bad_malformed_phrase(tmp_path):
+    write_flickr(tmp_path, sentences='A dog .\n[/EN#1/people A man rides .\n')
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'Sentences/100.txt:2: phrase for entity 1 is not closed'):
+        build_flickr(tmp_path)
+
+
+def test_flickr_bad_unknown_split_lists_the_split_files(tmp_path):
+    write_flickr(tmp_path)
+    with pytest.raises(FileNotFoundError,
+                       match=r'split file .*flickr30k_entities/trian\.txt does not exist; '
+                             r'.*flickr30k_entities holds: train\.txt'):
+        Flickr30kCaptionsDataset(data_root=str(tmp_path),
+                                 ann_file='flickr30k_entities/trian.txt')
 
 
 def test_synthground_captions(synthground_root):

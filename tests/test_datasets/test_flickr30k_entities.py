@@ -1,7 +1,10 @@
 """Flickr30k Entities loader on small hand-written files in the official format."""
+import logging
 import os.path as osp
 
 import pytest
+from mmengine.dataset import Compose
+from mmengine.logging import MMLogger
 
 from mmgrounding.datasets import Flickr30kEntitiesDataset, GroundingAnnotationError
 from mmgrounding.datasets.flickr30k_entities import parse_sentence_line
@@ -77,22 +80,140 @@ def test_loads_boxes_types_and_skips(tmp_path):
         'caption_without_boxes': 2}
 
 
-def test_invalid_box_can_raise_naming_file_and_entity(tmp_path):
-    write_split(tmp_path)
-    with pytest.raises(GroundingAnnotationError, match=r'100\.xml: entity 6: .*zero'):
-        build(tmp_path, skip_invalid_boxes=False)
+@pytest.fixture
+def log_messages():
+    """The messages the loaders log (MMLogger does not propagate to pytest's caplog)."""
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)
 
 
-def test_malformed_xml_names_the_file(tmp_path):
-    write_split(tmp_path, xml='<annotation><size>')
-    with pytest.raises(GroundingAnnotationError, match=r'Annotations/100\.xml: malformed XML'):
+# ----------------------------------------------------------------------------------------
+# Bad input (issue 3, item 8): one test per case. An image 100x80 with entities 1 and 2.
+def small_xml(box_2='<xmin>51</xmin><ymin>1</ymin><xmax>100</xmax><ymax>80</ymax>'):
+    return ('<annotation><filename>100.jpg</filename>'
+            '<size><width>100</width><height>80</height><depth>3</depth></size>'
+            '<object><name>1</name><bndbox><xmin>11</xmin><ymin>21</ymin><xmax>30</xmax>'
+            '<ymax>40</ymax></bndbox></object>'
+            f'<object><name>2</name><bndbox>{box_2}</bndbox></object></annotation>\n')
+
+
+TWO_PHRASES = '[/EN#1/people A man] and [/EN#2/other a box] .\n'
+
+
+@pytest.mark.parametrize('xml,message', [
+    (small_xml()[:120], r'100\.xml: malformed XML'),  # truncated file
+    ('<annotation><object><name>1</name></object></annotation>',
+     r'100\.xml: missing or invalid <size>'),
+    (small_xml('<xmin>1</xmin><ymin>1</ymin><xmax>ten</xmax><ymax>9</ymax>'),
+     r'100\.xml: <object> #1 \(2\) has an invalid <bndbox>'),
+    (small_xml().replace('<name>2</name>', ''), r'100\.xml: <object> #1 has no <name>'),
+])
+def test_bad_malformed_xml_names_file_and_object(tmp_path, xml, message):
+    write_split(tmp_path, xml=xml, sentences=TWO_PHRASES)
+    with pytest.raises(GroundingAnnotationError, match=r'Annotations/' + message):
         build(tmp_path)
 
 
-def test_missing_sentence_file_names_it(tmp_path):
+def test_bad_missing_image_file(tmp_path, log_messages):
+    write_split(tmp_path, img_ids=('100', '200'), xml=small_xml(), sentences=TWO_PHRASES * 2)
+    (tmp_path / 'flickr30k-images').mkdir()
+    (tmp_path / 'flickr30k-images' / '200.jpg').write_bytes(b'')  # exists; 100.jpg does not
+    # default: not checked at load time; LoadImageFromFile names the file when it is read
+    dataset = build(tmp_path)
+    assert len(dataset) == 4
+    with pytest.raises(FileNotFoundError, match=r'flickr30k-images/100\.jpg'):
+        Compose([dict(type='LoadImageFromFile')])(dataset.get_data_info(0))
+    # 'raise': the image file and the record (image id, split file) at load time
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'test\.txt: image 100: image file .*flickr30k-images/100\.jpg '
+                             'does not exist'):
+        build(tmp_path, missing_images='raise')
+    # 'skip': both captions of image 100 are dropped, counted and logged
+    dataset = build(tmp_path, missing_images='skip')
+    assert [d['img_id'] for d in dataset] == ['200', '200']
+    assert dataset.skip_counts == {'missing_image': 2}
+    assert any(m.startswith('1 missing images, 2 items skipped; first: ') and '100.jpg' in m
+               for m in log_messages)
+    assert any("skipped: {'missing_image': 2}" in m for m in log_messages)
+    with pytest.raises(ValueError, match='missing_images'):
+        build(tmp_path, missing_images='warn')
+
+
+def test_bad_box_outside_the_image(tmp_path, log_messages):
+    # <bndbox> 51..150 (1-based) -> [50, 0, 150, 80]: x2 = 150 > 100 + 1 px of tolerance
+    write_split(tmp_path, sentences=TWO_PHRASES,
+                xml=small_xml('<xmin>51</xmin><ymin>1</ymin><xmax>150</xmax><ymax>80</ymax>'))
+    dataset = build(tmp_path)
+    (info, ) = dataset
+    assert [p['text'] for p in info['phrases']] == ['A man']
+    # the box is dropped, and entity 2, left without a box, too
+    assert dataset.skip_counts == {'invalid_box': 1, 'nobndbox': 1}
+    assert any("skipped: {'invalid_box': 1, 'nobndbox': 1}" in m for m in log_messages)
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'Annotations/100\.xml: entity 2: box \[50\.0, 0\.0, 150\.0, 80\.0\] '
+                             r'lies outside the 100x80 image'):
+        build(tmp_path, skip_invalid_boxes=False)
+    # a box reaching the border exactly (xmax = width, 1-based inclusive) is inside
+    write_split(tmp_path, sentences=TWO_PHRASES, xml=small_xml())
+    assert build(tmp_path)[0]['phrases'][1]['boxes_xyxy'] == [[50.0, 0.0, 100.0, 80.0]]
+
+
+def test_bad_box_of_zero_area(tmp_path, log_messages):
+    # <bndbox> xmin 20, xmax 19 -> [19, 0, 19, 10]: zero width
+    write_split(tmp_path, sentences=TWO_PHRASES,
+                xml=small_xml('<xmin>20</xmin><ymin>1</ymin><xmax>19</xmax><ymax>10</ymax>'))
+    dataset = build(tmp_path)
+    assert [p['text'] for p in dataset[0]['phrases']] == ['A man']
+    assert dataset.skip_counts == {'invalid_box': 1, 'nobndbox': 1}
+    assert any("'invalid_box': 1" in m for m in log_messages)
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'100\.xml: entity 2: box \[19\.0, 0\.0, 19\.0, 10\.0\] has zero'):
+        build(tmp_path, skip_invalid_boxes=False)
+
+
+def test_bad_empty_caption(tmp_path, log_messages):
+    # lines 2 and 3 are empty; the final newline is not a caption
+    write_split(tmp_path, xml=small_xml(), sentences=TWO_PHRASES + '\n   \n' + TWO_PHRASES)
+    dataset = build(tmp_path)
+    assert [d['caption_id'] for d in dataset] == [0, 3]
+    assert dataset.skip_counts == {'empty_caption': 2}
+    assert any("skipped: {'empty_caption': 2}" in m for m in log_messages)
+
+
+def test_bad_phrase_without_box(tmp_path, log_messages):
+    # entity 3 is not in the XML; entity 4 is marked <nobndbox>: both phrases are dropped,
+    # the caption keeps entity 1; a caption with only box-less phrases is dropped
+    xml = small_xml().replace(
+        '</annotation>', '<object><name>4</name><nobndbox>1</nobndbox></object></annotation>')
+    write_split(tmp_path, xml=xml,
+                sentences='[/EN#1/people A man] , [/EN#3/other a cat] and [/EN#4/other a dog] .\n'
+                          '[/EN#3/other A cat] .\n')
+    dataset = build(tmp_path)
+    (info, ) = dataset
+    assert [p['entity_id'] for p in info['phrases']] == ['1']
+    assert dataset.skip_counts == {'nobndbox': 3, 'caption_without_boxes': 1}
+    assert any("'nobndbox': 3" in m for m in log_messages)
+
+
+def test_bad_unknown_split_lists_the_split_files(tmp_path):
+    write_split(tmp_path, xml=small_xml(), sentences=TWO_PHRASES)  # writes test.txt only
+    (tmp_path / 'flickr30k_entities' / 'train.txt').write_text('100\n')
+    with pytest.raises(FileNotFoundError,
+                       match=r'split file .*flickr30k_entities/tset\.txt does not exist; '
+                             r'.*flickr30k_entities holds: test\.txt, train\.txt'):
+        Flickr30kEntitiesDataset(data_root=str(tmp_path), ann_file='flickr30k_entities/tset.txt')
+
+
+def test_missing_sentence_file_names_it_and_the_split_line(tmp_path):
     write_split(tmp_path)
     (tmp_path / 'flickr30k_entities' / 'Sentences' / '100.txt').unlink()
-    with pytest.raises(FileNotFoundError, match=r'Sentences/100\.txt'):
+    with pytest.raises(FileNotFoundError,
+                       match=r'Sentences/100\.txt is missing \(image 100, line 1 of .*test\.txt'):
         build(tmp_path)
 
 
@@ -100,18 +221,3 @@ def test_unclosed_phrase_names_file_and_line(tmp_path):
     write_split(tmp_path, sentences='ok [/EN#1/people a man] .\n[/EN#1/people a man runs\n')
     with pytest.raises(GroundingAnnotationError, match=r'100\.txt:2: .*not closed'):
         build(tmp_path)
-
-
-def test_missing_split_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match='test.txt'):
-        build(tmp_path)
-
-
-def test_missing_image_file_is_named_when_loaded(tmp_path):
-    from mmengine.dataset import Compose
-    write_split(tmp_path)
-    dataset = build(tmp_path)
-    pipeline = Compose([dict(type='LoadImageFromFile'), dict(type='LoadGroundingAnnotations')])
-    info = dataset.get_data_info(0)
-    with pytest.raises(FileNotFoundError, match=r'flickr30k-images/100\.jpg'):
-        pipeline(info)

@@ -1,11 +1,13 @@
 """RefCOCO loader on small hand-written files in the official refer format, and on SynthGround."""
 import json
+import logging
 import os.path as osp
 import pickle
 
 import pytest
+from mmengine.logging import MMLogger
 
-from mmgrounding.datasets import GroundingAnnotationError, RefCOCODataset
+from mmgrounding.datasets import GroundingAnnotationError, RefCOCODataset, ReferItGameDataset
 from mmgrounding.datasets.utils import check_box
 from mmgrounding.registry import DATASETS
 
@@ -69,9 +71,9 @@ def write_files(root, refs=REFS, instances=INSTANCES, refs_name='refs(unc).p'):
     return folder
 
 
-def build(root, split, **kwargs):
+def build(root, split, dataset_type=RefCOCODataset, **kwargs):
     kwargs.setdefault('refs_file', 'refcoco/refs(unc).p')
-    return RefCOCODataset(
+    return dataset_type(
         data_root=str(root),
         ann_file='refcoco/instances.json',
         split=split,
@@ -126,28 +128,6 @@ def test_split_selection_and_counted_skips(tmp_path):
     assert [d['ref_id'] for d in items(build(tmp_path, 'val'))] == [5]
 
 
-def test_invalid_refs_can_raise(tmp_path):
-    write_files(tmp_path)
-    with pytest.raises(GroundingAnnotationError, match=r'refs\(unc\)\.p: ref 2: ann_id 9999 '
-                                                       r'is not in .*instances\.json'):
-        build(tmp_path, 'testA', skip_invalid_boxes=False)
-    with pytest.raises(GroundingAnnotationError,
-                       match=r'instances\.json: annotation 1703 \(ref 3\): .*zero'):
-        build(tmp_path, 'testB', skip_invalid_boxes=False)
-    only_outside = [r for r in REFS if r['ref_id'] == 4]
-    write_files(tmp_path, refs=only_outside)
-    with pytest.raises(GroundingAnnotationError, match=r'annotation 1704 .*outside the 100x50'):
-        build(tmp_path, 'testB', skip_invalid_boxes=False)
-
-
-def test_unknown_split_lists_the_splits_of_the_file(tmp_path):
-    write_files(tmp_path)
-    with pytest.raises(GroundingAnnotationError,
-                       match=r"refs\(unc\)\.p: unknown split 'test'; the splits in this file "
-                             r'are: testA, testB, train, val'):
-        build(tmp_path, 'test')
-
-
 def test_umd_split_file(tmp_path):
     umd = [dict(r, split={'testA': 'test', 'testB': 'test'}.get(r['split'], r['split']))
            for r in REFS]
@@ -156,15 +136,6 @@ def test_umd_split_file(tmp_path):
     assert [d['caption_id'] for d in items(dataset)] == [2, 4]
     with pytest.raises(GroundingAnnotationError, match='are: test, train, val'):
         build(tmp_path, 'testA', refs_file='refcoco/refs(umd).p')
-
-
-def test_truncated_pickle_names_the_file(tmp_path):
-    folder = write_files(tmp_path)
-    data = (folder / 'refs(unc).p').read_bytes()
-    (folder / 'refs(unc).p').write_bytes(data[:len(data) // 2])
-    with pytest.raises(GroundingAnnotationError,
-                       match=r'refcoco/refs\(unc\)\.p: truncated or corrupt pickle'):
-        build(tmp_path, 'train')
 
 
 def test_pickle_that_is_not_a_list_of_refs(tmp_path):
@@ -187,15 +158,6 @@ def test_python2_byte_strings_are_read_as_latin1(tmp_path):
     assert items(build(tmp_path, 'train'))[0]['caption'] == 'caf\xe9 table'
 
 
-def test_truncated_instances_json_names_the_file(tmp_path):
-    folder = write_files(tmp_path)
-    text = (folder / 'instances.json').read_text()
-    (folder / 'instances.json').write_text(text[:len(text) // 2])
-    with pytest.raises(GroundingAnnotationError,
-                       match=r'refcoco/instances\.json: malformed or truncated JSON'):
-        build(tmp_path, 'train')
-
-
 def test_refs_and_instances_of_different_datasets(tmp_path):
     write_files(tmp_path, refs=[dict(REFS[0], image_id=42)])
     with pytest.raises(GroundingAnnotationError, match=r'ref 0: image 42, but annotation 1701'):
@@ -206,6 +168,123 @@ def test_missing_refs_file(tmp_path):
     write_files(tmp_path)
     with pytest.raises(FileNotFoundError, match=r'refs\(google\)\.p'):
         build(tmp_path, 'train', refs_file='refcoco/refs(google).p')
+
+
+@pytest.fixture
+def log_messages():
+    """The messages the loaders log (MMLogger does not propagate to pytest's caplog)."""
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)
+
+
+# ----------------------------------------------------------------------------------------
+# Bad input (issue 3, item 8): one test per case, for RefCOCO and for RefCLEF
+# (ReferItGameDataset), which has the same files.
+LOADERS = pytest.mark.parametrize('dataset_type', [RefCOCODataset, ReferItGameDataset])
+
+
+@LOADERS
+def test_bad_missing_image_file(tmp_path, dataset_type, log_messages):
+    write_files(tmp_path)
+    (tmp_path / 'train2014').mkdir()
+    # testA: ref 1 has two sentences on image 581857, whose file is missing
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'refcoco/instances\.json: image 581857: image file '
+                             r'.*train2014/COCO_train2014_000000581857\.jpg does not exist'):
+        build(tmp_path, 'testA', dataset_type, missing_images='raise')
+    dataset = build(tmp_path, 'testA', dataset_type, missing_images='skip',
+                    serialize_data=False)
+    assert len(dataset) == 0
+    assert dataset.skip_counts == {'missing_image': 2, 'missing_ann': 1, 'empty_sentence': 1}
+    assert any('1 missing images, 2 items skipped' in m for m in log_messages)
+    (tmp_path / 'train2014' / 'COCO_train2014_000000581857.jpg').write_bytes(b'')
+    assert len(build(tmp_path, 'testA', dataset_type, missing_images='raise')) == 2
+
+
+@LOADERS
+def test_bad_box_outside_the_image(tmp_path, dataset_type, log_messages):
+    # annotation 1704: XYWH [90, 10, 30, 10] -> [90, 10, 120, 20], past the 100x50 image
+    write_files(tmp_path, refs=[REFS[4], REFS[5]])
+    dataset = build(tmp_path, 'testB', dataset_type, serialize_data=False)
+    assert len(dataset) == 0 and dataset.skip_counts == {'invalid_box': 1}
+    assert any("1 refs; skipped: {'invalid_box': 1}" in m for m in log_messages)
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'refcoco/instances\.json: annotation 1704 \(ref 4\): box '
+                             r'\[90\.0, 10\.0, 120\.0, 20\.0\] lies outside the 100x50 image'):
+        build(tmp_path, 'testB', dataset_type, skip_invalid_boxes=False)
+
+
+@LOADERS
+def test_bad_box_of_zero_area(tmp_path, dataset_type, log_messages):
+    # annotation 1703: XYWH [5, 5, 0, 10] -> [5, 5, 5, 15]
+    write_files(tmp_path, refs=[REFS[3], REFS[5]])
+    dataset = build(tmp_path, 'testB', dataset_type, serialize_data=False)
+    assert len(dataset) == 0 and dataset.skip_counts == {'invalid_box': 1}
+    assert any("skipped: {'invalid_box': 1}" in m for m in log_messages)
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'instances\.json: annotation 1703 \(ref 3\): box '
+                             r'\[5\.0, 5\.0, 5\.0, 15\.0\] has zero or negative area'):
+        build(tmp_path, 'testB', dataset_type, skip_invalid_boxes=False)
+
+
+@LOADERS
+def test_bad_empty_sentence(tmp_path, dataset_type, log_messages):
+    # ref 1 has sentences 2, 3 (empty) and 4; ref 6 has only an empty one; ref 7 none
+    refs = [REFS[1], ref(6, 1701, 581857, 'testA', 1, [sentence(9, ' ')]),
+            ref(7, 1701, 581857, 'testA', 1, [])]
+    write_files(tmp_path, refs=refs)
+    dataset = build(tmp_path, 'testA', dataset_type)
+    assert [d['caption_id'] for d in items(dataset)] == [2, 4]
+    assert dataset.skip_counts == {'empty_sentence': 2, 'ref_without_sentences': 1}
+    assert any("2 sentences of 3 refs; skipped: {'empty_sentence': 2, "
+               "'ref_without_sentences': 1}" in m for m in log_messages)
+
+
+@LOADERS
+def test_bad_ref_without_box(tmp_path, dataset_type, log_messages):
+    # ref 2 points to annotation 9999, which instances.json does not have
+    write_files(tmp_path, refs=[REFS[1], REFS[2], REFS[5]])
+    dataset = build(tmp_path, 'testA', dataset_type)
+    assert {d['ref_id'] for d in items(dataset)} == {1}
+    assert dataset.skip_counts == {'missing_ann': 1, 'empty_sentence': 1}
+    assert any("'missing_ann': 1" in m for m in log_messages)
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'refs\(unc\)\.p: ref 2: ann_id 9999 is not in .*instances\.json'):
+        build(tmp_path, 'testA', dataset_type, skip_invalid_boxes=False)
+
+
+@LOADERS
+def test_bad_unknown_split_lists_the_splits_of_the_file(tmp_path, dataset_type):
+    write_files(tmp_path)
+    with pytest.raises(GroundingAnnotationError,
+                       match=r"refcoco/refs\(unc\)\.p: unknown split 'test'; the splits in this "
+                             r'file are: testA, testB, train, val'):
+        build(tmp_path, 'test', dataset_type)
+
+
+@LOADERS
+def test_bad_truncated_pickle_names_the_file(tmp_path, dataset_type):
+    folder = write_files(tmp_path)
+    data = (folder / 'refs(unc).p').read_bytes()
+    (folder / 'refs(unc).p').write_bytes(data[:len(data) // 2])
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'refcoco/refs\(unc\)\.p: truncated or corrupt pickle'):
+        build(tmp_path, 'train', dataset_type)
+
+
+@LOADERS
+def test_bad_truncated_instances_json_names_the_file(tmp_path, dataset_type):
+    folder = write_files(tmp_path)
+    text = (folder / 'instances.json').read_text()
+    (folder / 'instances.json').write_text(text[:len(text) // 2])
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'refcoco/instances\.json: malformed or truncated JSON'):
+        build(tmp_path, 'train', dataset_type)
 
 
 @pytest.mark.parametrize('split', ['train', 'val', 'testA', 'testB'])

@@ -1,9 +1,11 @@
 """ReferItGame loaders: the refclef refer layout and the Berkeley JSON files."""
 import json
+import logging
 import os.path as osp
 import pickle
 
 import pytest
+from mmengine.logging import MMLogger
 
 from mmgrounding.datasets import (
     GroundingAnnotationError,
@@ -112,23 +114,103 @@ def test_berkeley_queries_boxes_and_skips(tmp_path, extensions):
                                    'missing_box': 1, 'invalid_box': 1}
 
 
-def test_berkeley_invalid_regions_can_raise(tmp_path):
-    write_berkeley(tmp_path, queries={'1002_2': ['missing box']})
+@pytest.fixture
+def log_messages():
+    """The messages the loaders log (MMLogger does not propagate to pytest's caplog)."""
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)
+
+
+# ----------------------------------------------------------------------------------------
+# Bad input of the Berkeley files (issue 3, item 8): one test per case. The refclef files
+# are RefCOCO's format; their cases run in test_refcoco.py for ReferItGameDataset too.
+def test_berkeley_bad_missing_image_file(tmp_path, log_messages):
+    write_berkeley(tmp_path, queries={'1000_3': ['man on left', 'guy'], '1001_1': ['box']})
+    images = tmp_path / 'ImageCLEF' / 'images'
+    images.mkdir(parents=True)
+    (images / '1001.jpg').write_bytes(b'')  # 1000.jpg is missing
     with pytest.raises(GroundingAnnotationError,
-                       match=r'referit_bbox\.json: no box for region 1002_2'):
-        build_berkeley(tmp_path, skip_invalid_boxes=False)
-    write_berkeley(tmp_path, queries={'1000_7': ['zero box']})
+                       match=r'referit_query_test\.json: image 1000: image file '
+                             r'.*ImageCLEF/images/1000\.jpg does not exist'):
+        build_berkeley(tmp_path, missing_images='raise')
+    dataset = build_berkeley(tmp_path, missing_images='skip')
+    assert [d['ref_id'] for d in dataset] == ['1001_1']
+    assert dataset.skip_counts == {'missing_image': 2}
+    assert any("1 queries of 2 regions; skipped: {'missing_image': 2}" in m
+               for m in log_messages)
+
+
+def test_berkeley_bad_box_outside_the_image(tmp_path, log_messages):
+    # inclusive [400, 300, 480, 359] -> [400, 300, 481, 360]: x2 = 481 in a 480-wide image is
+    # within the 1 px tolerance; [400, 300, 499, 359] -> x2 = 500 is not
+    write_berkeley(tmp_path, queries={'1000_3': ['edge'], '1000_5': ['past the edge']},
+                   boxes={'1000_3': [400, 300, 480, 359], '1000_5': [400, 300, 499, 359]})
+    dataset = build_berkeley(tmp_path)
+    assert [d['caption'] for d in dataset] == ['edge']
+    assert dataset.skip_counts == {'invalid_box': 1}
+    assert any("skipped: {'invalid_box': 1}" in m for m in log_messages)
     with pytest.raises(GroundingAnnotationError,
-                       match=r'referit_bbox\.json: region 1000_7: .*zero'):
+                       match=r'referit_bbox\.json: region 1000_5: box \[400, 300, 500, 360\] lies '
+                             r'outside the 480x360 image'):
         build_berkeley(tmp_path, skip_invalid_boxes=False)
 
 
-def test_berkeley_truncated_json_names_the_file(tmp_path):
+def test_berkeley_bad_box_of_zero_area(tmp_path, log_messages):
+    # inclusive [5, 5, 3, 10] -> [5, 5, 4, 11]: x_max < x_min
+    write_berkeley(tmp_path, queries={'1000_3': ['man'], '1000_7': ['zero box']})
+    dataset = build_berkeley(tmp_path)
+    assert [d['ref_id'] for d in dataset] == ['1000_3']
+    assert dataset.skip_counts == {'invalid_box': 1}
+    assert any("skipped: {'invalid_box': 1}" in m for m in log_messages)
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'referit_bbox\.json: region 1000_7: box \[5, 5, 4, 11\] has zero'):
+        build_berkeley(tmp_path, skip_invalid_boxes=False)
+
+
+def test_berkeley_bad_empty_query(tmp_path, log_messages):
+    write_berkeley(tmp_path, queries={'1000_3': ['', 'man', ' \t'], '1001_1': []})
+    dataset = build_berkeley(tmp_path)
+    assert [(d['caption_id'], d['caption']) for d in dataset] == [(1, 'man')]
+    assert dataset.skip_counts == {'empty_sentence': 2, 'ref_without_sentences': 1}
+    assert any("1 queries of 2 regions; skipped: {'empty_sentence': 2, "
+               "'ref_without_sentences': 1}" in m for m in log_messages)
+
+
+def test_berkeley_bad_region_without_box(tmp_path, log_messages):
+    write_berkeley(tmp_path, queries={'1000_3': ['man'], '1002_2': ['missing box']})
+    dataset = build_berkeley(tmp_path)
+    assert [d['ref_id'] for d in dataset] == ['1000_3']
+    assert dataset.skip_counts == {'missing_box': 1}
+    assert any("skipped: {'missing_box': 1}" in m for m in log_messages)
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'referit_bbox\.json: no box for region 1002_2 of '
+                             r'.*referit_query_test\.json'):
+        build_berkeley(tmp_path, skip_invalid_boxes=False)
+
+
+def test_berkeley_bad_unknown_split_lists_the_query_files(tmp_path):
+    write_berkeley(tmp_path)
+    with pytest.raises(FileNotFoundError,
+                       match=r'query file .*referit_query_trainval\.json does not exist; '
+                             r'.*berkeley holds: referit_bbox\.json, referit_imsize\.json, '
+                             r'referit_query_test\.json'):
+        ReferItBerkeleyDataset(data_root=str(tmp_path),
+                               ann_file='berkeley/referit_query_trainval.json')
+
+
+@pytest.mark.parametrize('name', ['referit_query_test.json', 'referit_bbox.json',
+                                  'referit_imsize.json'])
+def test_berkeley_bad_truncated_json_names_the_file(tmp_path, name):
     folder = write_berkeley(tmp_path)
-    text = (folder / 'referit_query_test.json').read_text()
-    (folder / 'referit_query_test.json').write_text(text[:len(text) // 2])
+    text = (folder / name).read_text()
+    (folder / name).write_text(text[:len(text) // 2])
     with pytest.raises(GroundingAnnotationError,
-                       match=r'berkeley/referit_query_test\.json: malformed or truncated JSON'):
+                       match=rf'berkeley/{name}: malformed or truncated JSON'):
         build_berkeley(tmp_path)
 
 
@@ -145,8 +227,32 @@ def test_berkeley_malformed_files(tmp_path, files, message):
         build_berkeley(tmp_path)
 
 
-def test_berkeley_missing_file(tmp_path):
-    write_berkeley(tmp_path)
-    with pytest.raises(FileNotFoundError, match=r'referit_query_trainval\.json'):
-        ReferItBerkeleyDataset(data_root=str(tmp_path),
-                               ann_file='berkeley/referit_query_trainval.json')
+def test_berkeley_reads_synthground_refs_written_as_berkeley_files(synthground_root, tmp_path):
+    """SynthGround has no Berkeley files: write its val refs as them, and read both ways."""
+    with open(osp.join(synthground_root, 'refcoco', 'refs(unc).p'), 'rb') as f:
+        refs = [r for r in pickle.load(f) if r['split'] == 'val']
+    with open(osp.join(synthground_root, 'refcoco', 'instances.json')) as f:
+        instances = json.load(f)
+    anns = {a['id']: a for a in instances['annotations']}
+    queries = {f"{r['image_id']}_{r['ann_id']}": [s['sent'] for s in r['sentences']]
+               for r in refs}
+    boxes = {}
+    for r in refs:
+        x, y, w, h = anns[r['ann_id']]['bbox']
+        boxes[f"{r['image_id']}_{r['ann_id']}"] = [x, y, x + w - 1, y + h - 1]  # inclusive
+    sizes = {str(i['id']): [i['width'], i['height']] for i in instances['images']}
+    write_berkeley(tmp_path, queries, boxes, sizes)
+    berkeley = ReferItBerkeleyDataset(
+        data_root=str(tmp_path), ann_file='berkeley/referit_query_test.json',
+        data_prefix=dict(img=osp.join(synthground_root, 'images', '')), pipeline=[],
+        missing_images='raise')
+    refclef = ReferItGameDataset(
+        data_root=synthground_root, ann_file='refcoco/instances.json',
+        refs_file='refcoco/refs(unc).p', split='val', data_prefix=dict(img='images/'),
+        pipeline=[], missing_images='raise')
+    assert len(berkeley) == len(refclef) > 0 and berkeley.skip_counts == {}
+    def queries_and_boxes(dataset):
+        return sorted((str(item['img_id']), item['caption'], item['phrases'][0]['boxes_xyxy'][0])
+                      for item in dataset)
+
+    assert queries_and_boxes(berkeley) == queries_and_boxes(refclef)

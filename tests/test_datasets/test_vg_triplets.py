@@ -1,10 +1,12 @@
 """Visual Genome -> AMC triplets, on small hand-written files in the official format."""
 import importlib.util
 import json
+import logging
 import os
 import os.path as osp
 
 import pytest
+from mmengine.logging import MMLogger
 
 from mmgrounding.datasets import GroundingAnnotationError, VisualGenomeTripletDataset
 from mmgrounding.datasets.vg_triplets import (
@@ -230,41 +232,162 @@ def test_converter_source_choice(tmp_path, capsys):
     assert 'dropped small boxes: objects 0, regions 0' in capsys.readouterr().out
 
 
-def test_bad_input_names_file_and_record(tmp_path):
-    # missing file
-    root = write_vg(tmp_path / 'a', attributes=None)
-    with pytest.raises(FileNotFoundError, match='attributes.json'):
+@pytest.fixture
+def log_messages():
+    """The messages the loaders log (MMLogger does not propagate to pytest's caplog)."""
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)
+
+
+# ----------------------------------------------------------------------------------------
+# Bad input (issue 3, item 8): one test per case, on image 1 (100x100) of IMAGE_DATA.
+def write_image_1(root, objects=(), regions=()):
+    """VG files with the given objects and regions of image 1 (and no attributes)."""
+    return write_vg(root, objects=[dict(image_id=1, objects=list(objects))],
+                    attributes=[dict(image_id=1, attributes=[])],
+                    region_descriptions=[dict(id=1, regions=list(regions))])
+
+
+DOG = dict(object_id=1, x=0, y=0, w=40, h=30, names=['dog'])  # 12% of image 1
+
+
+def test_bad_missing_annotation_file(tmp_path):
+    root = write_vg(tmp_path / 'vg', attributes=None)
+    with pytest.raises(FileNotFoundError, match=r'file .*vg/attributes\.json does not exist'):
         build(root)
-    # truncated JSON
-    root = write_vg(tmp_path / 'b', objects=json.dumps(OBJECTS)[:-40])
-    with pytest.raises(GroundingAnnotationError, match=r'objects.json: malformed or truncated'):
-        build(root)
-    # zero-area box: counted skip by default (above), an error on request
-    root = write_vg(tmp_path / 'c')
+
+
+@pytest.mark.parametrize('name', ['image_data', 'objects', 'attributes',
+                                  'region_descriptions'])
+def test_bad_truncated_json_names_the_file(tmp_path, name):
+    content = dict(image_data=IMAGE_DATA, objects=OBJECTS, attributes=ATTRIBUTES,
+                   region_descriptions=REGIONS)[name]
+    root = write_vg(tmp_path / 'vg', **{name: json.dumps(content)[:-40]})
     with pytest.raises(GroundingAnnotationError,
-                       match=r'objects.json: record #0, object 105 of image 1: .*zero'):
+                       match=rf'vg/{name}\.json: malformed or truncated JSON'):
+        build(root)
+
+
+def test_bad_truncated_triplets_file_names_it(tmp_path):
+    root = write_vg(tmp_path / 'vg')
+    out = tmp_path / 'triplets.json'
+    load_converter().main([str(root), '--out', str(out)])
+    out.write_text(out.read_text()[:-100])
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'triplets\.json: malformed or truncated JSON'):
+        build(root, ann_file=str(out))
+
+
+def test_bad_missing_image_file(tmp_path, log_messages):
+    root = write_vg(tmp_path / 'vg')
+    (root / 'VG_100K_2').mkdir()
+    (root / 'VG_100K_2' / '2.jpg').write_bytes(b'')  # VG_100K/1.jpg is missing
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'vg/image_data\.json: image 1: image file .*vg/VG_100K/1\.jpg does '
+                             'not exist'):
+        build(root, missing_images='raise')
+    dataset = build(root, missing_images='skip')
+    assert {d['img_id'] for d in dataset} == {2} and len(dataset) == 4
+    assert dataset.counts['missing_image'] == 10  # the 10 triplets of image 1 (EXPECTED)
+    assert any('1 missing images, 10 items skipped' in m for m in log_messages)
+
+
+def test_bad_box_outside_the_image(tmp_path, log_messages):
+    # object 2 lies wholly right of the 100x100 image: skipped; region 3 reaches past the
+    # bottom and is clipped: [0, 50, 100, 150] -> [0, 50, 100, 100]
+    root = write_image_1(
+        tmp_path / 'vg', objects=[DOG, dict(object_id=2, x=120, y=0, w=40, h=40, names=['cat'])],
+        regions=[dict(region_id=3, phrase='grass', x=0, y=50, width=100, height=100)])
+    dataset = build(root)
+    assert summary(dataset) == [(1, 'objects', 'object', 'a dog', [0., 0., 40., 30.], 1),
+                                (1, 'regions', 'region', 'grass', [0., 50., 100., 100.], 3)]
+    assert dataset.counts['invalid_boxes'] == 1 and dataset.counts['clipped_boxes'] == 1
+    assert any("'invalid_boxes': 1" in m for m in log_messages)
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'objects\.json: record #0, object 2 of image 1: box '
+                             r'\[120\.0, 0\.0, 160\.0, 40\.0\] lies outside the 100x100 image'):
         build(root, skip_invalid_boxes=False)
-    # an image id that image_data.json does not know
+
+
+def test_bad_box_of_zero_area(tmp_path, log_messages):
+    root = write_image_1(
+        tmp_path / 'vg', objects=[DOG],
+        regions=[dict(region_id=3, phrase='a line', x=10, y=10, width=50, height=0)])
+    dataset = build(root)
+    assert [d['caption'] for d in dataset] == ['a dog']
+    assert dataset.counts['invalid_boxes'] == 1
+    assert any("'invalid_boxes': 1" in m for m in log_messages)
+    with pytest.raises(GroundingAnnotationError,
+                       match=r'region_descriptions\.json: record #0, region 3 of image 1: box '
+                             r'\[10\.0, 10\.0, 60\.0, 10\.0\] has zero or negative area'):
+        build(root, skip_invalid_boxes=False)
+
+
+def test_bad_empty_text(tmp_path, log_messages):
+    # an object without a name and a region with a blank phrase give no prompt
+    root = write_image_1(
+        tmp_path / 'vg', objects=[DOG, dict(DOG, object_id=2, names=[' '])],
+        regions=[dict(region_id=3, phrase=' \n', x=0, y=0, width=50, height=50)])
+    dataset = build(root)
+    assert [d['caption'] for d in dataset] == ['a dog']
+    assert (dataset.counts['unnamed_objects'], dataset.counts['empty_region_phrases']) == (1, 1)
+    assert any("'empty_region_phrases': 1" in m and "'unnamed_objects': 1" in m
+               for m in log_messages)
+
+
+@pytest.mark.parametrize('key', ['objects', 'regions'])
+def test_bad_record_without_box(tmp_path, key):
+    if key == 'objects':
+        root = write_image_1(tmp_path / 'vg', objects=[DOG, dict(object_id=2, names=['cat'])])
+        message = r'objects\.json: record #0, object 2 of image 1 has no valid x/y/w/h'
+    else:
+        root = write_image_1(tmp_path / 'vg', regions=[dict(region_id=3, phrase='grass', x=0)])
+        message = r'region_descriptions\.json: record #0, region 3 of image 1 has no valid'
+    with pytest.raises(GroundingAnnotationError, match=message):
+        build(root)
+
+
+def test_bad_unknown_image_ids_file_lists_the_split_files(tmp_path):
+    root = write_vg(tmp_path / 'vg')
+    (root / 'train.txt').write_text('1\n')
+    with pytest.raises(FileNotFoundError,
+                       match=r'split file .*vg/tain\.txt does not exist; .*vg holds: train\.txt'):
+        build(root, image_ids_file='tain.txt')
+    assert {d['img_id'] for d in build(root, image_ids_file='train.txt')} == {1}
+
+
+def test_bad_image_unknown_to_image_data(tmp_path):
     regions = REGIONS + [dict(id=99, regions=[])]
-    root = write_vg(tmp_path / 'd', region_descriptions=regions)
+    root = write_vg(tmp_path / 'vg', region_descriptions=regions)
     with pytest.raises(GroundingAnnotationError,
-                       match=r'region_descriptions.json: record #2: image 99 has no entry in '
-                       r'.*image_data.json'):
+                       match=r'region_descriptions\.json: record #2: image 99 has no entry in '
+                             r'.*image_data\.json'):
         build(root)
-    # a JSON file that is not a triplets file
-    (tmp_path / 'e.json').write_text('{"images": []}')
-    with pytest.raises(GroundingAnnotationError, match="e.json: not a triplets file"):
-        build(tmp_path, ann_file='e.json')
-    (tmp_path / 'g.json').write_text(json.dumps(dict(
-        images=[dict(image_id=1, width=10, height=10, file_name='1.jpg')],
-        triplets=[dict(image_id=1, text='a dog', box_xyxy=[0, 0, 5, 5], source='objects')])))
+
+
+def test_bad_image_without_size(tmp_path):
+    root = write_vg(tmp_path / 'vg', image_data=[dict(image_id=1, url='x/1.jpg')])
     with pytest.raises(GroundingAnnotationError,
-                       match=r"g.json: triplet #0 lacks \['prompt_type', 'ref_id'\]"):
-        build(tmp_path, ann_file='g.json')
-    # an image without a size
-    root = write_vg(tmp_path / 'f', image_data=[dict(image_id=1, url='x/1.jpg')])
-    with pytest.raises(GroundingAnnotationError, match=r'image_data.json: record #0 \(image 1\)'):
+                       match=r'image_data\.json: record #0 \(image 1\) has no valid width/height'):
         build(root)
+
+
+@pytest.mark.parametrize('content,message', [
+    ('{"images": []}', "not a triplets file"),
+    (json.dumps(dict(images=[dict(image_id=1, width=10, height=10, file_name='1.jpg')],
+                     triplets=[dict(image_id=1, text='a dog', box_xyxy=[0, 0, 5, 5],
+                                    source='objects')])),
+     r"triplet #0 lacks \['prompt_type', 'ref_id'\]"),
+])
+def test_bad_triplets_file_records(tmp_path, content, message):
+    (tmp_path / 'bad.json').write_text(content)
+    with pytest.raises(GroundingAnnotationError, match=r'bad\.json: ' + message):
+        build(tmp_path, ann_file='bad.json')
 
 
 def test_synthground_vg(synthground_root):

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -60,3 +62,52 @@ def test_dataset_stats_counts_match_the_loader(synthground_root):
     assert stats['phrases'] == len(phrases)
     assert stats['boxes'] == sum(len(p['boxes_xyxy']) for p in phrases)
     assert sum(stats['phrases_per_type'].values()) >= stats['phrases']
+
+
+def test_synthground_referit_column_reads_the_refs_with_the_referit_loader():
+    leaderboard = load_tool('leaderboard')
+    dataset, evaluator = leaderboard.benchmark_dataset('ReferIt', 'synthground', '/data/sg/')
+    assert (dataset['type'], dataset['split'], dataset['data_root']) == (
+        'ReferItGameDataset', 'val', '/data/sg/')
+    assert dataset['refs_file'] == 'refcoco/refs(unc).p' and 'pipeline' not in dataset
+    assert [m['type'] for m in evaluator] == ['PointingGameMetric', 'BoxRecallMetric']
+
+
+# (config, loader, cfg_options, meta.json counts -> expected queries)
+SYNTHGROUND_CONFIGS = [
+    ('synthground_flickr30k.py', 'train', {},
+     lambda c: c['flickr30k_entities']['train']['captions']),
+    ('synthground_flickr30k.py', 'test', {},
+     lambda c: c['flickr30k_entities']['test']['captions']),
+    ('synthground_refcoco.py', 'test', {'test_dataloader.dataset.split': 'testB'},
+     lambda c: c['refcoco']['testB']['sentences']),
+    ('synthground_referit.py', 'test', {}, lambda c: c['refcoco']['val']['sentences']),
+    ('synthground_coco_captions.py', 'train', {},
+     lambda c: c['coco_captions']['train']['captions']),
+    ('synthground_flickr30k_captions.py', 'train',
+     {'train_dataloader.dataset.ann_file': 'flickr30k_entities/val.txt'},
+     lambda c: c['flickr30k_entities']['val']['captions']),
+    ('synthground_vg_triplets.py', 'train', {}, None),
+]
+
+
+@pytest.mark.parametrize('config,loader,options,expected', SYNTHGROUND_CONFIGS)
+def test_dataset_stats_reads_every_synthground_config(synthground_root, config, loader, options,
+                                                      expected):
+    stats_tool = load_tool('dataset_stats')
+    options = {f'{loader}_dataloader.dataset.data_root': synthground_root, **options}
+    dataset = stats_tool.build_dataset(
+        os.path.join(REPO, 'configs', '_base_', 'datasets', config), loader=loader,
+        cfg_options=options)
+    stats = stats_tool.dataset_stats(dataset)
+    with open(os.path.join(synthground_root, 'meta.json')) as f:
+        counts = json.load(f)['counts']
+    if expected is None:  # VG triplets: one box per query, never more images than VG has
+        assert 0 < stats['images'] <= counts['vg']['images']
+        assert stats['queries'] == stats['phrases'] == stats['boxes'] > 0
+    else:
+        assert stats['queries'] == expected(counts) > 0
+    if 'captions' in config:
+        assert stats['phrases'] == stats['boxes'] == 0
+    else:
+        assert stats['boxes'] >= stats['phrases'] > 0

@@ -13,7 +13,11 @@ from mmgrounding.utils import register_all_modules
 
 
 def dataset_stats(dataset) -> dict:
-    """Counts over a dataset's data list (no image is read)."""
+    """Counts over a dataset's data list (no image is read).
+
+    ``queries`` is the number of items (a caption, a referring sentence, a triplet; an image
+    for caption datasets grouped by image), ``phrases`` the grounded phrases in them.
+    """
     images, phrases, boxes = set(), 0, 0
     by_type: Counter = Counter()
     boxes_by_type: Counter = Counter()
@@ -32,6 +36,19 @@ def dataset_stats(dataset) -> dict:
                 boxes_per_type=dict(sorted(boxes_by_type.items())))
 
 
+def build_dataset(config: str, *, loader: str = 'test', cfg_options: dict | None = None):
+    """The dataset of a config's ``<loader>_dataloader``, without pipeline."""
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if cfg.get(f'{loader}_dataloader') is None:
+        raise SystemExit(f'{config} has no {loader}_dataloader')
+    dataset_cfg = dict(cfg[f'{loader}_dataloader'].dataset)
+    dataset_cfg['pipeline'] = []
+    dataset_cfg['serialize_data'] = False
+    return DATASETS.build(dataset_cfg)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
@@ -39,16 +56,12 @@ def main() -> None:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     register_all_modules()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    dataset_cfg = dict(cfg[f'{args.loader}_dataloader'].dataset)
-    dataset_cfg['pipeline'] = []
-    dataset_cfg['serialize_data'] = False
-    stats = dataset_stats(DATASETS.build(dataset_cfg))
-    print(f"{dataset_cfg['type']} ({args.loader}): {stats['images']} images, "
+    dataset = build_dataset(args.config, loader=args.loader, cfg_options=args.cfg_options)
+    stats = dataset_stats(dataset)
+    print(f"{type(dataset).__name__} ({args.loader}): {stats['images']} images, "
           f"{stats['queries']} queries, {stats['phrases']} phrases, {stats['boxes']} boxes")
-    print('| type | phrases | boxes |\n|---|---|---|')
+    if stats['phrases_per_type']:
+        print('| type | phrases | boxes |\n|---|---|---|')
     for phrase_type, count in stats['phrases_per_type'].items():
         print(f"| {phrase_type} | {count} | {stats['boxes_per_type'][phrase_type]} |")
 

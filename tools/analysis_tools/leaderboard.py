@@ -13,8 +13,9 @@ test loader is swapped for each benchmark split. Layouts:
   per-phrase-type table (AMC Table 4);
 - ``refcoco``: testA / testB; ``referit``: test.
 Suites: ``real`` (the configs under ``configs/_base_/datasets/`` for the public data) and
-``synthground`` (the same formats written by SynthGround; its ReferIt column reads the RefCOCO
-files with the ReferIt loader and its val split, since SynthGround has one refs file). The
+``synthground`` (the same formats written by SynthGround; its ReferIt column,
+``synthground_referit.py``, reads the RefCOCO files with the ReferIt loader and its val split,
+since SynthGround has one refs file and no ReferIt files of its own). The
 table is printed as markdown and everything is also saved as JSON.
 """
 import argparse
@@ -43,7 +44,7 @@ SUITES = {
         ('Flickr30k', ('synthground_flickr30k.py', {})),
         ('RefCOCO+ testA', ('synthground_refcoco.py', dict(split='testA'))),
         ('RefCOCO+ testB', ('synthground_refcoco.py', dict(split='testB'))),
-        ('ReferIt', ('synthground_refcoco.py', dict(type='ReferItGameDataset', split='val'))),
+        ('ReferIt', ('synthground_referit.py', {})),
     ]),
 }
 LAYOUTS = {
