@@ -3,6 +3,7 @@ import pytest
 import torch
 from mmengine.structures import InstanceData
 
+from mmgrounding.models.groundingers.utils import rank_boxes_by_heatmap
 from mmgrounding.registry import MODELS
 from mmgrounding.structures import GroundingDataSample
 
@@ -67,6 +68,23 @@ def test_mean_text_pooling_trains_and_unknown_pooling_is_rejected(vocab):
         MODELS.build(tiny_albef_cfg(vocab, text_pool='max'))
 
 
+def test_zero_mlm_weight_builds_no_mlm_head_and_skips_its_passes(vocab):
+    model = MODELS.build(tiny_albef_cfg(vocab, loss_weights=dict(mlm=0)))
+    assert model.mlm_head is None
+    assert not any(name.startswith('mlm_head') for name, _ in model.named_parameters())
+    calls = []
+    model._mlm = lambda *args: calls.append(args)
+    losses = model.loss(torch.randn(4, 3, 32, 32), samples())
+    assert set(losses) == {'loss_itc', 'loss_itm', 'loss_amc'} and not calls
+    # every trainable parameter gets a gradient (DDP needs no find_unused_parameters)
+    sum(losses.values()).backward()
+    teacher = ('image_encoder_m', 'text_encoder_m', 'vision_proj_m', 'text_proj_m')
+    missing = [name for name, p in model.named_parameters()
+               if p.requires_grad and not name.startswith(teacher) and p.grad is None
+               and 'position_embeddings' not in name and 'token_type' not in name]
+    assert missing == []
+
+
 def test_galbef_has_no_amc_loss(vocab):
     model = MODELS.build(tiny_albef_cfg(vocab, amc_loss=None))
     assert 'loss_amc' not in model.loss(torch.randn(4, 3, 32, 32), samples())
@@ -83,6 +101,22 @@ def test_batched_phrases_equal_one_phrase_per_pass(vocab):
     torch.testing.assert_close(batched, single, atol=1e-5, rtol=1e-5)
     predicted = model.predict(image, samples(1))[0]
     assert predicted.pred_heatmaps.shape == (3, 4, 4)
+    assert 'pred_boxes' not in predicted  # no proposals, no boxes
+
+
+def test_proposals_are_ranked_by_heatmap_mass_over_root_area(vocab):
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_albef_cfg(vocab)).eval()
+    sample = samples(1)[0]
+    boxes = torch.tensor([[0., 0., 32., 32.], [0., 0., 8., 8.], [16., 16., 32., 24.]])
+    sample.proposals = InstanceData(bboxes=boxes)
+    predicted = model.predict(torch.randn(1, 3, 32, 32), [sample])[0]
+    assert predicted.pred_boxes.shape == (3, 3, 4) and predicted.pred_scores.shape == (3, 3)
+    expected_boxes, expected_scores = rank_boxes_by_heatmap(predicted.pred_heatmaps, boxes,
+                                                            (32, 32))
+    torch.testing.assert_close(predicted.pred_scores, expected_scores)
+    torch.testing.assert_close(predicted.pred_boxes, expected_boxes)
+    assert (predicted.pred_scores[:, :-1] >= predicted.pred_scores[:, 1:]).all()
 
 
 def test_teacher_follows_student_by_decay(vocab):

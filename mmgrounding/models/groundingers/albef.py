@@ -25,7 +25,7 @@ from mmgrounding.structures import SampleList
 
 from ..losses import distilled_targets, soft_cross_entropy
 from .base import BaseGrounder
-from .utils import boxes_to_mask, gather_without_grad
+from .utils import boxes_to_mask, gather_without_grad, rank_boxes_by_heatmap
 
 
 def _stable_id(value) -> int:
@@ -61,7 +61,11 @@ class ALBEFGrounder(BaseGrounder):
             initialisation, where the [CLS] outputs start nearly identical for all texts.
         hard_negatives: ``'sample'`` (ALBEF: draw in proportion to the ITC similarity) or
             ``'hardest'`` (take the most similar non-matching pair; deterministic).
-        loss_weights: weights of ``itc``, ``itm``, ``mlm`` and ``amc``.
+        loss_weights: weights of ``itc``, ``itm``, ``mlm`` and ``amc``; ``mlm=0`` builds no
+            MLM head and skips the MLM passes (no ``loss_mlm``).
+        box_area_power: when the test pipeline loads detector boxes (``LoadRegionFeatures``),
+            ``predict`` also ranks them per phrase by heatmap mass inside the box divided by
+            area ** ``box_area_power`` (AMC Table 3: 0.5) into ``pred_boxes`` for Recall@k.
         data_preprocessor, init_cfg: as in :class:`mmengine.model.BaseModel`.
     """
 
@@ -84,6 +88,7 @@ class ALBEFGrounder(BaseGrounder):
                  hard_negatives: str = 'sample',
                  text_pool: str = 'cls',
                  loss_weights: dict | None = None,
+                 box_area_power: float = 0.5,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -94,13 +99,20 @@ class ALBEFGrounder(BaseGrounder):
         self.vision_proj = nn.Linear(self.image_encoder.embed_dim, embed_dim)
         self.text_proj = nn.Linear(text_dim, embed_dim)
         self.itm_head = nn.Linear(text_dim, 2)
-        self.mlm_head = BertOnlyMLMHead(self.text_encoder.config)
-        # tie the MLM decoder to the word embeddings and its bias to the head's output bias, as
-        # BERT and ALBEF do (transformers ties them in PreTrainedModel, which this is not)
-        predictions = self.mlm_head.predictions
-        predictions.decoder.weight = self.text_encoder.bert.embeddings.word_embeddings.weight
-        predictions.decoder.bias = predictions.bias
+        self.loss_weights = {**dict(itc=1.0, itm=1.0, mlm=1.0, amc=1.0), **(loss_weights or {})}
+        # Without MLM there is no MLM head: parameters that never receive a gradient would
+        # stall DDP's gradient buckets (and the parameters sharing them would not be averaged).
+        self.mlm_head = None
+        if self.loss_weights['mlm'] > 0:
+            self.mlm_head = BertOnlyMLMHead(self.text_encoder.config)
+            # tie the MLM decoder to the word embeddings and its bias to the head's output
+            # bias, as BERT and ALBEF do (transformers ties them in PreTrainedModel, which this
+            # is not)
+            predictions = self.mlm_head.predictions
+            predictions.decoder.weight = self.text_encoder.bert.embeddings.word_embeddings.weight
+            predictions.decoder.bias = predictions.bias
         self.temp = nn.Parameter(torch.tensor(float(temperature)))
+        self.box_area_power = box_area_power
 
         self.tokenizer = self._build_tokenizer(tokenizer)
         self.explainer = MODELS.build(explainer)
@@ -132,7 +144,6 @@ class ALBEFGrounder(BaseGrounder):
         self.text_pool = text_pool
         self.mlm_probability = mlm_probability
         self.max_text_length = max_text_length
-        self.loss_weights = {**dict(itc=1.0, itm=1.0, mlm=1.0, amc=1.0), **(loss_weights or {})}
 
     @staticmethod
     def _build_tokenizer(cfg: dict) -> BertTokenizerFast:
@@ -241,7 +252,8 @@ class ALBEFGrounder(BaseGrounder):
 
         losses.update(self._itm_and_amc(image_embeds, image_feat, text_embeds, text_feat,
                                         text['attention_mask'], idx, data_samples, inputs))
-        losses['loss_mlm'] = self.loss_weights['mlm'] * self._mlm(text, image_embeds)
+        if self.mlm_head is not None:
+            losses['loss_mlm'] = self.loss_weights['mlm'] * self._mlm(text, image_embeds)
         return losses
 
     def _itm_and_amc(self, image_embeds: Tensor, image_feat: Tensor, text_embeds: Tensor,
@@ -348,4 +360,8 @@ class ALBEFGrounder(BaseGrounder):
             keep_h = max(1, round(grid_h * img_h / pad_h))
             keep_w = max(1, round(grid_w * img_w / pad_w))
             sample.pred_heatmaps = cam[:, :keep_h, :keep_w]
+            if 'proposals' in sample:  # cached detector boxes (LoadRegionFeatures): Recall@k
+                sample.pred_boxes, sample.pred_scores = rank_boxes_by_heatmap(
+                    sample.pred_heatmaps, sample.proposals.bboxes, sample.metainfo['ori_shape'],
+                    area_power=self.box_area_power)
         return data_samples

@@ -28,3 +28,47 @@ def gather_without_grad(tensor: Tensor) -> Tensor:
     dist.all_gather(parts, tensor.contiguous())
     return torch.cat(parts)
 
+
+
+def rank_boxes_by_heatmap(heatmaps: Tensor,
+                          boxes_xyxy: Tensor,
+                          image_hw: tuple[int, int],
+                          *,
+                          area_power: float = 0.5) -> tuple[Tensor, Tensor]:
+    """Rank boxes per phrase by heatmap mass inside the box divided by area**area_power.
+
+    AMC (Table 3) scores detector proposals this way to report Recall@k from Grad-CAM maps:
+    the mass alone favours large boxes, its mean (power 1) small ones.
+
+    Args:
+        heatmaps: (P, h, w) non-negative maps spanning the whole image.
+        boxes_xyxy: (K, 4) boxes in image pixels.
+        image_hw: (H, W) of the image the boxes are in.
+        area_power: exponent of the box area in the denominator.
+
+    Returns:
+        ``(boxes, scores)``: (P, K, 4) the boxes of each phrase, best first, and (P, K) their
+        scores.
+    """
+    num_phrases, num_boxes = heatmaps.shape[0], boxes_xyxy.shape[0]
+    height, width = (int(v) for v in image_hw)
+    if num_phrases == 0 or num_boxes == 0:
+        return boxes_xyxy.new_zeros((num_phrases, num_boxes, 4)), heatmaps.new_zeros(
+            (num_phrases, num_boxes))
+    maps = torch.nn.functional.interpolate(
+        heatmaps[:, None].float(), size=(height, width), mode='bilinear',
+        align_corners=False)[:, 0]  # (P, H, W)
+    # integral image with a zero first row and column: sum over [y1, y2) x [x1, x2)
+    integral = torch.nn.functional.pad(maps.cumsum(1).cumsum(2), (1, 0, 1, 0))  # (P, H+1, W+1)
+    boxes = boxes_xyxy.float().to(maps.device)
+    x1 = boxes[:, 0].floor().clamp(0, width).long()
+    y1 = boxes[:, 1].floor().clamp(0, height).long()
+    x2 = boxes[:, 2].ceil().clamp(0, width).long()
+    y2 = boxes[:, 3].ceil().clamp(0, height).long()
+    mass = (integral[:, y2, x2] - integral[:, y1, x2] - integral[:, y2, x1]
+            + integral[:, y1, x1])  # (P, K)
+    area = ((boxes[:, 2] - boxes[:, 0]).clamp(min=0) *
+            (boxes[:, 3] - boxes[:, 1]).clamp(min=0)).clamp(min=1.0)  # (K,)
+    scores = mass / area.pow(area_power)  # (P, K)
+    scores, order = scores.sort(dim=1, descending=True)
+    return boxes_xyxy[order], scores  # (P, K, 4), (P, K)

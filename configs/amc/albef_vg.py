@@ -1,0 +1,62 @@
+# AMC at paper scale (Yang et al., CVPR 2023, Sec. 4): ALBEF-base fine-tuned from the official
+# ALBEF checkpoint on Visual Genome object and region boxes, 20 epochs, Adam lr 1e-5, batch 512
+# on 8 GPUs (64 each); horizontal flip (swapping left/right in the text), colour jitter and
+# grayscale. Evaluated with the pointing game on Flickr30k Entities test; RefCOCO+ testA/testB
+# and ReferIt through tools/analysis_tools/leaderboard.py --layout papers.
+#
+#   python tools/model_converters/albef_to_mmgrounding.py ALBEF.pth checkpoints/albef_mmg.pth
+#   tools/dist_train.sh configs/amc/albef_vg.py 8
+#
+# Expected folders (docs/datasets.md): data/vg/ (VG images and JSON), data/flickr30k/,
+# data/bert-base-uncased/ (a local save_pretrained folder: tokenizer and text config).
+# ALBEF fine-tuning crops at random; AMC's triplets carry a box that a crop can cut off, so
+# images are resized to 256 x 256 without cropping.
+_base_ = [
+    '../_base_/models/albef_base.py', '../_base_/datasets/flickr30k.py',
+    '../_base_/default_runtime.py'
+]
+
+image_size = (256, 256)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadGroundingAnnotations'),
+    dict(type='Resize', scale=image_size, keep_ratio=False),
+    dict(type='RandomFlipWithText', prob=0.5),
+    dict(type='GroundingColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, prob=0.8),
+    dict(type='RandomGrayscale', prob=0.2, keep_channels=True),
+    dict(type='PackGroundingInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=image_size, keep_ratio=False),
+    dict(type='LoadGroundingAnnotations'),
+    dict(type='PackGroundingInputs'),
+]
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=64,  # x 8 GPUs = 512
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type='VisualGenomeTripletDataset',
+        data_root='data/vg/',
+        ann_file='',  # the VG folder itself (image_data.json, objects.json, ...)
+        data_prefix=dict(img=''),
+        sources=('objects', 'regions'),  # AMC Table 5: boxes and regions together
+        min_box_area_frac=0.08,
+        pipeline=train_pipeline))
+val_dataloader = dict(batch_size=8, dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(batch_size=8, dataset=dict(pipeline=test_pipeline))
+val_evaluator = [dict(type='PointingGameMetric')]
+test_evaluator = val_evaluator
+
+load_from = 'checkpoints/albef_mmg.pth'
+max_epochs = 20
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-5))
+param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs)]
+default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=2, save_best='auto'))
+auto_scale_lr = dict(base_batch_size=512, enable=False)
