@@ -242,4 +242,14 @@ def tag_words(words: Sequence[str]) -> List[str]:
             and not _noun_follows(tags, i)
         ):
             tags[i] = 'NOUN'  # last open-class word of a noun phrase: "the front", "a light"
+    for i in range(2, len(words)):
+        if (
+            tags[i] == 'VERB'
+            and words[i - 1] in COLOURS
+            and tags[i - 2] in ('NUM', 'DET')
+            and 'NOUN' in open_class_counts(words[i])
+        ):
+            # "two blue crosses", "the red stars": a colour after a number or determiner
+            # modifies the next word rather than being the subject of its verb reading
+            tags[i - 1], tags[i] = 'ADJ', 'NOUN'
     return tags

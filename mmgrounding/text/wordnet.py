@@ -105,7 +105,9 @@ def lemmatize_noun(word: str) -> str:
 
     Irregular plurals of WordNet's exception list win over the form itself ("men" is also a
     WordNet lemma, "the men of a company"); otherwise a form WordNet knows as a noun stays as
-    it is ("glasses", "shorts") and anything else goes through ``morphy``.
+    it is ("glasses", "shorts"), unless it never occurs in WordNet's tagged corpora while its
+    singular is common ("hearts" -> "heart"); anything else takes the most frequent of
+    ``morphy``'s forms ("crosses" -> "cross", not "crosse").
 
     Args:
         word: one word or a collocation ("traffic lights").
@@ -119,7 +121,27 @@ def lemmatize_noun(word: str) -> str:
     for lemma in _noun_exceptions().get(key, ()):
         if wordnet.synsets(lemma, pos='n'):
             return _lemma_text(lemma)
-    return _lemma_text(wordnet.morphy(key, 'n') or key)
+    candidates = wordnet._morphy(key, 'n')  # every form WordNet's rules reach, key first
+    if not candidates:
+        return _lemma_text(key)
+    reduced = [c for c in candidates if c != key]
+    if key in candidates:
+        # A plural-only lemma never seen in the tagged corpora ("hearts", the card game)
+        # whose singular is common is read as the plural; "glasses", "shorts", "stairs"
+        # and "woods" keep their own sense.
+        best = max(reduced, key=_noun_count, default=None)
+        if best is not None and _noun_count(key) == 0 and _noun_count(best) >= 10:
+            return _lemma_text(best)
+        return _lemma_text(key)
+    # Several reductions: the most frequent ("crosses" -> "cross", not "crosse", a lacrosse
+    # stick); ties keep the order of WordNet's rules.
+    return _lemma_text(max(candidates, key=_noun_count))
+
+
+def _noun_count(lemma: str) -> int:
+    """How often ``lemma`` is tagged as a noun in WordNet's sense-tagged corpora."""
+    return sum(item.count() for synset in get_wordnet().synsets(lemma, pos='n')
+               for item in synset.lemmas() if item.name().lower() == lemma)
 
 
 def lemma_synsets(word: str, *, pos: str = 'n') -> List['Synset']:

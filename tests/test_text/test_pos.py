@@ -110,3 +110,9 @@ def test_every_tag_is_known_and_input_case_is_ignored():
         '!': 'OTHER',
     }
     assert tag_words([]) == []
+
+
+def test_colour_after_a_number_modifies_a_plural_with_a_verb_reading():
+    # "crosses" is also a verb ("he crosses"); after "two blue" it is the noun
+    assert tag_words(['two', 'blue', 'crosses']) == ['NUM', 'ADJ', 'NOUN']
+    assert tag_words(['the', 'dog', 'runs']) == ['DET', 'NOUN', 'VERB']

@@ -140,3 +140,23 @@ def test_default_root_is_found_without_configuration():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f'[{root!r}] noun.animal'
+
+
+@pytest.mark.parametrize('word, lemma', [
+    ('crosses', 'cross'),  # not "crosse" (a lacrosse stick): the more frequent reduction
+    ('hearts', 'heart'),  # the card game "hearts" never occurs in the tagged corpora
+    ('glasses', 'glasses'),  # a plural-only lemma of its own stays (tagged 4 times)
+    ('shorts', 'shorts'),  # untagged, but its singular is rare too (3)
+    ('stairs', 'stairs'),
+    ('men', 'man'),  # WordNet's exception list
+])
+def test_lemmatize_noun_prefers_the_reading_captions_mean(word, lemma):
+    assert lemmatize_noun(word) == lemma
+
+
+def test_synthground_shape_plurals_map_to_their_classes():
+    shapes = ['circle', 'oval', 'heart', 'square', 'triangle', 'diamond', 'hexagon', 'star',
+              'cross']
+    assert match_phrase_to_classes('two blue crosses', shapes) == (8, 'head')
+    assert match_phrase_to_classes('the purple hearts', shapes) == (2, 'head')
+    assert match_phrase_to_classes('two purple shapes', shapes) is None
