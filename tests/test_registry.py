@@ -8,6 +8,7 @@ import pytest
 
 from mmgrounding import registry
 from tests.test_models.albef_tiny import tiny_albef_cfg, write_vocab
+from tests.test_models.ckd_tiny import tiny_ckd_cfg
 
 REGISTRIES = {
     name: getattr(registry, name)
@@ -63,6 +64,11 @@ def build_args(synthground_root):
             dict(type='CentreBaselineGrounder'))),
         # the cache is opened on first use
         'LoadRegionFeatures': dict(cache_dir=osp.join(synthground_root, 'regions')),
+        'CKDGrounder': {k: v for k, v in tiny_ckd_cfg(write_vocab(
+            Path(synthground_root) / 'test_vocab.txt')).items() if k != 'type'},
+        'LSTMPhraseEncoder': dict(vocab_file=write_vocab(
+            Path(synthground_root) / 'test_vocab.txt')),
+        'EmbeddingBranch': dict(in_dim=4),
     }
 
 

@@ -7,6 +7,7 @@ from .flickr30k_entities import Flickr30kEntitiesDataset
 from .refcoco import RefCOCODataset
 from .referit import ReferItBerkeleyDataset, ReferItGameDataset
 from .region_cache import RegionCache, RegionCacheError
+from .region_feature_stats import region_feature_stats
 from .transforms import *  # noqa: F401,F403
 from .utils import GroundingAnnotationError
 from .vg_triplets import VisualGenomeTripletDataset
@@ -14,5 +15,6 @@ from .vg_triplets import VisualGenomeTripletDataset
 __all__ = [
     'Flickr30kEntitiesDataset', 'GroundingAnnotationError', 'RefCOCODataset',
     'ReferItBerkeleyDataset', 'ReferItGameDataset', 'CocoCaptionsDataset',
-    'Flickr30kCaptionsDataset', 'VisualGenomeTripletDataset', 'RegionCache', 'RegionCacheError'
+    'Flickr30kCaptionsDataset', 'VisualGenomeTripletDataset', 'RegionCache', 'RegionCacheError',
+    'region_feature_stats'
 ]

@@ -9,6 +9,7 @@ from .head_noun import head_noun, head_noun_index
 from .pos import TAGS, tag_words
 from .relations import relation_phrases
 from .tokenize import word_tokenize, word_tokenize_with_spans
+from .vocab import build_word_vocab, read_word_vocab, write_word_vocab
 from .wordnet import (
     get_wordnet,
     hypernym_closure_names,
@@ -22,6 +23,7 @@ from .wordnet import (
 
 __all__ = [
     'TAGS',
+    'build_word_vocab',
     'get_wordnet',
     'head_noun',
     'head_noun_index',
@@ -31,9 +33,11 @@ __all__ = [
     'lexname',
     'match_phrase_to_classes',
     'most_frequent_synset',
+    'read_word_vocab',
     'relation_phrases',
     'tag_words',
     'word_tokenize',
     'word_tokenize_with_spans',
     'wordnet_search_roots',
+    'write_word_vocab',
 ]

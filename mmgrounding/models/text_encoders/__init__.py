@@ -1,3 +1,4 @@
 from .bert_text_encoder import BertTextEncoder
+from .lstm_phrase_encoder import LSTMPhraseEncoder
 
-__all__ = ['BertTextEncoder']
+__all__ = ['BertTextEncoder', 'LSTMPhraseEncoder']

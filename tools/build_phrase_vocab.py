@@ -1,0 +1,42 @@
+"""Write the word vocabulary of a dataset's training phrases (CKD's phrase LSTM).
+
+    python tools/build_phrase_vocab.py configs/_base_/datasets/synthground_flickr30k.py \\
+        --out data/synthground/ckd_phrase_vocab.txt [--loader train] [--min-count 1]
+
+Words come from ``mmgrounding.text.word_tokenize``; the file starts with ``[PAD]`` and
+``[UNK]``, then the words by decreasing count (``mmgrounding.text.build_word_vocab``).
+"""
+import argparse
+import importlib.util
+import os
+import os.path as osp
+
+from mmgrounding.text import build_word_vocab, write_word_vocab
+from mmgrounding.utils import register_all_modules
+
+
+def _dataset_phrases():
+    path = osp.join(osp.dirname(osp.abspath(__file__)), 'map_phrases_to_classes.py')
+    spec = importlib.util.spec_from_file_location('map_phrases_to_classes', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.dataset_phrases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--out', required=True)
+    parser.add_argument('--loader', choices=['train', 'val', 'test'], default='train')
+    parser.add_argument('--min-count', type=int, default=1)
+    args = parser.parse_args()
+    register_all_modules()
+    phrases = _dataset_phrases()(args.config, loader=args.loader)
+    words = build_word_vocab(phrases, min_count=args.min_count)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    write_word_vocab(words, args.out)
+    print(f'{len(words)} words ({len(phrases)} phrases) -> {args.out}')
+
+
+if __name__ == '__main__':
+    main()
