@@ -1,4 +1,7 @@
+import logging
+
 import pytest
+from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 
 from mmgrounding.utils import register_all_modules
@@ -31,3 +34,15 @@ def free_port() -> str:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return str(sock.getsockname()[1])
+
+
+@pytest.fixture
+def log_messages():
+    """The messages logged while the test runs (MMLogger does not propagate to caplog)."""
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)

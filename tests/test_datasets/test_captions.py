@@ -1,10 +1,8 @@
 """COCO and Flickr30k caption loaders on small hand-written files in the official formats."""
 import json
-import logging
 import os.path as osp
 
 import pytest
-from mmengine.logging import MMLogger
 
 from mmgrounding.datasets import (
     CocoCaptionsDataset,
@@ -102,18 +100,6 @@ def test_flickr_captions_strip_markup(tmp_path):
     assert dataset.skip_counts == {'empty_caption': 2}
     grouped = build_flickr(tmp_path, group_by_image=True)
     assert len(grouped) == 2 and grouped[1]['caption_ids'] == [0, 2, 3]
-
-
-@pytest.fixture
-def log_messages():
-    """The messages the loaders log (MMLogger does not propagate to pytest's caplog)."""
-    messages = []
-    handler = logging.Handler()
-    handler.emit = lambda record: messages.append(record.getMessage())
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    yield messages
-    logger.removeHandler(handler)
 
 
 # ----------------------------------------------------------------------------------------

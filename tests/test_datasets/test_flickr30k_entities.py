@@ -1,10 +1,8 @@
 """Flickr30k Entities loader on small hand-written files in the official format."""
-import logging
 import os.path as osp
 
 import pytest
 from mmengine.dataset import Compose
-from mmengine.logging import MMLogger
 
 from mmgrounding.datasets import Flickr30kEntitiesDataset, GroundingAnnotationError
 from mmgrounding.datasets.flickr30k_entities import parse_sentence_line
@@ -78,18 +76,6 @@ def test_loads_boxes_types_and_skips(tmp_path):
     assert dataset.skip_counts == {
         'notvisual': 1, 'nobndbox': 3, 'scene': 1, 'invalid_box': 1,
         'caption_without_boxes': 2}
-
-
-@pytest.fixture
-def log_messages():
-    """The messages the loaders log (MMLogger does not propagate to pytest's caplog)."""
-    messages = []
-    handler = logging.Handler()
-    handler.emit = lambda record: messages.append(record.getMessage())
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    yield messages
-    logger.removeHandler(handler)
 
 
 # ----------------------------------------------------------------------------------------

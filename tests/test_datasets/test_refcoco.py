@@ -1,11 +1,9 @@
 """RefCOCO loader on small hand-written files in the official refer format, and on SynthGround."""
 import json
-import logging
 import os.path as osp
 import pickle
 
 import pytest
-from mmengine.logging import MMLogger
 
 from mmgrounding.datasets import GroundingAnnotationError, RefCOCODataset, ReferItGameDataset
 from mmgrounding.datasets.utils import check_box
@@ -168,18 +166,6 @@ def test_missing_refs_file(tmp_path):
     write_files(tmp_path)
     with pytest.raises(FileNotFoundError, match=r'refs\(google\)\.p'):
         build(tmp_path, 'train', refs_file='refcoco/refs(google).p')
-
-
-@pytest.fixture
-def log_messages():
-    """The messages the loaders log (MMLogger does not propagate to pytest's caplog)."""
-    messages = []
-    handler = logging.Handler()
-    handler.emit = lambda record: messages.append(record.getMessage())
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    yield messages
-    logger.removeHandler(handler)
 
 
 # ----------------------------------------------------------------------------------------

@@ -1,11 +1,9 @@
 """ReferItGame loaders: the refclef refer layout and the Berkeley JSON files."""
 import json
-import logging
 import os.path as osp
 import pickle
 
 import pytest
-from mmengine.logging import MMLogger
 
 from mmgrounding.datasets import (
     GroundingAnnotationError,
@@ -112,18 +110,6 @@ def test_berkeley_queries_boxes_and_skips(tmp_path, extensions):
     assert man['img_path'] == osp.join(str(tmp_path), 'ImageCLEF', 'images', '1000.jpg')
     assert dataset.skip_counts == {'empty_sentence': 1, 'ref_without_sentences': 1,
                                    'missing_box': 1, 'invalid_box': 1}
-
-
-@pytest.fixture
-def log_messages():
-    """The messages the loaders log (MMLogger does not propagate to pytest's caplog)."""
-    messages = []
-    handler = logging.Handler()
-    handler.emit = lambda record: messages.append(record.getMessage())
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    yield messages
-    logger.removeHandler(handler)
 
 
 # ----------------------------------------------------------------------------------------

@@ -1,12 +1,10 @@
 """Visual Genome -> AMC triplets, on small hand-written files in the official format."""
 import importlib.util
 import json
-import logging
 import os
 import os.path as osp
 
 import pytest
-from mmengine.logging import MMLogger
 
 from mmgrounding.datasets import GroundingAnnotationError, VisualGenomeTripletDataset
 from mmgrounding.datasets.vg_triplets import (
@@ -230,18 +228,6 @@ def test_converter_source_choice(tmp_path, capsys):
         [str(root), '--out', str(out), '--sources', 'objects', '--min-box-area-frac', '0'])
     assert counts['triplets_regions'] == 0 and counts['small_object_boxes'] == 0
     assert 'dropped small boxes: objects 0, regions 0' in capsys.readouterr().out
-
-
-@pytest.fixture
-def log_messages():
-    """The messages the loaders log (MMLogger does not propagate to pytest's caplog)."""
-    messages = []
-    handler = logging.Handler()
-    handler.emit = lambda record: messages.append(record.getMessage())
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    yield messages
-    logger.removeHandler(handler)
 
 
 # ----------------------------------------------------------------------------------------

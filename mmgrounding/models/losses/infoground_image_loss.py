@@ -61,12 +61,11 @@ def infoground_image_loss(phi: Tensor,
     return torch.where(token_mask, loss, torch.zeros_like(loss))
 
 
-@MODELS.register_module()
-class InfoGroundImageLoss(nn.Module):
-    """Thin wrapper of :func:`infoground_image_loss`.
+class TokenLoss(nn.Module):
+    """Hyperparameters, weight and reduction of a per-token InfoNCE loss (the wrappers' base).
 
     Args:
-        temperature: see :func:`infoground_image_loss`.
+        temperature: divides the logits.
         loss_weight: multiplies the reduced loss.
         reduction: ``'mean'`` over the selected tokens of the batch, ``'sum'`` or ``'none'``.
     """
@@ -82,6 +81,14 @@ class InfoGroundImageLoss(nn.Module):
         self.temperature = temperature
         self.loss_weight = loss_weight
         self.reduction = reduction
+
+
+@MODELS.register_module()
+class InfoGroundImageLoss(TokenLoss):
+    """Thin wrapper of :func:`infoground_image_loss`.
+
+    Args: as :class:`TokenLoss`; ``temperature`` as in :func:`infoground_image_loss`.
+    """
 
     def forward(self, phi: Tensor, token_mask: Tensor,
                 positives: Optional[Tensor] = None) -> Tensor:

@@ -2,12 +2,12 @@
 from typing import Optional
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmgrounding.registry import MODELS
 
 from .contrastive import info_nce
-from .infoground_image_loss import REDUCTIONS, reduce_token_losses
+from .infoground_image_loss import TokenLoss, reduce_token_losses
 
 
 def infoground_language_loss(phi_true: Tensor,
@@ -49,26 +49,11 @@ def infoground_language_loss(phi_true: Tensor,
 
 
 @MODELS.register_module()
-class InfoGroundLanguageLoss(nn.Module):
+class InfoGroundLanguageLoss(TokenLoss):
     """Thin wrapper of :func:`infoground_language_loss`.
 
-    Args:
-        temperature: see :func:`infoground_language_loss`.
-        loss_weight: multiplies the reduced loss.
-        reduction: ``'mean'`` over the selected tokens of the batch, ``'sum'`` or ``'none'``.
+    Args: as :class:`TokenLoss`; ``temperature`` as in :func:`infoground_language_loss`.
     """
-
-    def __init__(self,
-                 *,
-                 temperature: float = 1.0,
-                 loss_weight: float = 1.0,
-                 reduction: str = 'mean') -> None:
-        super().__init__()
-        if reduction not in REDUCTIONS:
-            raise ValueError(f'reduction must be one of {REDUCTIONS}, got {reduction!r}')
-        self.temperature = temperature
-        self.loss_weight = loss_weight
-        self.reduction = reduction
 
     def forward(self,
                 phi_true: Tensor,
