@@ -8,9 +8,9 @@ Prints:
   that of a region-based grounder at SynthGround size: a DataLoader in the main process
   (``num_workers=0``, so reading is not hidden behind the model) with
   LoadGroundingAnnotations + LoadRegionFeatures + PackGroundingInputs over the training
-  captions, then forward, backward and an AdamW update of InfoGround's word-to-region
-  attention (a BertTextEncoder over the caption, key/value projections of the K region
-  features, the image-caption score of every pair of the batch) under the InfoNCE core.
+  captions, then forward, backward and an AdamW update of InfoGround's objective (a small
+  BertTextEncoder over the caption, mmgrounding's WordRegionAttention over the K region
+  features of every image of the batch, InfoGroundImageLoss).
 
     python benchmarks/region_cache.py [--det-config C --det-checkpoint P] [--cache DIR] \
         [--data-root data/synthground/] [--batch-size 32] [--steps 20]
@@ -44,7 +44,8 @@ from mmgrounding.datasets.transforms import (
     LoadRegionFeatures,
     PackGroundingInputs,
 )
-from mmgrounding.models.losses.contrastive import info_nce
+from mmgrounding.models.fusion import WordRegionAttention
+from mmgrounding.models.losses import InfoGroundImageLoss
 from mmgrounding.models.text_encoders.bert_text_encoder import BertTextEncoder
 from mmgrounding.utils import register_all_modules
 
@@ -65,8 +66,10 @@ class TimedLoadRegionFeatures(LoadRegionFeatures):
         return results
 
 
-class WordRegionAttention(nn.Module):
-    """InfoGround's image-caption score: words attend to regions (query-key-value)."""
+class InfoGroundStep(nn.Module):
+    """InfoGround's training objective on cached regions: a small BertTextEncoder gives the
+    word features, mmgrounding's WordRegionAttention scores every caption against every image
+    of the batch, and InfoGroundImageLoss (the shared InfoNCE core) is the loss."""
 
     def __init__(self, region_dim: int, *, hidden: int = 128, layers: int = 2) -> None:
         super().__init__()
@@ -74,21 +77,15 @@ class WordRegionAttention(nn.Module):
             config=dict(vocab_size=512, hidden_size=hidden, num_attention_heads=4,
                         intermediate_size=2 * hidden, max_position_embeddings=64),
             num_layers=layers)
-        self.key = nn.Linear(region_dim, hidden)
-        self.value = nn.Linear(region_dim, hidden)
-        self.query = nn.Linear(hidden, hidden)
+        self.attention = WordRegionAttention(region_dim=region_dim, word_dim=hidden,
+                                             embed_dim=hidden)
+        self.loss = InfoGroundImageLoss(temperature=0.07)
 
     def forward(self, token_ids, token_mask, regions, region_mask):
-        words = self.text(token_ids, token_mask)  # (B, L, d)
-        query = self.query(words)  # (B, L, d)
-        key, value = self.key(regions), self.value(regions)  # (B, K, d)
-        # every caption b against every image c: (B, B, L, K)
-        logits = torch.einsum('bld,ckd->bclk', query, key) / key.shape[-1]**0.5
-        logits = logits.masked_fill(~region_mask[None, :, None, :], float('-inf'))
-        attended = torch.einsum('bclk,ckd->bcld', logits.softmax(-1), value)  # (B, B, L, d)
-        sim = nn.functional.cosine_similarity(attended, words[:, None], dim=-1)  # (B, B, L)
-        mask = token_mask[:, None].float()
-        return (sim * mask).sum(-1) / mask.sum(-1)  # (B, B) caption x image
+        words = self.text(token_ids, token_mask.long())  # (B, L, d)
+        phi, _ = self.attention(regions, words, region_mask=region_mask, word_mask=token_mask,
+                                all_pairs=True)  # (B, B, L)
+        return self.loss(phi, token_mask)
 
 
 def bench_extraction(args, tmp: str) -> float:
@@ -137,7 +134,7 @@ def bench_step_share(args) -> dict:
                         collate_fn=pseudo_collate, generator=torch.Generator().manual_seed(0))
     dim = RegionCache(args.cache).meta['extraction']['feature_dim']
     torch.manual_seed(0)
-    model = WordRegionAttention(dim)
+    model = InfoGroundStep(dim)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     read, data, step = [], [], []
     batches = iter(loader)
@@ -155,8 +152,7 @@ def bench_step_share(args) -> dict:
         lengths = [min(len(s.caption.split()) + 2, 40) for s in samples]
         token_ids = torch.randint(5, 512, (len(samples), max(lengths)))  # (B, L)
         token_mask = torch.arange(max(lengths))[None] < torch.tensor(lengths)[:, None]
-        scores = model(token_ids, token_mask.long(), regions, region_mask) / 0.07  # (B, B)
-        loss = info_nce(scores, torch.eye(len(samples), dtype=torch.bool)).mean()
+        loss = model(token_ids, token_mask, regions, region_mask)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
