@@ -69,6 +69,11 @@ def build_args(synthground_root):
         'LSTMPhraseEncoder': dict(vocab_file=write_vocab(
             Path(synthground_root) / 'test_vocab.txt')),
         'EmbeddingBranch': dict(in_dim=4),
+        'InfoGroundGrounder': dict(
+            text_encoder=dict(type='BertTextEncoder', num_layers=1, config=dict(
+                vocab_size=32, hidden_size=16, num_attention_heads=2, intermediate_size=32)),
+            tokenizer=dict(vocab_file=write_vocab(Path(synthground_root) / 'test_vocab.txt')),
+            attention=dict(type='WordRegionAttention', region_dim=6, word_dim=16, embed_dim=8)),
     }
 
 

@@ -2,8 +2,9 @@ from .albef import ALBEFGrounder
 from .base import BaseGrounder
 from .baselines import CentreBaselineGrounder, RandomBaselineGrounder
 from .ckd import CKDGrounder
+from .infoground import InfoGroundGrounder
 
 __all__ = [
     'ALBEFGrounder', 'BaseGrounder', 'CKDGrounder', 'CentreBaselineGrounder',
-    'RandomBaselineGrounder'
+    'InfoGroundGrounder', 'RandomBaselineGrounder'
 ]
