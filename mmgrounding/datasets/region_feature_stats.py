@@ -1,7 +1,22 @@
-"""Mean and standard deviation of the region features of a cache split (CKD normalises by them)."""
+"""Mean and standard deviation of the region features of a cache split (CKD normalises by them).
+
+The statistics are computed once per (split, topk) and stored in the cache as
+``stats/<split>-top<k|all>.npz`` (written atomically), so building a model again (for testing,
+in every process of a distributed run) reads one small file instead of the whole split. A
+stored file is used only while the split still lists the same images.
+"""
+import hashlib
+import os.path as osp
+
 import numpy as np
 
+from mmgrounding.utils.atomic import atomic_open
+
 from .region_cache import RegionCache
+
+
+def _ids_digest(ids: list[str]) -> str:
+    return hashlib.sha256('\n'.join(ids).encode()).hexdigest()
 
 
 def region_feature_stats(cache_dir: str, *, split: str = 'train',
@@ -21,6 +36,12 @@ def region_feature_stats(cache_dir: str, *, split: str = 'train',
     ids = cache.split_ids(split)
     if not ids:
         raise ValueError(f'{cache_dir}: split {split!r} lists no image')
+    digest = _ids_digest(ids)
+    stats_path = osp.join(cache_dir, 'stats', f"{split}-top{topk or 'all'}.npz")
+    if osp.isfile(stats_path):
+        with np.load(stats_path, allow_pickle=False) as stored:
+            if str(stored['ids_sha256']) == digest:
+                return stored['mean'], stored['std']
     total = total_sq = None
     count = 0
     for img_id in ids:
@@ -32,4 +53,6 @@ def region_feature_stats(cache_dir: str, *, split: str = 'train',
         count += feats.shape[0]
     mean = total / count
     std = np.sqrt(np.maximum(total_sq / count - mean**2, 0)).clip(min=1e-6)
+    with atomic_open(stats_path, 'wb') as f:
+        np.savez(f, mean=mean, std=std, ids_sha256=np.asarray(digest), num_regions=count)
     return mean, std
