@@ -47,7 +47,7 @@ $(DATA)/meta.json: | setup
 
 $(DATA)/detection/instances_%.json: | setup $(DATA)/meta.json
 	$(PY) tools/dataset_converters/vg_to_coco_instances.py $(DATA)/vg --out $@ \
-		--image-ids $(DATA)/flickr30k_entities/$*.txt
+		--image-ids $(DATA)/flickr30k_entities/$*.txt --categories-from-config $(DET_CONFIG)
 
 $(DET_CKPT): | setup $(DATA)/detection/instances_train.json \
 		$(DATA)/detection/instances_val.json $(DATA)/detection/instances_test.json

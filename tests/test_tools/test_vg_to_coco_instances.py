@@ -53,3 +53,24 @@ def test_vocabulary_with_synonyms_drops_other_names(synthground_root, tmp_path):
     assert len(coco['annotations']) == kept
     assert coco['info']['counts']['unknown_category'] == len(names) - kept
     assert {a['category_id'] for a in coco['annotations']} == {1, 2}
+
+
+def test_categories_from_the_detector_config_give_mmdet_labels_in_its_class_order(
+        synthground_root, tmp_path):
+    from mmdet.datasets import CocoDataset
+    from mmengine.config import Config
+    config = osp.join(REPO, 'configs', 'detectors',
+                      'faster-rcnn_r18-c32_fpn_1xb8-10e_synthground-vg.py')
+    classes = Config.fromfile(config).metainfo['classes']
+    out = str(tmp_path / 'instances.json')
+    load_tool().main([osp.join(synthground_root, 'vg'), '--out', out,
+                      '--categories-from-config', config])
+    dataset = CocoDataset(ann_file=out, data_root=synthground_root, metainfo=dict(classes=classes),
+                          data_prefix=dict(img=''), pipeline=[], test_mode=True)
+    # mmdet numbers labels in the file's category order: it must be the config's order, or the
+    # checkpoint's class names (classes[label]) would name other shapes
+    coco = COCO(out)
+    for info in dataset.load_data_list()[:20]:
+        anns = coco.imgToAnns[info['img_id']]
+        assert sorted(classes[i['bbox_label']] for i in info['instances']) == sorted(
+            coco.cats[a['category_id']]['name'] for a in anns)

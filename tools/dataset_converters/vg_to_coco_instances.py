@@ -15,6 +15,12 @@ Examples (from the repository root)::
         --out data/vg/instances_train.json --categories objects_vocab.txt \
         --image-ids train_ids.txt
 
+The category order matters: mmdet's ``CocoDataset`` numbers its labels in the order of the
+file's categories, whatever the order of the config's ``metainfo['classes']`` (which only
+selects them), while the checkpoint names label i after ``classes[i]``. Pass the detector
+config with ``--categories-from-config`` so that both orders agree and every tool that reads
+the class names (region extraction, CKD's class mapping) gets the right ones.
+
 Categories are the lines of ``--categories`` (a line may list synonyms separated by
 commas; the first is the category name), or else every object name of ``objects.json``
 (all images, not only the selected ones, so that every split gets the same list), most
@@ -45,6 +51,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--image-ids', help='file with one image id per line (a split); '
                         'default: every image')
     parser.add_argument('--categories', help='vocabulary file, one category per line')
+    parser.add_argument('--categories-from-config',
+                        help="an mmdet config whose metainfo['classes'] are the categories, in "
+                        'that order (see the note on the category order above)')
     parser.add_argument('--num-categories', type=int, default=None,
                         help='without --categories: keep the N most frequent names')
     parser.add_argument('--min-size', type=float, default=1.0,
@@ -65,6 +74,18 @@ def read_vocabulary(path: str) -> list[list[str]]:
     if not categories:
         raise ValueError(f'{path}: no categories')
     return categories
+
+
+def read_categories(args: argparse.Namespace) -> list[list[str]] | None:
+    if args.categories and args.categories_from_config:
+        raise ValueError('give --categories or --categories-from-config, not both')
+    if args.categories_from_config:
+        from mmengine.config import Config
+        classes = Config.fromfile(args.categories_from_config).get('metainfo', {}).get('classes')
+        if not classes:
+            raise ValueError(f"{args.categories_from_config}: no metainfo['classes']")
+        return [[' '.join(str(c).lower().split())] for c in classes]
+    return read_vocabulary(args.categories) if args.categories else None
 
 
 def read_image_ids(path: str) -> list[str]:
@@ -141,7 +162,7 @@ def main(argv=None) -> dict:
     coco = vg_to_coco(
         args.vg_dir,
         image_ids=read_image_ids(args.image_ids) if args.image_ids else None,
-        categories=read_vocabulary(args.categories) if args.categories else None,
+        categories=read_categories(args),
         num_categories=args.num_categories,
         min_size=args.min_size)
     atomic_write_json(args.out, coco)
