@@ -34,25 +34,17 @@ from .referring import (
     generate_referring_expressions,
     generate_region_descriptions,
 )
-from .scene import (
-    BACKGROUND_KINDS,
-    CATEGORIES,
-    COLOURS,
-    DEFAULT_IMAGE_SIZES_WH,
+from .relations import (
     DIRECTIONAL_PREDICATES,
     NEXT_TO,
-    PHRASE_TYPE_OF_CATEGORY,
-    PHRASE_TYPES,
-    SIZES,
-    Background,
-    Scene,
-    SceneObject,
     min_separation_px,
     near_threshold_px,
     relation,
-    render_scene,
-    sample_scene,
 )
+from .rendering import render_scene
+from .sampling import DEFAULT_IMAGE_SIZES_WH, sample_scene
+from .scene import BACKGROUND_KINDS, Background, Scene, SceneObject
+from .shapes import CATEGORIES, COLOURS, PHRASE_TYPE_OF_CATEGORY, PHRASE_TYPES, SIZES
 
 __all__ = [
     'build_synthground',

@@ -21,20 +21,16 @@ from .referring import (
     generate_referring_expressions,
     generate_region_descriptions,
 )
-from .scene import (
-    BACKGROUND_KINDS,
-    CATEGORIES,
-    COLOURS,
+from .relations import pairwise_relations
+from .rendering import render_scene
+from .sampling import (
     DEFAULT_IMAGE_SIZES_WH,
     DEFAULT_LARGE_SIDE_PX,
     DEFAULT_SMALL_SIDE_PX,
-    PHRASE_TYPE_OF_CATEGORY,
-    SIZES,
-    Scene,
-    pairwise_relations,
-    render_scene,
     sample_scene,
 )
+from .scene import BACKGROUND_KINDS, Scene
+from .shapes import CATEGORIES, COLOURS, PHRASE_TYPE_OF_CATEGORY, SIZES
 from .writers import REFCOCO_SPLITS, SPLITS  # noqa: F401 (re-exported)
 
 GENERATOR_VERSION = '1.0.0'

@@ -1,7 +1,7 @@
 """Captions with grounded phrases, referring expressions and region descriptions.
 
 All text is generated from a :class:`~.scene.Scene` and a ``numpy.random.Generator``. Every
-spatial word used is checked against the box centres (see :func:`.scene.relation`), and every
+spatial word used is checked against the box centres (see :func:`.relations.relation`), and every
 referring expression is checked to single out its object within the image.
 """
 
@@ -12,15 +12,14 @@ from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 
-from .scene import (
+from .relations import (
     NEXT_TO,
-    Scene,
-    SceneObject,
     is_next_to,
     min_separation_px,
     near_threshold_px,
     relation,
 )
+from .scene import Scene, SceneObject
 
 SCENE_PHRASE_TYPE = 'scene'
 NOTVISUAL_PHRASE_TYPE = 'notvisual'

@@ -18,14 +18,13 @@ from .language import (
     INVERSE_PREDICATE,
     plural,
 )
-from .scene import (
+from .relations import (
     DIRECTIONAL_PREDICATES,
-    Scene,
-    SceneObject,
     min_separation_px,
     pairwise_relations,
     relation,
 )
+from .scene import Scene, SceneObject
 
 # The smaller vocabulary of referring expressions (what a RefCOCO-style parser must know).
 REFEXP_RELATION_WORDS: Dict[str, Tuple[Tuple[str, ...], ...]] = {

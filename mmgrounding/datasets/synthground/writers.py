@@ -25,7 +25,8 @@ from .language import (
 from .referring import (
     region_box_xyxy,
 )
-from .scene import CATEGORIES, PHRASE_TYPE_OF_CATEGORY, SceneObject
+from .scene import SceneObject
+from .shapes import CATEGORIES, PHRASE_TYPE_OF_CATEGORY
 
 if TYPE_CHECKING:
     from .builder import ImageRecord
