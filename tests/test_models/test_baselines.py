@@ -52,3 +52,18 @@ def test_baselines_refuse_training():
     model = MODELS.build(dict(type='CentreBaselineGrounder'))
     with pytest.raises(RuntimeError, match='nothing to train'):
         model.loss(torch.zeros(1, 3, 8, 8), make_samples())
+
+
+def test_detector_score_baseline_ranks_proposals_by_score_for_every_phrase():
+    from mmengine.structures import InstanceData
+    samples = make_samples(shapes=((120, 160), ))
+    boxes = torch.tensor([[0., 0, 10, 10], [20, 20, 40, 40], [50, 50, 60, 70]])
+    samples[0].proposals = InstanceData(bboxes=boxes, scores=torch.tensor([0.2, 0.9, 0.5]))
+    model = MODELS.build(dict(type='DetectorScoreBaselineGrounder'))
+    sample = model.predict(None, samples)[0]
+    assert sample.pred_boxes.shape == (2, 3, 4)
+    for p in range(2):  # the same ranking for both phrases: scores 0.9, 0.5, 0.2
+        assert torch.equal(sample.pred_boxes[p], boxes[[1, 2, 0]])
+        assert sample.pred_scores[p].tolist() == pytest.approx([0.9, 0.5, 0.2])
+    with pytest.raises(KeyError, match='LoadRegionFeatures'):
+        model.predict(None, make_samples())

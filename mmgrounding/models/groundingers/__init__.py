@@ -1,10 +1,11 @@
 from .albef import ALBEFGrounder
 from .base import BaseGrounder
-from .baselines import CentreBaselineGrounder, RandomBaselineGrounder
+from .baselines import (CentreBaselineGrounder, DetectorScoreBaselineGrounder,
+                        RandomBaselineGrounder)
 from .ckd import CKDGrounder
 from .infoground import InfoGroundGrounder
 
 __all__ = [
     'ALBEFGrounder', 'BaseGrounder', 'CKDGrounder', 'CentreBaselineGrounder',
-    'InfoGroundGrounder', 'RandomBaselineGrounder'
+    'DetectorScoreBaselineGrounder', 'InfoGroundGrounder', 'RandomBaselineGrounder'
 ]

@@ -113,3 +113,31 @@ class RandomBaselineGrounder(_UntrainedGrounder):
             sample.pred_boxes = boxes  # (P, K, 4)
             sample.pred_scores = inputs.new_ones((num, self.num_boxes))
         return data_samples
+
+
+@MODELS.register_module()
+class DetectorScoreBaselineGrounder(_UntrainedGrounder):
+    """Ranks the cached detector proposals by detection score, whatever the phrase says.
+
+    The best single-proposal baseline of the proposal-based methods (InfoGround, CKD): every
+    phrase of an image gets the same ranking, the detector's most confident box first
+    (ties keep the cache's order, which is best first). Needs ``LoadRegionFeatures`` in the
+    test pipeline (``data_samples[i].proposals`` with ``bboxes`` and ``scores``); boxes are
+    reported in the pixels the pipeline left them in (original pixels when the regions are
+    loaded before any resize).
+
+    Args:
+        data_preprocessor: as in :class:`mmengine.model.BaseModel`.
+    """
+
+    def predict(self, inputs: Tensor | None, data_samples: SampleList, **kwargs) -> SampleList:
+        for sample in data_samples:
+            if 'proposals' not in sample:
+                raise KeyError(f"sample {sample.metainfo.get('img_path')} has no proposals; "
+                               'add LoadRegionFeatures to the test pipeline')
+            scores = sample.proposals.scores.float()  # (K,)
+            order = scores.argsort(descending=True, stable=True)
+            num = sample.num_phrases
+            sample.pred_boxes = sample.proposals.bboxes.float()[order].expand(num, -1, -1).clone()
+            sample.pred_scores = scores[order].expand(num, -1).clone()  # (P, K)
+        return data_samples
