@@ -11,10 +11,11 @@ from .region_feature_stats import region_feature_stats
 from .transforms import *  # noqa: F401,F403
 from .utils import GroundingAnnotationError
 from .vg_triplets import VisualGenomeTripletDataset
+from .word_feature_cache import WordFeatureCache, WordFeatureCacheError
 
 __all__ = [
     'Flickr30kEntitiesDataset', 'GroundingAnnotationError', 'RefCOCODataset',
     'ReferItBerkeleyDataset', 'ReferItGameDataset', 'CocoCaptionsDataset',
     'Flickr30kCaptionsDataset', 'VisualGenomeTripletDataset', 'RegionCache', 'RegionCacheError',
-    'region_feature_stats'
+    'region_feature_stats', 'WordFeatureCache', 'WordFeatureCacheError'
 ]

@@ -1,11 +1,22 @@
-"""InfoGroundGrounder: token selection, losses through the model, prediction."""
+"""InfoGroundGrounder: token selection, losses through the model, prediction, and the same
+with cached word features."""
+import json
+
 import pytest
 import torch
 from mmengine.structures import InstanceData
 
+from mmgrounding.datasets.transforms import (
+    LoadCaptionNegatives,
+    LoadWordFeatures,
+    PackGroundingInputs,
+)
+from mmgrounding.datasets.word_feature_cache import WordFeatureCache, word_cache_settings
 from mmgrounding.models.fusion.word_region_attention import phrase_region_scores
 from mmgrounding.registry import MODELS
 from mmgrounding.structures import GroundingDataSample
+from mmgrounding.text import word_tokenize
+from mmgrounding.text.negatives import NEGATIVES_FORMAT
 
 REGION_DIM = 6
 WORDS = ['a', 'red', 'blue', 'big', 'circle', 'square', 'star', 'left', 'of', 'the', '##s']
@@ -193,3 +204,137 @@ def test_empty_phrases(model):
 def test_negatives_of_a_missing_word_name_the_caption(model):
     with pytest.raises(ValueError, match='the blue star'):
         model.loss(None, make_samples(negatives=[None, {7: ['circle']}, None]))
+
+
+# ---------------------------------------------------------------------- cached word features
+# "circle" (word 2) of the first caption and "star" (word 2) of the second have substitutes
+NEGATIVES = [{2: ['square', 'star']}, {2: ['circle']}, None]
+
+
+def write_negatives_file(path) -> str:
+    """NEGATIVES as tools/generate_negatives.py stores them, keyed by caption id 0, 1, 2."""
+    captions = {
+        str(i): dict(image_id=i, words=word_tokenize(caption),
+                     negatives={str(k): v for k, v in (NEGATIVES[i] or {}).items()})
+        for i, caption in enumerate(CAPTIONS)}
+    path.write_text(json.dumps(dict(format=NEGATIVES_FORMAT, settings={}, candidates=[],
+                                    captions=captions)))
+    return str(path)
+
+
+def write_word_cache(model, root, *, dtype='float32', negatives_file=None) -> str:
+    """The cache as tools/cache_word_features.py writes it, but one caption per encoder pass:
+    no padding, unlike the batched online path."""
+    cache = WordFeatureCache.create(str(root), word_cache_settings(
+        model.text_encoder, model.tokenizer, pretrained=None,
+        max_text_length=model.max_text_length, dtype=dtype, negatives_file=negatives_file))
+    for i, caption in enumerate(CAPTIONS):
+        negatives = None if negatives_file is None else [NEGATIVES[i]]
+        entry, = model.caption_word_features([caption], negatives, device=torch.device('cpu'))
+        cache.write(i, dict(entry, caption=caption))
+    return str(root)
+
+
+def cached_samples(cache_dir, *, negatives=None, **load_kwargs):
+    """make_samples() with the cached words that LoadWordFeatures and PackGroundingInputs give
+    (and metainfo ``negatives`` only when asked)."""
+    samples = make_samples(negatives=negatives)
+    load = LoadWordFeatures(cache_dir, **load_kwargs)
+    for i, sample in enumerate(samples):
+        packed = PackGroundingInputs()(load(dict(caption_id=i, caption=CAPTIONS[i])))
+        sample.tokens = packed['data_samples'].tokens
+        if 'substitutes' in packed['data_samples']:
+            sample.substitutes = packed['data_samples'].substitutes
+    return samples
+
+
+def test_caption_word_features_do_not_depend_on_the_batch(model):
+    cpu = torch.device('cpu')
+    together = model.caption_word_features(CAPTIONS, NEGATIVES, device=cpu)
+    in_pairs = model.caption_word_features(CAPTIONS, NEGATIVES, device=cpu, batch_size=2)
+    alone = [model.caption_word_features([c], [n], device=cpu)[0]
+             for c, n in zip(CAPTIONS, NEGATIVES)]
+    words, word_mask, offsets = model.encode_text(CAPTIONS, cpu)
+    for b, entry in enumerate(together):
+        # the real tokens of the padded batch
+        assert torch.equal(entry['token_feats'], words[b][word_mask[b]])
+        assert torch.equal(entry['token_offsets'], offsets[b][word_mask[b]])
+        for other in (in_pairs[b], alone[b]):
+            assert torch.equal(other['token_offsets'], entry['token_offsets'])
+            assert torch.allclose(other['token_feats'], entry['token_feats'], atol=1e-5)
+            assert torch.allclose(other['negative_feats'], entry['negative_feats'], atol=1e-5)
+    # word 2 "circle" -> square, star; word 2 "star" -> circle; the third caption has none
+    assert [e['negative_words'].tolist() for e in together] == [[2], [2], []]
+    assert together[0]['negative_substitutes'] == ['square', 'star']
+    assert [e['negative_feats'].shape for e in together] == [(2, 16), (1, 16), (0, 16)]
+    # a substitute's feature is its first WordPiece in the substituted caption
+    words, _, _ = model.encode_text(['a red square left of a big blue square'], cpu)
+    assert torch.allclose(together[0]['negative_feats'][0], words[0, 3], atol=1e-5)
+
+
+@pytest.mark.parametrize('dtype, rel', [('float32', 1e-5), ('float16', 1e-3)])
+def test_cached_features_give_the_online_losses(model, tmp_path, dtype, rel):
+    negatives_file = write_negatives_file(tmp_path / 'negatives.json')
+    cache_dir = write_word_cache(model, tmp_path / 'words', dtype=dtype,
+                                 negatives_file=negatives_file)
+    model.train()
+    # online: the negatives from the metainfo, as LoadCaptionNegatives puts them
+    load_negatives = LoadCaptionNegatives(negatives_file)
+    negatives = [load_negatives(dict(caption_id=i, caption=c))['negatives']
+                 for i, c in enumerate(CAPTIONS)]
+    online = model.loss(None, make_samples(negatives=negatives))
+    samples = cached_samples(cache_dir)
+    assert all('negatives' not in s.metainfo for s in samples)  # not needed with the cache
+    cached = model.loss(None, samples)
+    assert set(cached) == set(online) == {'loss_img', 'loss_lang'}
+    for key in online:
+        assert cached[key].item() == pytest.approx(online[key].item(), rel=rel), key
+    cached['loss_lang'].backward()
+    assert model.attention.word_query[0].weight.grad.abs().sum() > 0
+    # with_negatives=False and no metainfo negatives: L_img only (without the substitutes in
+    # the word MLPs' BatchNorm batch, so compared with the online loss without negatives)
+    plain = model.loss(None, cached_samples(cache_dir, with_negatives=False))
+    assert set(plain) == {'loss_img'}
+    online_plain = model.loss(None, make_samples())['loss_img']
+    assert plain['loss_img'].item() == pytest.approx(online_plain.item(), rel=rel)
+
+
+@pytest.mark.parametrize('dtype, atol', [('float32', 1e-6), ('float16', 1e-3)])
+def test_cached_features_give_the_online_predictions(model, tmp_path, dtype, atol):
+    cache_dir = write_word_cache(model, tmp_path / 'words', dtype=dtype)
+    model.eval()
+    online = model.predict(None, make_samples())
+    cached = model.predict(None, cached_samples(cache_dir, with_negatives=False))
+    for a, b in zip(online, cached):
+        assert torch.allclose(a.pred_scores, b.pred_scores, atol=atol)
+        if dtype == 'float32':
+            assert torch.equal(a.pred_boxes, b.pred_boxes)
+    phi_online, _ = model(None, make_samples())  # tensor mode
+    phi_cached, _ = model(None, cached_samples(cache_dir, with_negatives=False))
+    assert torch.allclose(phi_online, phi_cached, atol=atol * 10)
+
+
+def test_cached_words_with_negatives_from_the_metainfo(model, tmp_path):
+    """A cache without negatives and LoadCaptionNegatives: the substitutes are encoded online."""
+    cache_dir = write_word_cache(model, tmp_path / 'words')
+    model.eval()
+    online = model.loss(None, make_samples(negatives=NEGATIVES))
+    cached = model.loss(None, cached_samples(cache_dir, negatives=NEGATIVES,
+                                             with_negatives=False))
+    assert set(cached) == {'loss_img', 'loss_lang'}
+    for key in online:
+        assert cached[key].item() == pytest.approx(online[key].item(), rel=1e-5), key
+
+
+def test_mixed_batches_and_foreign_caches_raise(model, tmp_path):
+    cache_dir = write_word_cache(model, tmp_path / 'words')
+    samples = cached_samples(cache_dir, with_negatives=False)
+    del samples[1].tokens
+    with pytest.raises(ValueError, match='2 of the 3 samples of the batch carry cached word'):
+        model.loss(None, samples)
+    samples = cached_samples(cache_dir, with_negatives=False)
+    for sample in samples:  # features of an encoder of another size
+        sample.tokens = InstanceData(feats=sample.tokens.feats[:, :8],
+                                     offsets=sample.tokens.offsets)
+    with pytest.raises(ValueError, match='size 8, but the text encoder gives 16'):
+        model.predict(None, samples)

@@ -1,11 +1,14 @@
-"""tools/train_text_mlm.py and tools/generate_negatives.py end to end on SynthGround."""
+"""tools/train_text_mlm.py, tools/generate_negatives.py and tools/cache_word_features.py end
+to end on SynthGround."""
 import importlib.util
 import json
 import os.path as osp
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import torch
 
 from mmgrounding.text.negatives import read_negatives
 
@@ -91,3 +94,119 @@ def test_generate_random_negatives_from_the_command_line(tiny_mlm, synthground_r
     cache = json.loads(out.read_text())
     assert cache['settings']['mode'] == 'random' and cache['settings']['mlm_sha256'] is None
     assert cache['counts']['nouns'] == cache['counts']['nouns_with_all_negatives'] > 0
+
+
+# ---------------------------------------------------------------------- word-feature cache
+@pytest.fixture(scope='module')
+def train_negatives(tiny_mlm, synthground_root, tmp_path_factory):
+    """Random negatives (no LM run) of the training captions, 4 per noun."""
+    captions = osp.join(synthground_root, 'coco', 'annotations', 'captions_train.json')
+    out = str(tmp_path_factory.mktemp('negatives') / 'negatives_random_train.json')
+    generate(tiny_mlm, captions, out, '--mode', 'random')
+    return out
+
+
+@pytest.fixture(scope='module')
+def infoground_config(tiny_mlm, synthground_root, tmp_path_factory):
+    """A tiny InfoGround config: the tiny MLM as the frozen encoder, SynthGround's training
+    captions; max_text_length 12 cuts the longer captions (and some of their nouns) off."""
+    path = tmp_path_factory.mktemp('config') / 'infoground_tiny.py'
+    path.write_text(
+        "default_scope = 'mmgrounding'\n"
+        f'mlm = {tiny_mlm!r}\n'
+        "model = dict(type='InfoGroundGrounder',\n"
+        "             text_encoder=dict(type='BertTextEncoder', pretrained=mlm, num_layers=1),\n"
+        '             tokenizer=dict(name_or_path=mlm),\n'
+        "             attention=dict(type='WordRegionAttention', region_dim=6, word_dim=16,\n"
+        '                            embed_dim=8),\n'
+        '             max_text_length=12)\n'
+        "train_dataloader = dict(dataset=dict(type='CocoCaptionsDataset',\n"
+        f'    data_root={synthground_root!r},\n'
+        "    ann_file='coco/annotations/captions_train.json',\n"
+        "    pipeline=[dict(type='LoadWordFeatures', cache_dir='nowhere'),\n"
+        "              dict(type='PackGroundingInputs')]))\n")
+    return str(path)
+
+
+def cache_words(config, out, *extra):
+    return load_tool('cache_word_features').main([config, '--out', out, *extra])
+
+
+def test_cache_word_features_resumes_to_the_same_cache(infoground_config, train_negatives,
+                                                       synthground_root, tmp_path, capsys):
+    from mmengine.config import Config
+
+    from mmgrounding.datasets.word_feature_cache import WordFeatureCache, WordFeatureCacheError
+    from mmgrounding.models.groundingers.infoground import first_tokens, word_spans
+    from mmgrounding.registry import MODELS
+    captions = json.load(open(osp.join(synthground_root, 'coco', 'annotations',
+                                       'captions_train.json')))['annotations']
+    common = ('--negatives', train_negatives, '--dtype', 'float32')
+    whole = str(tmp_path / 'whole')
+    summary = cache_words(infoground_config, whole, *common, '--batch-size', '64')
+    assert summary['written'] == summary['cached'] == len(captions)
+    assert 'captions/s' in capsys.readouterr().out
+
+    # stopped after 5 captions, a write killed outright, then resumed: the same cache
+    resumed = str(tmp_path / 'resumed')
+    assert cache_words(infoground_config, resumed, *common, '--batch-size', '3',
+                       '--limit', '5')['written'] == 5
+    with open(osp.join(resumed, 'captions', '.tmp-6.npz.x1'), 'wb') as f:
+        f.write(b'half an entry')
+    summary = cache_words(infoground_config, resumed, *common, '--batch-size', '16',
+                          '--save-every', '100')
+    assert summary['written'] == len(captions) - 5 and summary['cached'] == len(captions)
+    assert 'removed 1 unfinished entries' in capsys.readouterr().out
+    whole_cache, resumed_cache = WordFeatureCache(whole), WordFeatureCache(resumed)
+    assert whole_cache.caption_ids() == resumed_cache.caption_ids()
+    assert whole_cache.meta == resumed_cache.meta
+    assert whole_cache.meta['num_captions'] == len(captions) and resumed_cache.verify() == []
+
+    # the entries are what the grounder computes online from the same captions and negatives
+    cfg = Config.fromfile(infoground_config)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.eval()
+    negatives = read_negatives(train_negatives)
+    sample = captions[::10]
+    online = model.caption_word_features(
+        [a['caption'] for a in sample],
+        [{i: s for i, s in negatives[a['id']]['negatives'].items() if s} for a in sample],
+        device=torch.device('cpu'))
+    truncated = 0
+    for annotation, expected in zip(sample, online):
+        a = whole_cache.read(annotation['id'], caption=annotation['caption'])
+        b = resumed_cache.read(annotation['id'], caption=annotation['caption'])
+        for entry in (a, b):
+            for key in ('token_offsets', 'negative_words', 'negative_counts'):
+                assert entry[key].tolist() == expected[key].tolist(), key
+            assert entry['negative_substitutes'].tolist() == expected['negative_substitutes']
+            for key in ('token_feats', 'negative_feats'):
+                np.testing.assert_allclose(entry[key], expected[key].numpy(), atol=1e-5)
+        # every noun with substitutes is kept unless the 12 tokens cut it off
+        nouns = [i for i, s in negatives[annotation['id']]['negatives'].items() if s]
+        offsets = torch.as_tensor(a['token_offsets'])
+        visible = [i for i, t in zip(nouns, first_tokens(
+            offsets, word_spans(annotation['caption'], nouns)).tolist()) if t >= 0]
+        assert a['negative_words'].tolist() == visible
+        truncated += len(nouns) - len(visible)
+    assert truncated > 0 and len(a['token_offsets']) <= 12
+
+    # other settings are refused, naming the differences
+    with pytest.raises(WordFeatureCacheError, match=r"features\.dtype: 'float32' vs 'float16'"):
+        cache_words(infoground_config, whole, '--negatives', train_negatives)
+    with pytest.raises(WordFeatureCacheError, match=r'negatives: \{.*\} vs None'):
+        cache_words(infoground_config, whole, '--dtype', 'float32')
+
+
+def test_cache_word_features_names_missing_negatives(infoground_config, train_negatives,
+                                                     tmp_path):
+    cache = json.load(open(train_negatives))
+    first = sorted(cache['captions'], key=int)[0]
+    del cache['captions'][first]
+    partial = tmp_path / 'partial.json'
+    partial.write_text(json.dumps(cache))
+    with pytest.raises(SystemExit, match=f'partial.json: no negatives for caption {first} '
+                       r'\(the generation may be incomplete'):
+        cache_words(infoground_config, str(tmp_path / 'words'), '--negatives', str(partial),
+                    '--limit', '3')

@@ -1,9 +1,10 @@
 from .augment import GroundingColorJitter, RandomFlipWithText
 from .formatting import PackGroundingInputs
 from .loading import LoadGroundingAnnotations
+from .negatives import LoadCaptionNegatives, LoadWordFeatures
 from .region_features import LoadRegionFeatures
 
 __all__ = [
     'PackGroundingInputs', 'LoadGroundingAnnotations', 'RandomFlipWithText',
-    'GroundingColorJitter', 'LoadRegionFeatures'
+    'GroundingColorJitter', 'LoadRegionFeatures', 'LoadCaptionNegatives', 'LoadWordFeatures'
 ]

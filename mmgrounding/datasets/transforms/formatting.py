@@ -16,9 +16,15 @@ class PackGroundingInputs(BaseTransform):
     ``proposals``, an InstanceData with ``bboxes``, ``feats``, ``scores``, ``labels`` and
     ``class_probs`` (when loaded).
 
+    Cached word features (:class:`LoadWordFeatures`) become ``tokens``, an InstanceData of
+    the caption's L tokens with ``feats`` (L, D) and ``offsets`` (L, 2), and, when loaded with
+    negatives, ``substitutes``, an InstanceData of the M words with substitutes with
+    ``word_index`` (M,), ``counts`` (M,) and ``feats`` (M, K, D) (zero after each count).
+
     Args:
         meta_keys: results keys copied into the sample's metainfo. ``phrase_texts`` is stored
-            as ``phrases``.
+            as ``phrases``; ``negatives`` (:class:`LoadCaptionNegatives`) is
+            ``{word index: [substitute words]}``.
     """
 
     def __init__(self,
@@ -26,7 +32,8 @@ class PackGroundingInputs(BaseTransform):
                  meta_keys: tuple[str, ...] = ('img_id', 'img_path', 'ori_shape', 'img_shape',
                                                'scale_factor', 'flip', 'flip_direction',
                                                'caption', 'caption_id', 'phrase_texts',
-                                               'phrase_types', 'phrase_spans')) -> None:
+                                               'phrase_types', 'phrase_spans',
+                                               'negatives')) -> None:
         self.meta_keys = meta_keys
 
     def transform(self, results: dict) -> dict:
@@ -54,6 +61,14 @@ class PackGroundingInputs(BaseTransform):
                 for name, key in (('bboxes', 'boxes'), ('feats', 'feats'), ('scores', 'scores'),
                                   ('labels', 'labels'), ('class_probs', 'class_probs'))
                 if f'region_{key}' in results})
+        if 'token_feats' in results:  # cached word features (LoadWordFeatures)
+            sample.tokens = InstanceData(feats=to_tensor(results['token_feats']),
+                                         offsets=to_tensor(results['token_offsets']))
+        if 'substitute_feats' in results:
+            sample.substitutes = InstanceData(
+                word_index=to_tensor(results['substitute_word_index']),
+                counts=to_tensor(results['substitute_counts']),
+                feats=to_tensor(results['substitute_feats']))
         meta = {}
         for key in self.meta_keys:
             if key in results:

@@ -1,5 +1,5 @@
 """InfoGround: contrastive word–region attention (Gupta et al., ECCV 2020)."""
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -14,6 +14,8 @@ from .albef import ALBEFGrounder
 from .base import BaseGrounder
 
 Span = Tuple[int, int]
+# a caption's substitutes: {word index: [words]} or [(word index, [words])]
+Negatives = Union[Mapping[int, Sequence[str]], Sequence[Tuple[int, Sequence[str]]]]
 
 
 def overlapping_tokens(offsets: Tensor, spans: Sequence[Span]) -> Tensor:
@@ -33,12 +35,125 @@ def overlapping_tokens(offsets: Tensor, spans: Sequence[Span]) -> Tensor:
     return real & (start < spans_t[:, 1:]) & (end > spans_t[:, :1])  # (S, L)
 
 
+def first_tokens(offsets: Tensor, spans: Sequence[Span]) -> Tensor:
+    """(S,) the first token overlapping each character span; -1 where none does.
+
+    Args:
+        offsets: (L, 2) character offsets of one caption's tokens.
+        spans: S ``(start, end)`` spans in that caption, end exclusive.
+    """
+    hits = overlapping_tokens(offsets, spans)  # (S, L)
+    first = hits.int().argmax(dim=1)
+    return torch.where(hits.any(dim=1), first, torch.full_like(first, -1))
+
+
+def first_tokens_per_row(offsets: Tensor, spans: Sequence[Span]) -> Tensor:
+    """(N,) the first token of row n overlapping span n (0, [CLS], where none does).
+
+    Args:
+        offsets: (N, L, 2) character offsets of the tokens of N captions.
+        spans: N ``(start, end)`` spans, one in each caption.
+    """
+    spans_t = torch.as_tensor(spans, dtype=offsets.dtype, device=offsets.device)  # (N, 2)
+    start, end = offsets[..., 0], offsets[..., 1]  # (N, L)
+    hits = (end > start) & (start < spans_t[:, 1:]) & (end > spans_t[:, :1])  # (N, L)
+    return hits.int().argmax(dim=1)
+
+
+def word_spans(caption: str, indices: Sequence[int]) -> List[Span]:
+    """The character spans of the words ``indices`` of ``word_tokenize(caption)``.
+
+    Raises:
+        ValueError: an index is not a word of the caption (the message names the caption).
+    """
+    _, spans = word_tokenize_with_spans(caption)
+    for index in indices:
+        if not 0 <= int(index) < len(spans):
+            raise ValueError(f'negatives of word {index} but the caption {caption!r} has '
+                             f'{len(spans)} words')
+    return [spans[int(index)] for index in indices]
+
+
+class WordBatch(NamedTuple):
+    """The words of a batch of B captions (L tokens at most, M words with substitutes).
+
+    Attributes:
+        words: (B, L, D) frozen contextual features, zero at padding.
+        word_mask: (B, L) bool, the real tokens ([CLS] and [SEP] included).
+        offsets: (B, L, 2) character offsets ((0, 0) for [CLS], [SEP] and padding).
+        negatives: None when no caption has substitutes, else ``feats`` (M, K, D) of each
+            (caption, word) pair's substitutes, ``mask`` (M, K), ``sample`` (M,) and
+            ``token`` (M,): the caption and the true word's first WordPiece.
+    """
+    words: Tensor
+    word_mask: Tensor
+    offsets: Tensor
+    negatives: Optional[Dict[str, Tensor]]
+
+
+def collate_words(entries: Sequence[Mapping[str, Any]], captions: Sequence[str],
+                  device: torch.device) -> WordBatch:
+    """Pad per-caption word entries (:meth:`InfoGroundGrounder.caption_word_features`,
+    or the same fields from the cache) into a :class:`WordBatch`.
+
+    Args:
+        entries: per caption ``token_feats`` (L_b, D), ``token_offsets`` (L_b, 2) and
+            optionally ``negative_words`` (M_b,), ``negative_counts`` (M_b,),
+            ``negative_feats`` (N_b, D).
+        captions: the B captions (for the words' character spans).
+        device: where the tensors go.
+    """
+    feats = [e['token_feats'].to(device).float() for e in entries]
+    words = pad_sequence(feats, batch_first=True)  # (B, L, D)
+    lengths = torch.tensor([len(f) for f in feats], device=device)
+    word_mask = torch.arange(words.shape[1], device=device)[None] < lengths[:, None]  # (B, L)
+    offsets = pad_sequence([e['token_offsets'].to(device) for e in entries],
+                           batch_first=True)  # (B, L, 2), (0, 0) at padding
+    groups: List[Tensor] = []  # per (caption, word): (K_m, D) substitute features
+    owners: List[int] = []
+    tokens: List[int] = []
+    for b, (entry, caption) in enumerate(zip(entries, captions)):
+        if len(entry.get('negative_words', ())) == 0:
+            continue
+        indices = [int(i) for i in entry['negative_words']]
+        firsts = first_tokens(entry['token_offsets'].to(device),
+                              word_spans(caption, indices)).tolist()
+        if min(firsts) < 0:
+            raise ValueError(f'caption {caption!r}: words {indices} have substitutes, but '
+                             f'word {indices[firsts.index(-1)]} has no token')
+        counts = [int(c) for c in entry['negative_counts']]
+        groups += entry['negative_feats'].to(device).float().split(counts)
+        owners += [b] * len(indices)
+        tokens += firsts
+    if not groups:
+        return WordBatch(words, word_mask, offsets, None)
+    counts = torch.tensor([len(g) for g in groups], device=device)
+    padded = pad_sequence(groups, batch_first=True)  # (M, K, D)
+    negatives = dict(
+        feats=padded,
+        mask=torch.arange(padded.shape[1], device=device)[None] < counts[:, None],  # (M, K)
+        sample=torch.tensor(owners, device=device),
+        token=torch.tensor(tokens, device=device))
+    return WordBatch(words, word_mask, offsets, negatives)
+
+
+def _chunks(items: List[Any], size: Optional[int]) -> Iterator[List[Any]]:
+    """``items`` in consecutive lists of ``size`` (one list when None)."""
+    size = size or max(len(items), 1)
+    for first in range(0, len(items), size):
+        yield items[first:first + size]
+
+
 @MODELS.register_module()
 class InfoGroundGrounder(BaseGrounder):
     """Word–region attention trained by L_img (+ L_lang) on frozen contextual word features.
 
     Words: a frozen BERT (:class:`BertTextEncoder`, always in eval mode, run without
-    gradients) over the WordPiece tokens of the caption. Regions: the cached detector
+    gradients) over the WordPiece tokens of the caption, or the same features read from a
+    word-feature cache (``tools/cache_word_features.py``): when every sample of the batch
+    carries ``tokens`` (and ``substitutes``) from :class:`LoadWordFeatures`, no encoder runs
+    for them; a batch where only some samples carry them raises (see :meth:`word_batch`).
+    Cache and online path share :meth:`caption_word_features`. Regions: the cached detector
     features of ``data_samples[i].proposals`` (``feats`` (K, D_r), ``bboxes`` (K, 4) xyxy in
     original image pixels), padded to the batch's largest K with a mask. The
     :class:`WordRegionAttention` gives φ of every caption with every image.
@@ -46,13 +161,14 @@ class InfoGroundGrounder(BaseGrounder):
     Training: ``loss_img`` (Eq. 8) over the WordPiece tokens of the words that
     :func:`tag_words` tags NOUN or ADJ; images are told apart by ``img_id`` when the
     samples carry it, so captions of the same image are all positives. ``loss_lang`` (Eq. 9)
-    when some sample of the batch carries ``negatives`` in its metainfo:
-    ``{word index: [substitute words]}`` (or a list of such pairs), word indices into
-    ``word_tokenize(caption)`` as in the cache of ``tools/generate_negatives.py``
-    (:func:`~mmgrounding.text.negatives.read_negatives`). Each substitute replaces the
-    word's characters in the caption; the frozen encoder reads the new caption and the
-    substitute's first WordPiece gives w'_k, compared with the true word's first WordPiece.
-    Without negatives in the batch, ``loss_lang`` is not computed and not reported.
+    when some sample of the batch has substitutes: cached ``substitutes``, or ``negatives``
+    in its metainfo (:class:`LoadCaptionNegatives`): ``{word index: [substitute words]}``
+    (or a list of such pairs), word indices into ``word_tokenize(caption)`` as in the cache
+    of ``tools/generate_negatives.py``. Each substitute replaces the word's characters in the
+    caption; the frozen encoder reads the new caption and the substitute's first WordPiece
+    gives w'_k (:meth:`substitute_features`), compared with the true word's first WordPiece.
+    Cached substitutes take precedence over metainfo ``negatives``. Without substitutes in
+    the batch, ``loss_lang`` is not computed and not reported.
 
     Prediction: a phrase's tokens are those overlapping its ``phrase_spans`` characters in
     the caption; a region scores the largest attention of these tokens
@@ -116,7 +232,7 @@ class InfoGroundGrounder(BaseGrounder):
     @torch.no_grad()
     def encode_text(self, captions: List[str], device: torch.device) -> Tuple[Tensor, Tensor,
                                                                                Tensor]:
-        """Frozen contextual word features of ``captions``.
+        """Frozen contextual word features of ``captions``, padded to the longest.
 
         Returns:
             ``(words, word_mask, offsets)``: (B, L, D) features, (B, L) bool mask of real
@@ -131,67 +247,190 @@ class InfoGroundGrounder(BaseGrounder):
         words = self.text_encoder(ids, mask)  # (B, L, D)
         return words, mask.bool(), tokens['offset_mapping'].to(device)
 
+    @torch.no_grad()
+    def caption_word_features(self,
+                              captions: Sequence[str],
+                              negatives: Optional[Sequence[Optional[Negatives]]] = None,
+                              *,
+                              device: torch.device,
+                              batch_size: Optional[int] = None) -> List[Dict[str, Any]]:
+        """What the frozen encoder gives for each caption: one word-feature cache entry each.
+
+        The one computation of word features: the online path of :meth:`loss` and
+        :meth:`predict` and ``tools/cache_word_features.py`` both call it. Captions are
+        encoded ``batch_size`` at a time, padded to the longest of each batch (the padding
+        mask makes a caption's features independent of the batch up to float error).
+
+        Args:
+            captions: B captions.
+            negatives: per caption None or ``{word index: [substitutes]}`` (or a list of
+                ``(index, substitutes)`` pairs); None computes no substitute features.
+            device: where to run the encoder.
+            batch_size: captions (and substituted captions) per encoder pass; None: all.
+
+        Returns:
+            Per caption: ``token_feats`` (L, D) and ``token_offsets`` (L, 2) of its L real
+            tokens ([CLS] and [SEP] included) and, with ``negatives``, the fields of
+            :meth:`substitute_features`.
+        """
+        entries = []
+        for chunk in _chunks(list(captions), batch_size):
+            words, word_mask, offsets = self.encode_text(chunk, device)  # (b, L, D)
+            entries += [dict(token_feats=words[b][word_mask[b]],
+                             token_offsets=offsets[b][word_mask[b]]) for b in range(len(chunk))]
+        if negatives is not None:
+            if len(negatives) != len(captions):
+                raise ValueError(f'{len(negatives)} negatives for {len(captions)} captions')
+            substitutes = self.substitute_features(
+                captions, negatives, [e['token_offsets'] for e in entries], device=device,
+                batch_size=batch_size)
+            for entry, subs in zip(entries, substitutes):
+                entry.update(subs)
+        return entries
+
+    @torch.no_grad()
+    def substitute_features(self,
+                            captions: Sequence[str],
+                            negatives: Sequence[Optional[Negatives]],
+                            offsets: Sequence[Tensor],
+                            *,
+                            device: torch.device,
+                            batch_size: Optional[int] = None) -> List[Dict[str, Any]]:
+        """Contextual features w'_k of the substitutes of each caption's words.
+
+        Each substitute replaces its word's characters in the caption; the frozen encoder
+        reads the new caption and the substitute's first WordPiece gives its feature. Words
+        without substitutes, or whose tokens the truncation cut off, are left out.
+
+        Args:
+            captions: B captions.
+            negatives: per caption None or ``{word index: [substitutes]}`` (or pairs), word
+                indices into ``word_tokenize(caption)``.
+            offsets: per caption the (L, 2) offsets of its tokens as the encoder reads it.
+            device: where to run the encoder.
+            batch_size: substituted captions per encoder pass; None: all in one.
+
+        Returns:
+            Per caption, for its M words with substitutes (N substitutes in all):
+            ``negative_words`` (M,) word indices, ``negative_counts`` (M,),
+            ``negative_substitutes`` (the N words, grouped by word) and ``negative_feats``
+            (N, D).
+
+        Raises:
+            ValueError: a word index is not a word of its caption (the message names it).
+        """
+        texts: List[str] = []  # per substitute: the substituted caption
+        sub_spans: List[Span] = []  # and the substitute's characters in it
+        kept: List[List[Tuple[int, List[str]]]] = []  # per caption: (word index, substitutes)
+        for caption, caption_negatives, caption_offsets in zip(captions, negatives, offsets):
+            items = [] if not caption_negatives else list(
+                caption_negatives.items() if isinstance(caption_negatives, Mapping)
+                else caption_negatives)
+            spans = word_spans(caption, [index for index, _ in items])
+            firsts = first_tokens(caption_offsets, spans).tolist()
+            kept.append([])
+            for (index, subs), (start, end), first in zip(items, spans, firsts):
+                if not subs or first < 0:  # no substitutes, or truncated away
+                    continue
+                kept[-1].append((int(index), list(subs)))
+                for sub in subs:
+                    texts.append(caption[:start] + sub + caption[end:])
+                    sub_spans.append((start, start + len(sub)))
+        feats = [torch.zeros(0, self.text_encoder.hidden_size, device=device)]
+        for chunk, spans in zip(_chunks(texts, batch_size), _chunks(sub_spans, batch_size)):
+            words, _, sub_offsets = self.encode_text(chunk, device)  # (n, L', D)
+            firsts = first_tokens_per_row(sub_offsets, spans)  # the substitutes' first pieces
+            feats.append(words[torch.arange(len(chunk), device=device), firsts])  # (n, D)
+        sub_feats = torch.cat(feats)  # (N, D)
+        out, first = [], 0
+        for words_kept in kept:
+            counts = [len(subs) for _, subs in words_kept]
+            out.append(dict(
+                negative_words=torch.tensor([i for i, _ in words_kept], dtype=torch.long),
+                negative_counts=torch.tensor(counts, dtype=torch.long),
+                negative_substitutes=[sub for _, subs in words_kept for sub in subs],
+                negative_feats=sub_feats[first:first + sum(counts)]))
+            first += sum(counts)
+        return out
+
     def selected_tokens(self, caption: str, offsets: Tensor) -> Tensor:
         """(L,) bool: the WordPiece tokens of the caption's nouns and adjectives."""
         words, spans = word_tokenize_with_spans(caption)
         kept = [span for span, tag in zip(spans, tag_words(words)) if tag in self.word_tags]
         return overlapping_tokens(offsets, kept).any(dim=0)
 
-    def _negatives(self, data_samples: SampleList, offsets: Tensor,
-                   device: torch.device) -> Optional[Dict[str, Tensor]]:
-        """Contextual features of the substitutes of each sample's words with negatives.
+    def word_batch(self, data_samples: SampleList, device: torch.device, *,
+                   with_negatives: bool) -> WordBatch:
+        """The words of a batch: cached (``tokens``, ``substitutes``) or from the encoder.
 
-        Returns:
-            None when no sample carries negatives, else ``feats`` (M, K, D) of the M
-            (caption, word) pairs with substitutes, ``mask`` (M, K), ``sample`` (M,) and
-            ``token`` (M,): the caption and the true word's first WordPiece.
+        When every sample carries cached ``tokens`` (:class:`LoadWordFeatures`) they are
+        used; the substitutes come from the sample's cached ``substitutes``, else from its
+        metainfo ``negatives`` through the encoder. When no sample carries them, the encoder
+        computes everything (:meth:`caption_word_features`), negatives from the metainfo.
+
+        Args:
+            data_samples: the batch; ``caption`` in every metainfo.
+            device: where the words go.
+            with_negatives: compute the substitutes (for L_lang).
+
+        Raises:
+            ValueError: some samples carry cached features and others do not (a mixed batch:
+                two pipelines in one dataloader), or the cached features have another size
+                than the encoder's (a cache made with another encoder).
         """
-        captions, sub_spans = [], []  # per negative: the substituted caption, its span
-        pairs: List[Tuple[int, int, int, int]] = []  # sample, token, first caption, count
+        captions = [s.metainfo['caption'] for s in data_samples]
+        cached = ['tokens' in s for s in data_samples]
+        if all(cached) and cached:
+            entries = self._cached_entries(data_samples, device, with_negatives=with_negatives)
+        elif any(cached):
+            raise ValueError(f'{sum(cached)} of the {len(cached)} samples of the batch carry '
+                             'cached word features (LoadWordFeatures) and the others do not; '
+                             'use LoadWordFeatures in every pipeline of the dataloader, or in '
+                             'none')
+        else:
+            negatives = None
+            if with_negatives and any(s.metainfo.get('negatives') for s in data_samples):
+                negatives = [s.metainfo.get('negatives') for s in data_samples]
+            entries = self.caption_word_features(captions, negatives, device=device)
+        return collate_words(entries, captions, device)
+
+    def _cached_entries(self, data_samples: SampleList, device: torch.device, *,
+                        with_negatives: bool) -> List[Dict[str, Any]]:
+        """The entries of :meth:`caption_word_features` from the samples' cached fields."""
+        dim = self.text_encoder.hidden_size
+        entries, online = [], []
         for b, sample in enumerate(data_samples):
-            negatives = sample.metainfo.get('negatives')
-            if not negatives:
-                continue
-            caption = sample.metainfo['caption']
-            _, spans = word_tokenize_with_spans(caption)
-            items = negatives.items() if isinstance(negatives, Mapping) else negatives
-            for index, substitutes in items:
-                if not 0 <= int(index) < len(spans):
-                    raise ValueError(f'negatives of word {index} but the caption {caption!r} '
-                                     f'has {len(spans)} words')
-                start, end = spans[int(index)]
-                token = overlapping_tokens(offsets[b], [(start, end)])[0].nonzero()
-                if not substitutes or len(token) == 0:  # truncated away
-                    continue
-                pairs.append((b, int(token[0]), len(captions), len(substitutes)))
-                for sub in substitutes:
-                    captions.append(caption[:start] + sub + caption[end:])
-                    sub_spans.append((start, start + len(sub)))
-        if not pairs:
-            return None
-        feats, _, sub_offsets = self.encode_text(captions, device)  # (N, L', D)
-        spans_t = torch.tensor(sub_spans, dtype=sub_offsets.dtype, device=device)  # (N, 2)
-        start, end = sub_offsets[..., 0], sub_offsets[..., 1]  # (N, L')
-        hits = (end > start) & (start < spans_t[:, 1:]) & (end > spans_t[:, :1])  # (N, L')
-        firsts = hits.int().argmax(dim=1)  # the substitute's first WordPiece
-        sub_feats = feats[torch.arange(len(captions), device=device), firsts]  # (N, D)
-        groups = [sub_feats[first:first + count] for _, _, first, count in pairs]
-        lengths = torch.tensor([len(g) for g in groups], device=device)
-        padded = pad_sequence(groups, batch_first=True)  # (M, K, D)
-        return dict(
-            feats=padded,
-            mask=torch.arange(padded.shape[1], device=device)[None] < lengths[:, None],
-            sample=torch.tensor([p[0] for p in pairs], device=device),
-            token=torch.tensor([p[1] for p in pairs], device=device))
+            feats = sample.tokens.feats.to(device).float()  # (L, D)
+            if feats.shape[-1] != dim:
+                raise ValueError(f"caption {sample.metainfo.get('caption_id')}: cached word "
+                                 f'features of size {feats.shape[-1]}, but the text encoder '
+                                 f'gives {dim} (a word cache made with another encoder)')
+            entry = dict(token_feats=feats, token_offsets=sample.tokens.offsets.to(device))
+            if with_negatives and 'substitutes' in sample:
+                subs = sample.substitutes
+                real = (torch.arange(subs.feats.shape[1], device=device)[None]
+                        < subs.counts.to(device)[:, None])  # (M, K)
+                entry.update(negative_words=subs.word_index, negative_counts=subs.counts,
+                             negative_feats=subs.feats.to(device).float()[real])  # (N, D)
+            elif with_negatives and sample.metainfo.get('negatives'):
+                online.append(b)
+            entries.append(entry)
+        if online:  # cached words, substitutes from the metainfo through the encoder
+            computed = self.substitute_features(
+                [data_samples[b].metainfo['caption'] for b in online],
+                [data_samples[b].metainfo['negatives'] for b in online],
+                [entries[b]['token_offsets'] for b in online], device=device)
+            for b, subs in zip(online, computed):
+                entries[b].update(subs)
+        return entries
 
     def _forward(self, inputs: Optional[Tensor] = None,
                  data_samples: Optional[SampleList] = None, **kwargs) -> Tuple[Tensor, Tensor]:
         """φ (B, B, L) of every caption with every image and the paired attention (B, L, K)."""
         regions, region_mask = self._regions(data_samples)
-        captions = [s.metainfo['caption'] for s in data_samples]
-        words, word_mask, _ = self.encode_text(captions, regions.device)
+        batch = self.word_batch(data_samples, regions.device, with_negatives=False)
         keys, values = self.attention.project_regions(regions, region_mask)
-        queries, word_values = self.attention.project_words(words, word_mask)
+        queries, word_values = self.attention.project_words(batch.words, batch.word_mask)
         phi, _ = self.attention.compatibility(queries, word_values, keys, values,
                                               region_mask=region_mask, all_pairs=True)
         _, attention = self.attention.compatibility(queries, word_values, keys, values,
@@ -203,9 +442,8 @@ class InfoGroundGrounder(BaseGrounder):
         regions, region_mask = self._regions(data_samples)  # (B, K, D_r), (B, K)
         device = regions.device
         captions = [s.metainfo['caption'] for s in data_samples]
-        words, word_mask, offsets = self.encode_text(captions, device)  # (B, L, D)
-        negatives = (self._negatives(data_samples, offsets, device)
-                     if self.language_loss is not None else None)
+        words, word_mask, offsets, negatives = self.word_batch(
+            data_samples, device, with_negatives=self.language_loss is not None)  # (B, L, D)
 
         # Regions once, and the true words with the substitutes in one pass, so that each
         # BatchNorm sees one batch of each per step.
@@ -256,8 +494,8 @@ class InfoGroundGrounder(BaseGrounder):
     @torch.no_grad()
     def predict(self, inputs: Optional[Tensor], data_samples: SampleList, **kwargs) -> SampleList:
         regions, region_mask = self._regions(data_samples)
-        captions = [s.metainfo['caption'] for s in data_samples]
-        words, word_mask, offsets = self.encode_text(captions, regions.device)
+        words, word_mask, offsets, _ = self.word_batch(data_samples, regions.device,
+                                                       with_negatives=False)
         _, attention = self.attention(regions, words, region_mask=region_mask,
                                       word_mask=word_mask)  # (B, L, K)
         for i, sample in enumerate(data_samples):
