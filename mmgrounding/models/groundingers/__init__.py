@@ -1,7 +1,6 @@
 from .albef import ALBEFGrounder
 from .base import BaseGrounder
-from .baselines import (CentreBaselineGrounder, DetectorScoreBaselineGrounder,
-                        RandomBaselineGrounder)
+from .baselines import CentreBaselineGrounder, DetectorScoreBaselineGrounder, RandomBaselineGrounder
 from .ckd import CKDGrounder
 from .infoground import InfoGroundGrounder
 
