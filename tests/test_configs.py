@@ -8,9 +8,8 @@ import os.path as osp
 
 import mmcv.ops
 import pytest
-from mmengine.config import Config
-
 from mmengine import registry as mmengine_registry
+from mmengine.config import Config
 
 from mmgrounding import registry
 
