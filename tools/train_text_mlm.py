@@ -1,8 +1,9 @@
 """Train a small BERT masked LM on SynthGround's captions: InfoGround's stand-in for BERT.
 
-    python tools/train_text_mlm.py --data-root data/synthground/ --out work_dirs/synthground_mlm \
-        [--vocab data/synthground/vocab.txt] [--steps 2000] [--batch-size 32] \
-        [--hidden-size 128] [--layers 2] [--heads 2] [--lr 1e-3] [--seed 0]
+    python tools/train_text_mlm.py --data-root data/synthground/ \
+        --out data/synthground/infoground/mlm [--vocab data/synthground/vocab.txt] \
+        [--steps 2000] [--batch-size 32] [--hidden-size 128] [--layers 2] [--heads 2] \
+        [--lr 1e-3] [--seed 0]
 
 On real data InfoGround's negatives come from bert-base-uncased and its word features from
 the same frozen BERT. SynthGround's small vocabulary of shapes, colours and relations is not

@@ -55,13 +55,16 @@ train_dataloader = dict(
 val_dataloader = dict(batch_size=50, num_workers=1, dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(batch_size=50, num_workers=1, dataset=dict(pipeline=test_pipeline))
 
+# lr 1e-4 (the paper: 1e-5) and 400 iterations (about 4 epochs), chosen on val: over 1000
+# iterations val R@1 peaked at 400 with and without negatives (67.5 and 67.1; 65.4 and 64.9
+# at 1000)
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=1000, val_interval=1000)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=400, val_interval=400)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(interval=50),
-    checkpoint=dict(by_epoch=False, interval=1000, max_keep_ckpts=1),
+    checkpoint=dict(by_epoch=False, interval=400, max_keep_ckpts=1),
     visualization=dict(draw=False))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
