@@ -64,6 +64,9 @@ def build_args(synthground_root):
             dict(type='CentreBaselineGrounder'))),
         # the cache is opened on first use
         'LoadRegionFeatures': dict(cache_dir=osp.join(synthground_root, 'regions')),
+        'LoadWordFeatures': dict(cache_dir=osp.join(synthground_root, 'words')),
+        'LoadCaptionNegatives': dict(
+            negatives_file=osp.join(synthground_root, 'negatives.json')),  # read on first use
         'CKDGrounder': {k: v for k, v in tiny_ckd_cfg(write_vocab(
             Path(synthground_root) / 'test_vocab.txt')).items() if k != 'type'},
         'LSTMPhraseEncoder': dict(vocab_file=write_vocab(
