@@ -106,10 +106,10 @@ infoground: infoground-inputs
 			$(IG_WORK_DIR)/$(row)/iter_400.pth)
 
 lint: setup
-	$(VENV)/bin/ruff check mmgrounding tools tests benchmarks
+	$(VENV)/bin/ruff check mmgrounding tools tests benchmarks projects
 
 format: setup
-	$(VENV)/bin/ruff format mmgrounding tools tests benchmarks
+	$(VENV)/bin/ruff format mmgrounding tools tests benchmarks projects
 
 clean:
 	rm -rf work_dirs demo_outputs
