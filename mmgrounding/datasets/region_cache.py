@@ -23,16 +23,15 @@ Reading checks the zip CRC-32 of every array, the shapes and the id, and names t
 a corrupt or truncated entry in a :class:`RegionCacheError`. Nothing is kept in memory
 between reads, so training reads entries from any number of dataloader workers.
 """
-import json
-import os
 import os.path as osp
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from urllib.parse import quote, unquote
 
 import numpy as np
 
-from mmgrounding.utils.atomic import atomic_open, atomic_write_json, remove_stale_temporaries
+from mmgrounding.utils.atomic import atomic_open
+
+# entry_name is imported from here by existing code
+from .npz_cache import NpzCache, entry_name  # noqa: F401
 
 CACHE_FORMAT = 'mmgrounding-region-cache-v1'
 REQUIRED_FIELDS = ('img_id', 'image_hw', 'boxes_xyxy', 'scores', 'labels', 'features')
@@ -46,14 +45,6 @@ class RegionCacheError(ValueError):
 
     The message names the entry file (and image id).
     """
-
-
-def entry_name(img_id: str) -> str:
-    """The file name of an image's entry; ids are percent-encoded (``a/b`` -> ``a%2Fb``)."""
-    img_id = str(img_id)
-    if not img_id:
-        raise ValueError('an image id must not be empty')
-    return quote(img_id, safe='') + '.npz'
 
 
 def check_entry(entry: Mapping[str, np.ndarray],
@@ -85,91 +76,34 @@ def check_entry(entry: Mapping[str, np.ndarray],
             raise RegionCacheError(f'{where}: {key} has non-finite values')
 
 
-class RegionCache:
+class RegionCache(NpzCache):
     """A folder of per-image region entries (see the module docstring for the layout).
 
-    Args:
-        root: the cache folder.
-
-    Raises:
-        RegionCacheError: the folder has no ``meta.json`` or one of another format.
+    ``RegionCache(root)`` opens a cache (:class:`RegionCacheError` if ``root`` holds none);
+    :meth:`create` makes one from ``meta=dict(detector=..., extraction=...)`` and anything
+    else to record, and an extraction resumes into it only with equal ``detector`` and
+    ``extraction`` settings. meta.json, entry files and CRC-checked reads are
+    :class:`~mmgrounding.datasets.npz_cache.NpzCache`'s.
     """
 
-    def __init__(self, root: str) -> None:
-        self.root = root
-        self.meta_path = osp.join(root, 'meta.json')
-        self.regions_dir = osp.join(root, 'regions')
-        if not osp.isfile(self.meta_path):
-            raise RegionCacheError(f'{self.meta_path}: no region cache here (meta.json is '
-                                   'missing; write one with tools/extract_proposals.py)')
-        try:
-            with open(self.meta_path, encoding='utf-8') as f:
-                self.meta = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise RegionCacheError(f'{self.meta_path}: malformed or truncated ({e})') from e
-        if self.meta.get('format') != CACHE_FORMAT:
-            raise RegionCacheError(f"{self.meta_path}: format {self.meta.get('format')!r}, "
-                                   f'expected {CACHE_FORMAT!r}')
+    FORMAT = CACHE_FORMAT
+    SETTINGS_KEYS = SETTINGS_KEYS
+    ENTRY_DIR = 'regions'
+    ENTRY_KIND = 'image'
+    NAME = 'region cache'
+    WRITER = 'tools/extract_proposals.py'
+    MISSING_HINT = 'image not extracted'
+    REWRITE_HINT = 'run the extraction again to rewrite it'
+    error = RegionCacheError
 
-    # ------------------------------------------------------------------ creation
-    @classmethod
-    def create(cls, root: str, meta: dict, *, resume: bool = True) -> 'RegionCache':
-        """Open ``root`` for writing, creating it with ``meta`` when it has no cache yet.
-
-        Args:
-            root: the cache folder.
-            meta: ``dict(detector=..., extraction=...)`` and anything else to record;
-                ``format`` is added.
-            resume: when ``root`` already holds a cache, keep its entries if its
-                ``detector`` and ``extraction`` settings equal ``meta``'s (else raise);
-                with False an existing cache raises.
-
-        Raises:
-            RegionCacheError: the existing cache was written with other settings; the
-                message lists the differences.
-        """
-        meta = dict(meta, format=CACHE_FORMAT)
-        meta_path = osp.join(root, 'meta.json')
-        if osp.isfile(meta_path):
-            cache = cls(root)
-            if not resume:
-                raise RegionCacheError(f'{meta_path}: a region cache exists already')
-            differences = _differences({k: cache.meta.get(k) for k in SETTINGS_KEYS},
-                                       {k: _jsonable(meta.get(k)) for k in SETTINGS_KEYS})
-            if differences:
-                raise RegionCacheError(
-                    f'{meta_path}: the cache was written with other settings; use another '
-                    'output folder or delete this one. Differences (cache vs now): '
-                    + '; '.join(differences))
-            return cache
-        os.makedirs(osp.join(root, 'regions'), exist_ok=True)
-        atomic_write_json(meta_path, _jsonable(meta), indent=2)
-        return cls(root)
-
-    def update_meta(self, **fields) -> None:
-        """Add or replace top-level metadata fields (not the settings), atomically."""
-        clash = set(fields) & set(SETTINGS_KEYS)
-        if clash:
-            raise ValueError(f'the settings {sorted(clash)} cannot change')
-        self.meta.update(_jsonable(fields))
-        atomic_write_json(self.meta_path, self.meta, indent=2)
-
-    # ------------------------------------------------------------------ entries
-    def entry_path(self, img_id: str) -> str:
-        return osp.join(self.regions_dir, entry_name(img_id))
-
-    def __contains__(self, img_id: object) -> bool:
-        return osp.isfile(self.entry_path(str(img_id)))
+    @property
+    def regions_dir(self) -> str:
+        """``<root>/regions``, the folder of the entries."""
+        return self.entries_dir
 
     def image_ids(self) -> list[str]:
         """The ids of all entries, sorted (temporary files of unfinished writes excluded)."""
-        if not osp.isdir(self.regions_dir):
-            return []
-        return sorted(unquote(n[:-4]) for n in os.listdir(self.regions_dir)
-                      if n.endswith('.npz') and not n.startswith('.'))
-
-    def __len__(self) -> int:
-        return len(self.image_ids())
+        return self._entry_ids()
 
     def write(self, img_id: str, entry: Mapping[str, np.ndarray]) -> str:
         """Write one image's entry atomically; returns its path.
@@ -180,7 +114,6 @@ class RegionCache:
                 optionally ``class_probs`` (arrays or tensors); ``img_id`` is added.
         """
         img_id = str(img_id)
-        path = self.entry_path(img_id)
         arrays = {k: np.asarray(v) for k, v in entry.items()
                   if k in REQUIRED_FIELDS + OPTIONAL_FIELDS}
         arrays['img_id'] = np.asarray(img_id)
@@ -188,10 +121,8 @@ class RegionCache:
         arrays['boxes_xyxy'] = np.asarray(arrays.get('boxes_xyxy'), np.float32).reshape(-1, 4)
         arrays['scores'] = np.asarray(arrays.get('scores'), np.float32).reshape(-1)
         arrays['labels'] = np.asarray(arrays.get('labels'), np.int32).reshape(-1)
-        check_entry(arrays, where=f'{path} (image {img_id}, being written)')
-        with atomic_open(path, 'wb') as f:
-            np.savez(f, **arrays)
-        return path
+        check_entry(arrays, where=self._where(img_id, writing=True))
+        return self._save(img_id, arrays)
 
     def read(self,
              img_id: str,
@@ -212,25 +143,16 @@ class RegionCache:
                 names the file and the image id.
         """
         img_id = str(img_id)
-        path = self.entry_path(img_id)
-        where = f'{path} (image {img_id})'
-        if not osp.isfile(path):
-            raise RegionCacheError(f'{where}: no entry (image not extracted)')
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                stored = set(npz.files)
-                wanted = stored if fields is None else set(fields) | {
-                    'img_id', 'image_hw', 'boxes_xyxy'}
-                unknown = wanted - stored - set(OPTIONAL_FIELDS)
-                if unknown:
-                    raise RegionCacheError(f'{where}: no fields {sorted(unknown)} (stored: '
-                                           f'{sorted(stored)})')
-                entry = {k: npz[k] for k in sorted(wanted & stored)}
-        except RegionCacheError:
-            raise
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
-            raise RegionCacheError(f'{where}: corrupt or truncated entry ({e}); delete it and '
-                                   'run the extraction again to rewrite it') from e
+        where = self._where(img_id)
+        with self._open_entry(img_id) as npz:
+            stored = set(npz.files)
+            wanted = stored if fields is None else set(fields) | {
+                'img_id', 'image_hw', 'boxes_xyxy'}
+            unknown = wanted - stored - set(OPTIONAL_FIELDS)
+            if unknown:
+                raise RegionCacheError(f'{where}: no fields {sorted(unknown)} (stored: '
+                                       f'{sorted(stored)})')
+            entry = {k: npz[k] for k in sorted(wanted & stored)}
         if str(entry['img_id']) != img_id:
             raise RegionCacheError(f"{where}: holds image {entry['img_id']}")
         check_entry(entry, where=where,
@@ -242,17 +164,7 @@ class RegionCache:
 
     def verify(self, img_ids: Iterable[str] | None = None) -> list[tuple[str, str]]:
         """Read every entry (or ``img_ids``) in full; returns ``(img_id, error)`` of the bad."""
-        bad = []
-        for img_id in (self.image_ids() if img_ids is None else img_ids):
-            try:
-                self.read(img_id)
-            except RegionCacheError as e:
-                bad.append((str(img_id), str(e)))
-        return bad
-
-    def remove_stale_temporaries(self) -> list[str]:
-        """Delete the temporary files of writes that were killed (no writer may be running)."""
-        return remove_stale_temporaries(self.regions_dir)
+        return self._verify(img_ids, self.read)
 
     # ------------------------------------------------------------------ splits
     def write_split(self, split: str, img_ids: Sequence[str]) -> None:
@@ -266,20 +178,6 @@ class RegionCache:
             raise RegionCacheError(f'{path}: split {split!r} was not extracted')
         with open(path, encoding='utf-8') as f:
             return [line.strip() for line in f if line.strip()]
-
-
-def _jsonable(obj: object) -> object:
-    """``obj`` as it reads back from JSON (tuples become lists), for comparisons."""
-    return json.loads(json.dumps(obj))
-
-
-def _differences(old: object, new: object, prefix: str = '') -> list[str]:
-    if isinstance(old, dict) and isinstance(new, dict):
-        out = []
-        for key in sorted(set(old) | set(new)):
-            out += _differences(old.get(key), new.get(key), f'{prefix}{key}.')
-        return out
-    return [] if old == new else [f'{prefix[:-1]}: {old!r} vs {new!r}']
 
 
 # ---------------------------------------------------------------------- bottom-up HDF5

@@ -35,19 +35,13 @@ id and text; a bad entry is named in a :class:`WordFeatureCacheError`.
 """
 import hashlib
 import json
-import os
 import os.path as osp
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from urllib.parse import unquote
 
 import numpy as np
 import torch
 
-from mmgrounding.utils.atomic import atomic_open, atomic_write_json, remove_stale_temporaries
-
-# the cache's settings are compared like the region cache's; the helpers are shared
-from .region_cache import _differences, _jsonable, entry_name
+from .npz_cache import NpzCache
 
 CACHE_FORMAT = 'mmgrounding-word-feature-cache-v1'
 TOKEN_FIELDS = ('caption_id', 'caption', 'token_offsets', 'token_feats')
@@ -175,32 +169,23 @@ def check_entry(entry: Mapping[str, np.ndarray], *, where: str, dim: int | None,
             raise WordFeatureCacheError(f'{where}: {key} has non-finite values')
 
 
-class WordFeatureCache:
+class WordFeatureCache(NpzCache):
     """A folder of per-caption word-feature entries (see the module docstring for the layout).
 
-    Args:
-        root: the cache folder.
-
-    Raises:
-        WordFeatureCacheError: the folder has no ``meta.json`` or one of another format.
+    ``WordFeatureCache(root)`` opens a cache (:class:`WordFeatureCacheError` if ``root`` holds
+    none), :meth:`create` makes one. meta.json, entry files, resuming and CRC-checked reads
+    are :class:`~mmgrounding.datasets.npz_cache.NpzCache`'s.
     """
 
-    def __init__(self, root: str) -> None:
-        self.root = root
-        self.meta_path = osp.join(root, 'meta.json')
-        self.captions_dir = osp.join(root, 'captions')
-        if not osp.isfile(self.meta_path):
-            raise WordFeatureCacheError(
-                f'{self.meta_path}: no word-feature cache here (meta.json is missing; write '
-                'one with tools/cache_word_features.py)')
-        try:
-            with open(self.meta_path, encoding='utf-8') as f:
-                self.meta = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise WordFeatureCacheError(f'{self.meta_path}: malformed or truncated ({e})') from e
-        if self.meta.get('format') != CACHE_FORMAT:
-            raise WordFeatureCacheError(f"{self.meta_path}: format {self.meta.get('format')!r},"
-                                        f' expected {CACHE_FORMAT!r}')
+    FORMAT = CACHE_FORMAT
+    SETTINGS_KEYS = SETTINGS_KEYS
+    ENTRY_DIR = 'captions'
+    ENTRY_KIND = 'caption'
+    NAME = 'word-feature cache'
+    WRITER = 'tools/cache_word_features.py'
+    MISSING_HINT = 'caption not cached; run tools/cache_word_features.py'
+    REWRITE_HINT = 'run tools/cache_word_features.py again'
+    error = WordFeatureCacheError
 
     @property
     def has_negatives(self) -> bool:
@@ -215,7 +200,11 @@ class WordFeatureCache:
     def dim(self) -> int | None:
         return self.meta['features'].get('dim')
 
-    # ------------------------------------------------------------------ creation
+    @property
+    def captions_dir(self) -> str:
+        """``<root>/captions``, the folder of the entries."""
+        return self.entries_dir
+
     @classmethod
     def create(cls, root: str, settings: dict, *, resume: bool = True) -> 'WordFeatureCache':
         """Open ``root`` for writing, creating it with ``settings`` when it has no cache yet.
@@ -231,51 +220,13 @@ class WordFeatureCache:
             WordFeatureCacheError: the existing cache was made with other settings; the
                 message lists the differences.
         """
-        meta = dict(settings, format=CACHE_FORMAT)
-        if meta.get('features', {}).get('dtype') not in DTYPES:
+        if settings.get('features', {}).get('dtype') not in DTYPES:
             raise ValueError(f"settings['features']['dtype'] must be one of {DTYPES}")
-        meta_path = osp.join(root, 'meta.json')
-        if osp.isfile(meta_path):
-            cache = cls(root)
-            if not resume:
-                raise WordFeatureCacheError(f'{meta_path}: a word-feature cache exists already')
-            differences = _differences({k: cache.meta.get(k) for k in SETTINGS_KEYS},
-                                       {k: _jsonable(meta.get(k)) for k in SETTINGS_KEYS})
-            if differences:
-                raise WordFeatureCacheError(
-                    f'{meta_path}: the cache was made with other settings; use another '
-                    'output folder or delete this one. Differences (cache vs now): '
-                    + '; '.join(differences))
-            return cache
-        os.makedirs(osp.join(root, 'captions'), exist_ok=True)
-        atomic_write_json(meta_path, _jsonable(meta), indent=2)
-        return cls(root)
-
-    def update_meta(self, **fields) -> None:
-        """Add or replace top-level metadata fields (not the settings), atomically."""
-        clash = set(fields) & set(SETTINGS_KEYS)
-        if clash:
-            raise ValueError(f'the settings {sorted(clash)} cannot change')
-        self.meta.update(_jsonable(fields))
-        atomic_write_json(self.meta_path, self.meta, indent=2)
-
-    # ------------------------------------------------------------------ entries
-    def entry_path(self, caption_id: object) -> str:
-        """``captions/<caption_id>.npz``, the id percent-encoded."""
-        return osp.join(self.captions_dir, entry_name(str(caption_id)))
-
-    def __contains__(self, caption_id: object) -> bool:
-        return osp.isfile(self.entry_path(caption_id))
+        return super().create(root, settings, resume=resume)
 
     def caption_ids(self) -> list[str]:
         """The ids of all entries, sorted as strings (unfinished writes excluded)."""
-        if not osp.isdir(self.captions_dir):
-            return []
-        return sorted(unquote(n[:-4]) for n in os.listdir(self.captions_dir)
-                      if n.endswith('.npz') and not n.startswith('.'))
-
-    def __len__(self) -> int:
-        return len(self.caption_ids())
+        return self._entry_ids()
 
     def write(self, caption_id: object, entry: Mapping[str, object]) -> str:
         """Write one caption's entry atomically; returns its path.
@@ -292,8 +243,7 @@ class WordFeatureCache:
                 are given to a cache without negatives or missing from one with them.
         """
         caption_id = str(caption_id)
-        path = self.entry_path(caption_id)
-        where = f'{path} (caption {caption_id}, being written)'
+        where = self._where(caption_id, writing=True)
         given_negatives = [k for k in NEGATIVE_FIELDS if k in entry]
         if given_negatives and not self.has_negatives:
             raise WordFeatureCacheError(f'{where}: {given_negatives} given, but the cache was '
@@ -316,9 +266,7 @@ class WordFeatureCache:
                 negative_feats=_numpy(entry['negative_feats']).astype(self.dtype).reshape(
                     -1, dim))
         check_entry(arrays, where=where, dim=self.dim, with_negatives=self.has_negatives)
-        with atomic_open(path, 'wb') as f:
-            np.savez(f, **arrays)
-        return path
+        return self._save(caption_id, arrays)
 
     def read(self,
              caption_id: object,
@@ -342,22 +290,14 @@ class WordFeatureCache:
                 message names the file and the caption id.
         """
         caption_id = str(caption_id)
-        path = self.entry_path(caption_id)
-        where = f'{path} (caption {caption_id})'
+        where = self._where(caption_id)
         if with_negatives and not self.has_negatives:
             raise WordFeatureCacheError(
                 f'{self.meta_path}: the cache was made without a negatives file; make it with '
                 '--negatives or read it with with_negatives=False')
-        if not osp.isfile(path):
-            raise WordFeatureCacheError(f'{where}: no entry (caption not cached; run '
-                                        'tools/cache_word_features.py)')
         fields = TOKEN_FIELDS + (NEGATIVE_FIELDS if with_negatives else ())
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                entry = {k: npz[k] for k in fields if k in npz.files}
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
-            raise WordFeatureCacheError(f'{where}: corrupt or truncated entry ({e}); delete it '
-                                        'and run tools/cache_word_features.py again') from e
+        with self._open_entry(caption_id) as npz:
+            entry = {k: npz[k] for k in fields if k in npz.files}
         if 'caption_id' in entry and str(entry['caption_id']) != caption_id:
             raise WordFeatureCacheError(f"{where}: holds caption {entry['caption_id']}")
         check_entry(entry, where=where, dim=self.dim, with_negatives=with_negatives)
@@ -369,17 +309,8 @@ class WordFeatureCache:
 
     def verify(self, caption_ids: Iterable[object] | None = None) -> list[tuple[str, str]]:
         """Read every entry (or ``caption_ids``); returns ``(caption_id, error)`` of the bad."""
-        bad = []
-        for caption_id in (self.caption_ids() if caption_ids is None else caption_ids):
-            try:
-                self.read(caption_id, with_negatives=self.has_negatives)
-            except WordFeatureCacheError as e:
-                bad.append((str(caption_id), str(e)))
-        return bad
-
-    def remove_stale_temporaries(self) -> list[str]:
-        """Delete the temporary files of writes that were killed (no writer may be running)."""
-        return remove_stale_temporaries(self.captions_dir)
+        return self._verify(caption_ids,
+                            lambda i: self.read(i, with_negatives=self.has_negatives))
 
 
 def _numpy(value: object) -> np.ndarray:
