@@ -69,3 +69,20 @@ def test_box_recall_metric():
     metric = METRICS.build(dict(type='BoxRecallMetric', topk=(1, 2), protocol='union'))
     metric.process({}, [sample.to_dict()])
     assert metric.evaluate(1) == {'box_recall/R@1': 0.0, 'box_recall/R@2': 50.0}
+
+
+def test_box_recall_metric_without_boxes():
+    metric = METRICS.build(dict(type='BoxRecallMetric'))
+    with pytest.raises(KeyError, match='no pred_boxes'):
+        metric.process({}, [make_sample().to_dict()])
+    # a heatmap-only model: no R@k keys, not an error
+    metric = METRICS.build(dict(type='BoxRecallMetric', allow_no_boxes=True))
+    metric.process({}, [make_sample().to_dict(), make_sample().to_dict()])
+    assert metric.evaluate(2) == {}
+    # boxes for some samples only: refused, the recall would skip phrases
+    boxed = make_sample()
+    boxed.pred_boxes = torch.zeros(2, 1, 4)
+    metric = METRICS.build(dict(type='BoxRecallMetric', allow_no_boxes=True))
+    metric.process({}, [boxed.to_dict(), make_sample().to_dict()])
+    with pytest.raises(KeyError, match='1 of 2 samples have no pred_boxes'):
+        metric.evaluate(2)

@@ -86,7 +86,9 @@ def evaluate(name: str, config: str, checkpoint: str | None, split_name: str, *,
     dataset, evaluator = benchmark_dataset(split_name, suite, data_root)
     dataset['pipeline'] = cfg.test_dataloader.dataset.pipeline
     cfg.test_dataloader.dataset = dataset
-    cfg.test_evaluator = evaluator
+    # models without boxes (ALBEF's heatmaps) get no R@k and show "-" in the tables
+    cfg.test_evaluator = [dict(e, allow_no_boxes=True) if e['type'] == 'BoxRecallMetric' else e
+                          for e in evaluator]
     cfg.load_from = checkpoint
     safe = ''.join(c if c.isalnum() else '_' for c in f'{name}_{split_name}')
     cfg.work_dir = osp.join(work_dir, safe)
@@ -130,12 +132,18 @@ def format_tables(results: dict, layout: str) -> str:
 def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
-    results: dict = OrderedDict()
-    for spec in args.model:
+    models = []
+    for spec in args.model:  # all checked before the first (long) evaluation
         if len(spec) not in (2, 3):
             raise SystemExit(f'--model takes NAME CONFIG [CHECKPOINT], got {spec}')
         name, config = spec[:2]
         checkpoint = spec[2] if len(spec) == 3 and spec[2] != 'none' else None
+        for path in (config, checkpoint):
+            if path is not None and not osp.isfile(path):
+                raise SystemExit(f'--model {name!r}: {path} does not exist')
+        models.append((name, config, checkpoint))
+    results: dict = OrderedDict()
+    for name, config, checkpoint in models:
         results[name] = OrderedDict(
             (split, evaluate(name, config, checkpoint, split, suite=args.suite,
                              data_root=args.data_root, work_dir=args.work_dir))

@@ -2,6 +2,7 @@ from typing import Optional, Sequence
 
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
 
 from mmgrounding.registry import METRICS
 
@@ -17,6 +18,10 @@ class BoxRecallMetric(BaseMetric):
         topk: the k values, reported as ``R@k``.
         protocol: ``'any'`` (any ground-truth box) or ``'union'`` (their union box).
         iou_thr: IoU threshold.
+        allow_no_boxes: a model that predicts no boxes at all (heatmaps only, e.g. ALBEF
+            without a region cache in its test pipeline) gets no ``R@k`` keys and a log
+            line instead of an error (the leaderboard sets it, so such models show "-");
+            a model that gives boxes for some samples but not others always raises.
         collect_device, prefix: as in :class:`mmengine.evaluator.BaseMetric`.
     """
 
@@ -27,17 +32,22 @@ class BoxRecallMetric(BaseMetric):
                  topk: Sequence[int] = (1, 5, 10),
                  protocol: str = 'any',
                  iou_thr: float = 0.5,
+                 allow_no_boxes: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.topk = tuple(topk)
         self.protocol = protocol
         self.iou_thr = iou_thr
+        self.allow_no_boxes = allow_no_boxes
 
     def process(self, data_batch: dict, data_samples: Sequence) -> None:
         for sample in data_samples:
             boxes = field(sample, 'pred_boxes')
             if boxes is None:
+                if self.allow_no_boxes:
+                    self.results.append(None)
+                    continue
                 metainfo = field(sample, 'metainfo', sample)
                 raise KeyError(f"sample {field(metainfo, 'img_path')} has no pred_boxes")
             boxes = boxes.detach().float().cpu()  # (P, K, 4)
@@ -50,6 +60,14 @@ class BoxRecallMetric(BaseMetric):
             ])
 
     def compute_metrics(self, results: list) -> dict:
+        without = sum(sample is None for sample in results)
+        if without:
+            if without < len(results):
+                raise KeyError(f'{without} of {len(results)} samples have no pred_boxes: '
+                               'Recall@k would count only some of the phrases')
+            MMLogger.get_current_instance().info(
+                f'no pred_boxes in any of {len(results)} samples: Recall@k not computed')
+            return {}
         results = [phrase for sample in results for phrase in sample]
         if not results:
             return {f'R@{k}': 0.0 for k in self.topk}
