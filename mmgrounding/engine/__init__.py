@@ -2,5 +2,6 @@ import mmdet.engine  # noqa: F401 (mmdet's hooks register when ours do)
 
 from .hooks import *  # noqa: F401,F403
 from .model_wrapper import InferenceWrapper
+from .optim_wrapper import CPUAmpOptimWrapper
 
-__all__ = ['InferenceWrapper']
+__all__ = ['CPUAmpOptimWrapper', 'InferenceWrapper']
