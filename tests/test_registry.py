@@ -5,6 +5,7 @@ import os.path as osp
 from pathlib import Path
 
 import pytest
+import torch
 
 from mmgrounding import registry
 from tests.test_models.albef_tiny import tiny_albef_cfg, write_vocab
@@ -72,6 +73,8 @@ def build_args(synthground_root):
         'LSTMPhraseEncoder': dict(vocab_file=write_vocab(
             Path(synthground_root) / 'test_vocab.txt')),
         'EmbeddingBranch': dict(in_dim=4),
+        'CPUAmpOptimWrapper': dict(
+            optimizer=torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)),
         'InfoGroundGrounder': dict(
             text_encoder=dict(type='BertTextEncoder', num_layers=1, config=dict(
                 vocab_size=32, hidden_size=16, num_attention_heads=2, intermediate_size=32)),
