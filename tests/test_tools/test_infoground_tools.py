@@ -3,6 +3,7 @@ to end on SynthGround."""
 import importlib.util
 import json
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -74,6 +75,11 @@ def test_generate_negatives_resumes_to_the_same_file(tiny_mlm, synthground_root,
             assert set(negatives) <= set(cache['candidates'])
             lists += 1
     assert lists == cache['counts']['nouns'] > 0
+
+    # the same LM in a renamed folder resumes (its weights hash decides): nothing to add
+    renamed = str(tmp_path / 'renamed_mlm')
+    shutil.copytree(tiny_mlm, renamed)
+    assert generate(renamed, captions, str(tmp_path / 'whole.json')) == whole
 
     # other settings in the same file are refused, naming the difference
     with pytest.raises(SystemExit, match='num_negatives'):
