@@ -96,12 +96,12 @@ def load_or_start(out: str, settings: dict, candidates: List[str]) -> dict:
     if cache.get('format') != NEGATIVES_FORMAT:
         raise SystemExit(f'{out} is not a negatives cache; remove it or choose another --out')
     stored = cache['settings']
-    # the LM's folder name is for people; its weights hash decides (a copied or renamed
-    # folder resumes)
-    renamed = stored.get('mlm_sha256') is not None and stored.get('mlm_sha256') == settings.get(
-        'mlm_sha256')
+    # The LM's folder name is for people (a copied or renamed folder resumes); its weights
+    # hash (reranked and plausible modes) and the candidates (its vocabulary) decide.
     differences = [f'  {k}: file {stored.get(k)!r}, now {v!r}' for k, v in settings.items()
-                   if stored.get(k) != v and not (k == 'mlm' and renamed)]
+                   if stored.get(k) != v and k != 'mlm']
+    if cache.get('candidates') != candidates:
+        differences.append('  candidates: other words (another LM vocabulary or captions)')
     if differences:
         raise SystemExit(f'{out} was written with other settings; remove it or choose '
                          f'another --out:\n' + '\n'.join(differences))
