@@ -110,7 +110,7 @@ def write_caches(model, args, tmp: str, captions: list, negatives: list):
     settings = word_cache_settings(model.text_encoder, model.tokenizer, pretrained=None,
                                    max_text_length=model.max_text_length, dtype='float16',
                                    negatives_file=None)
-    settings['negatives'] = dict(file='synthetic', sha256='')
+    settings['negatives'] = dict(sha256='synthetic')
     words = WordFeatureCache.create(osp.join(tmp, 'words'), settings)
     dim = model.text_encoder.hidden_size
     # the real tokens and offsets; random features (speed does not depend on their values,

@@ -26,12 +26,14 @@ This is what :meth:`InfoGroundGrounder.caption_word_features` computes online. W
 tokens were cut off by ``max_text_length`` have no substitutes here.
 
 ``meta.json`` holds the settings, which must be equal for a run to resume into the folder:
-``encoder`` (pretrained folder name and sha256 of the encoder's weights), ``tokenizer``
-(sha256 of the fast tokenizer's serialisation: vocabulary, lower-casing, special tokens),
-``features`` (``max_text_length``, ``dtype``, ``dim``) and ``negatives`` (file name and sha256,
-or None). Entries are written to a temporary file and renamed into place (an entry that
-exists is complete), and reads check the zip CRC-32 of every array, the shapes, the caption
-id and text; a bad entry is named in a :class:`WordFeatureCacheError`.
+``encoder`` (type and sha256 of the encoder's weights), ``tokenizer`` (sha256 of the fast
+tokenizer's serialisation: vocabulary, lower-casing, special tokens), ``features``
+(``max_text_length``, ``dtype``, ``dim``) and ``negatives`` (sha256 of the negatives file, or
+None); and, for people, ``sources`` (the ``pretrained`` folder and negatives file names, not
+compared: a moved or renamed copy of the same files resumes). Entries are written to a
+temporary file and renamed into place (an entry that exists is complete), and reads check the
+zip CRC-32 of every array, the shapes, the caption id and text; a bad entry is named in a
+:class:`WordFeatureCacheError`.
 """
 import hashlib
 import json
@@ -101,25 +103,27 @@ def word_cache_settings(text_encoder: torch.nn.Module,
         text_encoder: the frozen word encoder (e.g. ``InfoGroundGrounder.text_encoder``)
             with its final weights (after ``init_weights``).
         tokenizer: its fast tokenizer.
-        pretrained: the encoder's ``pretrained`` folder (only its name is recorded; the
-            weights are identified by their hash).
+        pretrained: the encoder's ``pretrained`` folder (its name is recorded in
+            ``sources``; the weights are identified by their hash).
         max_text_length: captions are truncated to this many tokens.
         dtype: ``'float16'`` or ``'float32'``, how features are stored.
-        negatives_file: the negatives cache of ``tools/generate_negatives.py``, or None.
+        negatives_file: the negatives cache of ``tools/generate_negatives.py``, or None
+            (identified by its hash; its name is recorded in ``sources``).
     """
     if dtype not in DTYPES:
         raise ValueError(f'dtype must be one of {DTYPES}, got {dtype!r}')
     dim = getattr(text_encoder, 'hidden_size', None)
     return dict(
-        encoder=dict(
-            type=type(text_encoder).__name__,
-            pretrained=osp.basename(osp.normpath(pretrained)) if pretrained else None,
-            weights_sha256=state_dict_sha256(text_encoder)),
+        encoder=dict(type=type(text_encoder).__name__,
+                     weights_sha256=state_dict_sha256(text_encoder)),
         tokenizer=dict(sha256=tokenizer_sha256(tokenizer)),
         features=dict(max_text_length=int(max_text_length), dtype=dtype,
                       dim=None if dim is None else int(dim)),
         negatives=None if negatives_file is None else dict(
-            file=osp.basename(negatives_file), sha256=file_sha256(negatives_file)))
+            sha256=file_sha256(negatives_file)),
+        sources=dict(  # not compared on resume
+            pretrained=osp.basename(osp.normpath(pretrained)) if pretrained else None,
+            negatives_file=osp.basename(negatives_file) if negatives_file else None))
 
 
 # ---------------------------------------------------------------------- entries

@@ -20,10 +20,11 @@ from mmgrounding.registry import MODELS, TRANSFORMS
 from mmgrounding.utils.atomic import atomic_open
 
 DIM = 4
-SETTINGS = dict(encoder=dict(type='BertTextEncoder', pretrained=None, weights_sha256='abc'),
+SETTINGS = dict(encoder=dict(type='BertTextEncoder', weights_sha256='abc'),
                 tokenizer=dict(sha256='def'),
                 features=dict(max_text_length=40, dtype='float32', dim=DIM),
-                negatives=dict(file='negatives.json', sha256='123'))
+                negatives=dict(sha256='123'),
+                sources=dict(pretrained=None, negatives_file='negatives.json'))
 CAPTIONS = {3: 'a red circle left of a square', 7: 'the blue star'}
 # word indices into word_tokenize(caption) and their substitutes
 NEGATIVES = {3: {2: ['square', 'star'], 6: ['circle']}, 7: {}}
@@ -248,9 +249,18 @@ def test_settings_identify_encoder_tokenizer_and_negatives(tmp_path):
                                    max_text_length=40, dtype='float32', **kwargs)
 
     first = settings(negatives_file=str(negatives))
-    assert first['encoder']['pretrained'] == 'bert-base-uncased'
+    assert first['sources'] == dict(pretrained='bert-base-uncased',
+                                    negatives_file='negatives.json')
     assert first['features'] == dict(max_text_length=40, dtype='float32', dim=DIM)
-    assert first['negatives']['file'] == 'negatives.json'
+    # the same weights and negatives under other names resume into the same cache
+    root = str(tmp_path / 'cache')
+    WordFeatureCache.create(root, first)
+    moved = tmp_path / 'renamed_negatives.json'
+    moved.write_text(negatives.read_text())
+    renamed = word_cache_settings(encoder, tokenizer, pretrained='/elsewhere/bert/',
+                                  max_text_length=40, dtype='float32',
+                                  negatives_file=str(moved))
+    assert WordFeatureCache.create(root, renamed).meta['sources'] == first['sources']
     # the tokenizer's transient truncation / padding state does not change its hash
     tokenizer(['a red', 'red'], padding='longest', truncation=True, max_length=3)
     assert settings(negatives_file=str(negatives)) == first
