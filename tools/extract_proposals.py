@@ -13,7 +13,6 @@ reads every existing entry and extracts the corrupt ones again. The format is in
 ``docs/proposals.md``.
 """
 import argparse
-import hashlib
 import os
 import time
 
@@ -33,6 +32,7 @@ from mmgrounding.apis.region_extraction import (
 from mmgrounding.datasets.region_cache import RegionCache, RegionCacheError
 from mmgrounding.registry import DATASETS
 from mmgrounding.utils import needs_cpu_distributed, register_all_modules, setup_cpu_distributed
+from mmgrounding.utils.hashing import file_sha256
 
 SPLITS = ('train', 'val', 'test')
 
@@ -68,14 +68,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
-
-
-def sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def split_images(dataset_cfg: Config, splits: list[str] | None) -> dict[str, list[dict]]:
@@ -139,7 +131,7 @@ def main(argv=None) -> dict:
         meta = dict(
             detector=dict(
                 type=type(model).__name__,
-                checkpoint_sha256=sha256(args.det_checkpoint),
+                checkpoint_sha256=file_sha256(args.det_checkpoint),
                 classes=list(classes) if classes else None,
                 feature_layer='roi_head.bbox_head.fc_cls input'),
             extraction=dict(

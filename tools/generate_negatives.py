@@ -24,7 +24,6 @@ differences. ``--limit`` processes at most N new captions in this run.
 """
 import argparse
 import glob
-import hashlib
 import json
 import os.path as osp
 import time
@@ -44,6 +43,7 @@ from mmgrounding.text.negatives import (
     seeded_generator,
 )
 from mmgrounding.utils.atomic import atomic_write_json
+from mmgrounding.utils.hashing import files_sha256
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -76,14 +76,7 @@ def weights_sha256(folder: str) -> Optional[str]:
     """sha256 over the weight files of a save_pretrained folder (None when there are none)."""
     files = sorted(glob.glob(osp.join(folder, '*.safetensors')) +
                    glob.glob(osp.join(folder, '*.bin')))
-    if not files:
-        return None
-    digest = hashlib.sha256()
-    for path in files:
-        with open(path, 'rb') as f:
-            for block in iter(lambda: f.read(1 << 20), b''):  # noqa: B023
-                digest.update(block)
-    return digest.hexdigest()
+    return files_sha256(files) if files else None
 
 
 def load_or_start(out: str, settings: dict, candidates: List[str]) -> dict:

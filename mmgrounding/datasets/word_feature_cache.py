@@ -43,6 +43,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import torch
 
+from mmgrounding.utils.hashing import file_sha256
+
 from .npz_cache import NpzCache
 
 CACHE_FORMAT = 'mmgrounding-word-feature-cache-v1'
@@ -61,15 +63,6 @@ class WordFeatureCacheError(ValueError):
 
 
 # ---------------------------------------------------------------------- settings
-def file_sha256(path: str) -> str:
-    """sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def state_dict_sha256(module: torch.nn.Module) -> str:
     """sha256 over the names, dtypes, shapes and values of a module's state dict."""
     digest = hashlib.sha256()
