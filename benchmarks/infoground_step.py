@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 import torch
+from mmcv.transforms import Compose
 from mmengine.dataset import pseudo_collate
 from torch import nn
 
@@ -128,38 +129,29 @@ def write_caches(model, args, tmp: str, captions: list, negatives: list):
     return regions.root, words.root
 
 
-def bench_data(region_dir: str, word_dir: str, args, captions: list) -> float:
-    pipeline = [LoadRegionFeatures(region_dir, topk=args.regions, check_size=False),
-                LoadWordFeatures(word_dir), PackGroundingInputs()]
+def make_pipeline(region_dir: str, word_dir: str, args, *, with_words: bool = True):
+    """The training pipeline on the caches; without words the grounder encodes them."""
+    transforms = [LoadRegionFeatures(region_dir, topk=args.regions, check_size=False)]
+    if with_words:
+        transforms.append(LoadWordFeatures(word_dir))
+    return Compose(transforms + [PackGroundingInputs()])
 
-    def load(i):
-        results = dict(img_id=str(i), caption_id=i, caption=captions[i])
-        for t in pipeline:
-            results = t(results)
-        return results
 
-    for i in range(len(captions)):  # first pass: the files enter the page cache
-        load(i)
+def load(pipeline, index: int, caption: str) -> dict:
+    """Pair ``index``: image ``index`` of the region cache with its caption."""
+    return pipeline(dict(img_id=str(index), caption_id=index, caption=caption))
+
+
+def bench_data(pipeline, args, captions: list) -> float:
+    for i, caption in enumerate(captions):  # first pass: the files enter the page cache
+        load(pipeline, i, caption)
     order = list(range(len(captions)))
     random.Random(0).shuffle(order)
     start = time.perf_counter()
     for first in range(0, len(order), args.batch_size):
-        pseudo_collate([load(i) for i in order[first:first + args.batch_size]])
+        pseudo_collate([load(pipeline, i, captions[i])
+                        for i in order[first:first + args.batch_size]])
     return len(order) / (time.perf_counter() - start)
-
-
-def batches_from_cache(region_dir, word_dir, args, captions, online: bool):
-    pipeline = [LoadRegionFeatures(region_dir, topk=args.regions, check_size=False)]
-    if not online:
-        pipeline.append(LoadWordFeatures(word_dir))
-    pipeline.append(PackGroundingInputs())
-    samples = []
-    for i, caption in enumerate(captions):
-        results = dict(img_id=str(i), caption_id=i, caption=caption)
-        for t in pipeline:
-            results = t(results)
-        samples.append(results['data_samples'])
-    return samples
 
 
 def time_steps(model, samples, batch_size: int, steps: int, warmup: int = 2,
@@ -228,9 +220,11 @@ def main() -> None:
         start = time.perf_counter()
         region_dir, word_dir = write_caches(model, args, tmp, captions, negatives)
         print(f'caches of {num_pairs} pairs written in {time.perf_counter() - start:.1f} s')
-        data_rate = bench_data(region_dir, word_dir, args, captions)
-        cached = batches_from_cache(region_dir, word_dir, args, captions, online=False)
-        online = batches_from_cache(region_dir, word_dir, args, captions, online=True)
+        cached_pipeline = make_pipeline(region_dir, word_dir, args)
+        data_rate = bench_data(cached_pipeline, args, captions)
+        online_pipeline = make_pipeline(region_dir, word_dir, args, with_words=False)
+        cached = [load(cached_pipeline, i, c)['data_samples'] for i, c in enumerate(captions)]
+        online = [load(online_pipeline, i, c)['data_samples'] for i, c in enumerate(captions)]
     for sample, caption_negatives in zip(online, negatives):
         sample.set_metainfo(dict(negatives=caption_negatives))
 
