@@ -15,6 +15,7 @@ from mmgrounding.datasets.region_cache import (
     import_bottom_up_h5,
 )
 from mmgrounding.utils.atomic import atomic_open
+from tests.damage import flip_byte
 
 META = dict(detector=dict(type='FasterRCNN', checkpoint_sha256='abc'),
             extraction=dict(topk=4, feature_dim=6, feature_dtype='float32'))
@@ -37,16 +38,6 @@ def cache(tmp_path):
     for i, img_id in enumerate(('1000001', '1000002', 'a/b c')):
         cache.write(img_id, make_entry(i))
     return cache
-
-
-def flip_byte(path: str, data: bytes) -> None:
-    """Flip one bit inside ``data`` (an array's bytes) where it is stored in ``path``."""
-    with open(path, 'rb') as f:
-        content = bytearray(f.read())
-    offset = content.index(data) + len(data) // 2
-    content[offset] ^= 0x01
-    with open(path, 'wb') as f:
-        f.write(content)
 
 
 def test_entries_round_trip(cache):

@@ -18,6 +18,7 @@ from mmgrounding.datasets.word_feature_cache import (
 )
 from mmgrounding.registry import MODELS, TRANSFORMS
 from mmgrounding.utils.atomic import atomic_open
+from tests.damage import flip_byte
 
 DIM = 4
 SETTINGS = dict(encoder=dict(type='BertTextEncoder', weights_sha256='abc'),
@@ -116,16 +117,6 @@ def test_inconsistent_entries_are_not_written(cache):
     with pytest.raises(WordFeatureCacheError, match=r"no \['negative_counts'"):
         cache.write(9, {k: v for k, v in make_entry(3).items() if k != 'negative_counts'})
     assert 9 not in cache
-
-
-def flip_byte(path: str, data: bytes) -> None:
-    """Flip one bit inside ``data`` (an array's bytes) where it is stored in ``path``."""
-    with open(path, 'rb') as f:
-        content = bytearray(f.read())
-    offset = content.index(data) + len(data) // 2
-    content[offset] ^= 0x01
-    with open(path, 'wb') as f:
-        f.write(content)
 
 
 @pytest.mark.parametrize('damage', ['flip_byte', 'truncate', 'empty'])
