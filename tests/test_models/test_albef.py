@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmengine.structures import InstanceData
 
-from mmgrounding.models.groundingers.utils import rank_boxes_by_heatmap
+from mmgrounding.models.grounders.utils import rank_boxes_by_heatmap
 from mmgrounding.registry import MODELS
 from mmgrounding.structures import GroundingDataSample
 

@@ -1,7 +1,7 @@
 """Proposal ranking from heatmaps (AMC Table 3): mass inside the box / area ** power."""
 import torch
 
-from mmgrounding.models.groundingers.utils import rank_boxes_by_heatmap
+from mmgrounding.models.grounders.utils import rank_boxes_by_heatmap
 
 
 def test_mass_over_root_area_by_hand():

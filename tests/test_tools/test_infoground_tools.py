@@ -143,7 +143,7 @@ def test_cache_word_features_resumes_to_the_same_cache(infoground_config, train_
     from mmengine.config import Config
 
     from mmgrounding.datasets.word_feature_cache import WordFeatureCache, WordFeatureCacheError
-    from mmgrounding.models.groundingers.word_batch import first_tokens, word_spans
+    from mmgrounding.models.grounders.word_batch import first_tokens, word_spans
     from mmgrounding.registry import MODELS
     captions = json.load(open(osp.join(synthground_root, 'coco', 'annotations',
                                        'captions_train.json')))['annotations']

@@ -50,7 +50,7 @@ def focal_infoground_image_loss(phi: Tensor,
 @MODELS.register_module()
 class FocalInfoGroundImageLoss(InfoGroundImageLoss):
     """Thin wrapper of :func:`focal_infoground_image_loss`; a drop-in ``image_loss`` of
-    :class:`~mmgrounding.models.groundingers.InfoGroundGrounder`.
+    :class:`~mmgrounding.models.grounders.InfoGroundGrounder`.
 
     Args:
         gamma: the focusing exponent γ (0: :class:`InfoGroundImageLoss`).

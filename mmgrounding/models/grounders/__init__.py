@@ -1,0 +1,10 @@
+from .albef import ALBEFGrounder
+from .base import BaseGrounder
+from .baselines import CentreBaselineGrounder, DetectorScoreBaselineGrounder, RandomBaselineGrounder
+from .ckd import CKDGrounder
+from .infoground import InfoGroundGrounder
+
+__all__ = [
+    'ALBEFGrounder', 'BaseGrounder', 'CKDGrounder', 'CentreBaselineGrounder',
+    'DetectorScoreBaselineGrounder', 'InfoGroundGrounder', 'RandomBaselineGrounder'
+]
