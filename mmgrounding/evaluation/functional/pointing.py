@@ -1,10 +1,71 @@
-"""Pointing game: does the predicted point fall inside a ground-truth box of its phrase?"""
+"""Pointing game: does the predicted point fall inside a ground-truth box of its phrase?
+
+Three papers' protocols and our own grid protocol are named in :data:`POINTING_PROTOCOLS`;
+each is a combination of how the point is found, which boxes it is tested against and whether
+a point on a box border counts (see docs/metrics.md).
+"""
+
+from dataclasses import dataclass
+from typing import Optional
+
 import torch
+import torch.nn.functional as F
 from torch import Tensor
+
+from .box_recall import union_box
+
+
+@dataclass(frozen=True)
+class PointingProtocol:
+    """How one pointing-game protocol finds the point and decides a hit.
+
+    Attributes:
+        point: ``'heatmap_cell'`` (centre of the maximal cell of the map's own grid),
+            ``'heatmap_upsampled'`` (the map upsampled bicubically to the image size, the
+            integer pixel index of its first maximum), ``'box_centre'`` (the centre of the
+            top-ranked box) or ``'auto'`` (``'heatmap_cell'`` when the sample has a heatmap,
+            else ``'box_centre'``).
+        gt: ``'any'`` (any ground-truth box of the phrase) or ``'union'`` (the smallest box
+            enclosing them all).
+        strict: a point on a box border misses (``x1 < x < x2``) instead of hitting.
+    """
+
+    point: str
+    gt: str
+    strict: bool
+
+
+POINTING_PROTOCOLS = {
+    # ours: argmax on the raw patch grid (or the top box's centre), borders included
+    'grid': PointingProtocol(point='auto', gt='any', strict=False),
+    # uvavision/AMC-grounding dataset/utils.py grounding_eval(_flickr): F.interpolate(...,
+    # mode='bicubic') to (H, W), (mask == mask.max()).nonzero()[0], x1 < x < x2 and y1 < y < y2
+    'amc_official': PointingProtocol(point='heatmap_upsampled', gt='any', strict=True),
+    # BigRedT/info-ground exp/ground/eval_flickr_phrase_loc.py compute_pt_acc: the centre of
+    # the top box, utils/bbox_utils.py point_in_box (strict) against each ground-truth box
+    'infoground': PointingProtocol(point='box_centre', gt='any', strict=True),
+    # ReIR (Liu et al., CVPR 2021): the centre of the predicted box inside the union box of
+    # the phrase's ground truth, borders included
+    'reir': PointingProtocol(point='box_centre', gt='union', strict=False),
+}
+
+
+def pointing_protocol(name: str) -> PointingProtocol:
+    """The protocol registered under ``name`` in :data:`POINTING_PROTOCOLS`."""
+    if name not in POINTING_PROTOCOLS:
+        raise ValueError(
+            f'pointing protocol must be one of {tuple(POINTING_PROTOCOLS)}, got {name!r}'
+        )
+    return POINTING_PROTOCOLS[name]
+
+
+def _check_finite(flat: Tensor) -> None:
+    if torch.isnan(flat).any():
+        raise ValueError('heatmap contains NaN')
 
 
 def heatmap_peaks(heatmaps: Tensor, image_hw: tuple[int, int]) -> Tensor:
-    """Pixel coordinates of each heatmap's maximum.
+    """Pixel coordinates of each heatmap's maximum on the heatmap's own grid.
 
     The heatmap grid spans the whole image, so cell (i, j) of an (h, w) grid covers pixels
     ``[j * W / w, (j + 1) * W / w)`` horizontally; its centre is the reported point. Ties go to
@@ -21,8 +82,7 @@ def heatmap_peaks(heatmaps: Tensor, image_hw: tuple[int, int]) -> Tensor:
     if num == 0:
         return heatmaps.new_zeros((0, 2))
     flat = heatmaps.reshape(num, h * w)  # (P, h*w)
-    if torch.isnan(flat).any():
-        raise ValueError('heatmap contains NaN')
+    _check_finite(flat)
     index = flat.argmax(dim=1)
     rows = torch.div(index, w, rounding_mode='floor')
     cols = index % w
@@ -32,17 +92,74 @@ def heatmap_peaks(heatmaps: Tensor, image_hw: tuple[int, int]) -> Tensor:
     return torch.stack([x, y], dim=1)
 
 
+def upsampled_heatmap_peaks(heatmaps: Tensor, image_hw: tuple[int, int]) -> Tensor:
+    """The peak of each heatmap after bicubic upsampling to the image size (AMC/ALBEF).
+
+    As the official AMC evaluation: the (h, w) map, which spans the whole image, is resized
+    with ``F.interpolate(mode='bicubic', align_corners=False)`` to (H, W) and the point is the
+    integer (column, row) index of its first maximum in row-major order. Phrases are
+    upsampled one at a time, so memory stays at one H×W map.
+
+    Args:
+        heatmaps: (P, h, w) maps.
+        image_hw: (H, W) image size in pixels.
+
+    Returns:
+        (P, 2) points as (x, y) = (column, row) pixel indices, float.
+    """
+    num, h, w = heatmaps.shape
+    if num == 0:
+        return heatmaps.new_zeros((0, 2))
+    _check_finite(heatmaps.reshape(num, h * w))
+    height, width = (int(v) for v in image_hw)
+    points = []
+    for heatmap in heatmaps.float():
+        up = F.interpolate(
+            heatmap[None, None], size=(height, width), mode='bicubic', align_corners=False
+        )[0, 0]  # (H, W)
+        index = int(up.reshape(-1).argmax())  # torch.argmax returns the first maximum
+        points.append((index % width, index // width))
+    return torch.tensor(points, dtype=torch.float32, device=heatmaps.device)
+
+
 def box_centres(boxes_xyxy: Tensor) -> Tensor:
     """(P, 4) xyxy boxes -> (P, 2) centres (x, y)."""
-    return torch.stack([(boxes_xyxy[:, 0] + boxes_xyxy[:, 2]) / 2,
-                        (boxes_xyxy[:, 1] + boxes_xyxy[:, 3]) / 2], dim=1)
+    return torch.stack(
+        [(boxes_xyxy[:, 0] + boxes_xyxy[:, 2]) / 2, (boxes_xyxy[:, 1] + boxes_xyxy[:, 3]) / 2],
+        dim=1,
+    )
 
 
-def pointing_hits(points: Tensor,
-                  boxes_xyxy: Tensor,
-                  box_phrase_index: Tensor,
-                  *,
-                  tolerance: float = 0.0) -> Tensor:
+def union_boxes_per_phrase(
+    boxes_xyxy: Tensor, box_phrase_index: Tensor, num_phrases: int
+) -> tuple[Tensor, Tensor]:
+    """One union box per phrase that has boxes.
+
+    Args:
+        boxes_xyxy: (K, 4) ground-truth boxes of all phrases.
+        box_phrase_index: (K,) the phrase each box belongs to.
+        num_phrases: P.
+
+    Returns:
+        (P', 4) the union box of each phrase with at least one box and (P',) its phrase index.
+    """
+    owners = [p for p in range(num_phrases) if bool((box_phrase_index == p).any())]
+    if not owners:
+        return boxes_xyxy.new_zeros((0, 4)), box_phrase_index.new_zeros(0)
+    unions = [union_box(boxes_xyxy[box_phrase_index == p]) for p in owners]  # P' x (4,)
+    return torch.stack(unions), torch.tensor(
+        owners, dtype=torch.long, device=box_phrase_index.device
+    )
+
+
+def pointing_hits(
+    points: Tensor,
+    boxes_xyxy: Tensor,
+    box_phrase_index: Tensor,
+    *,
+    tolerance: float = 0.0,
+    strict: bool = False,
+) -> Tensor:
     """Whether each phrase's point lies inside any of that phrase's ground-truth boxes.
 
     Args:
@@ -51,6 +168,8 @@ def pointing_hits(points: Tensor,
         box_phrase_index: (K,) the phrase (row of ``points``) each box belongs to.
         tolerance: pixels a point may lie outside a box and still count (the pointing game
             of Zhang et al. uses 15; weakly supervised grounding papers use 0).
+        strict: a point on the (enlarged) border misses: ``x1 < x < x2`` and ``y1 < y < y2``
+            (the AMC and InfoGround official code) instead of ``x1 <= x <= x2``.
 
     Returns:
         (P,) bool. A phrase without boxes never hits.
@@ -59,10 +178,61 @@ def pointing_hits(points: Tensor,
     if boxes_xyxy.numel() == 0 or num_phrases == 0:
         return torch.zeros(num_phrases, dtype=torch.bool, device=points.device)
     pts = points[box_phrase_index]  # (K, 2): the point of each box's phrase
-    inside = ((pts[:, 0] >= boxes_xyxy[:, 0] - tolerance)
-              & (pts[:, 0] <= boxes_xyxy[:, 2] + tolerance)
-              & (pts[:, 1] >= boxes_xyxy[:, 1] - tolerance)
-              & (pts[:, 1] <= boxes_xyxy[:, 3] + tolerance))  # (K,)
+    lo = boxes_xyxy[:, :2] - tolerance  # (K, 2)
+    hi = boxes_xyxy[:, 2:] + tolerance  # (K, 2)
+    if strict:
+        inside = ((pts > lo) & (pts < hi)).all(dim=1)  # (K,)
+    else:
+        inside = ((pts >= lo) & (pts <= hi)).all(dim=1)  # (K,)
     hits = torch.zeros(num_phrases, dtype=torch.bool, device=points.device)
     hits[box_phrase_index[inside]] = True
     return hits
+
+
+def protocol_pointing_hits(
+    protocol: str,
+    gt_boxes_xyxy: Tensor,
+    box_phrase_index: Tensor,
+    image_hw: tuple[int, int],
+    *,
+    heatmaps: Optional[Tensor] = None,
+    top_boxes_xyxy: Optional[Tensor] = None,
+    tolerance: float = 0.0,
+) -> Tensor:
+    """The pointing-game hits of one image's phrases under a named protocol.
+
+    Args:
+        protocol: a key of :data:`POINTING_PROTOCOLS`.
+        gt_boxes_xyxy: (K, 4) ground-truth boxes in original image pixels.
+        box_phrase_index: (K,) the phrase each box belongs to.
+        image_hw: (H, W) original image size.
+        heatmaps: (P, h, w) maps spanning the whole image, or None.
+        top_boxes_xyxy: (P, 4) the top-ranked box of each phrase, or None.
+        tolerance: pixels a point may lie outside a box and still hit.
+
+    Returns:
+        (P,) bool.
+
+    Raises:
+        ValueError: the protocol needs a prediction that is not given.
+    """
+    spec = pointing_protocol(protocol)
+    point = spec.point
+    if point == 'auto':
+        point = 'heatmap_cell' if heatmaps is not None else 'box_centre'
+    if point.startswith('heatmap'):
+        if heatmaps is None:
+            raise ValueError(f'pointing protocol {protocol!r} needs heatmaps')
+        find = heatmap_peaks if point == 'heatmap_cell' else upsampled_heatmap_peaks
+        points = find(heatmaps, image_hw)
+    else:
+        if top_boxes_xyxy is None:
+            raise ValueError(f'pointing protocol {protocol!r} needs ranked boxes')
+        points = box_centres(top_boxes_xyxy)
+    if spec.gt == 'union':
+        gt_boxes_xyxy, box_phrase_index = union_boxes_per_phrase(
+            gt_boxes_xyxy, box_phrase_index, points.shape[0]
+        )
+    return pointing_hits(
+        points, gt_boxes_xyxy, box_phrase_index, tolerance=tolerance, strict=spec.strict
+    )

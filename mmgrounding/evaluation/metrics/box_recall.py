@@ -12,12 +12,16 @@ from .utils import field, gt_boxes_and_index
 
 @METRICS.register_module()
 class BoxRecallMetric(BaseMetric):
-    """Recall@k (%) of the ranked ``pred_boxes`` of each phrase at IoU >= ``iou_thr``.
+    """Recall@k (%) of the ranked ``pred_boxes`` of each phrase at IoU >= (or >) ``iou_thr``.
+
+    R@1 is the box accuracy of the papers: InfoGround and AMC count IoU >= 0.5, CKD and
+    CAM-WSVG IoU > 0.5 (``strict_iou=True``).
 
     Args:
         topk: the k values, reported as ``R@k``.
         protocol: ``'any'`` (any ground-truth box) or ``'union'`` (their union box).
         iou_thr: IoU threshold.
+        strict_iou: correct only if IoU > ``iou_thr`` (instead of >=).
         allow_no_boxes: a model that predicts no boxes at all (heatmaps only, e.g. ALBEF
             without a region cache in its test pipeline) gets no ``R@k`` keys and a log
             line instead of an error (the leaderboard sets it, so such models show "-");
@@ -27,18 +31,22 @@ class BoxRecallMetric(BaseMetric):
 
     default_prefix: Optional[str] = 'box_recall'
 
-    def __init__(self,
-                 *,
-                 topk: Sequence[int] = (1, 5, 10),
-                 protocol: str = 'any',
-                 iou_thr: float = 0.5,
-                 allow_no_boxes: bool = False,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        *,
+        topk: Sequence[int] = (1, 5, 10),
+        protocol: str = 'any',
+        iou_thr: float = 0.5,
+        strict_iou: bool = False,
+        allow_no_boxes: bool = False,
+        collect_device: str = 'cpu',
+        prefix: Optional[str] = None,
+    ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.topk = tuple(topk)
         self.protocol = protocol
         self.iou_thr = iou_thr
+        self.strict_iou = strict_iou
         self.allow_no_boxes = allow_no_boxes
 
     def process(self, data_batch: dict, data_samples: Sequence) -> None:
@@ -49,24 +57,35 @@ class BoxRecallMetric(BaseMetric):
                     self.results.append(None)
                     continue
                 metainfo = field(sample, 'metainfo', sample)
-                raise KeyError(f"sample {field(metainfo, 'img_path')} has no pred_boxes")
+                raise KeyError(f'sample {field(metainfo, "img_path")} has no pred_boxes')
             boxes = boxes.detach().float().cpu()  # (P, K, 4)
             gt_boxes, index = gt_boxes_and_index(sample)
             # one entry per sample: the evaluator truncates results to the dataset size
-            self.results.append([
-                box_recall_hits(boxes[p], gt_boxes[index == p], self.topk,
-                                protocol=self.protocol, iou_thr=self.iou_thr)
-                for p in range(boxes.shape[0])
-            ])
+            self.results.append(
+                [
+                    box_recall_hits(
+                        boxes[p],
+                        gt_boxes[index == p],
+                        self.topk,
+                        protocol=self.protocol,
+                        iou_thr=self.iou_thr,
+                        strict_iou=self.strict_iou,
+                    )
+                    for p in range(boxes.shape[0])
+                ]
+            )
 
     def compute_metrics(self, results: list) -> dict:
         without = sum(sample is None for sample in results)
         if without:
             if without < len(results):
-                raise KeyError(f'{without} of {len(results)} samples have no pred_boxes: '
-                               'Recall@k would count only some of the phrases')
+                raise KeyError(
+                    f'{without} of {len(results)} samples have no pred_boxes: '
+                    'Recall@k would count only some of the phrases'
+                )
             MMLogger.get_current_instance().info(
-                f'no pred_boxes in any of {len(results)} samples: Recall@k not computed')
+                f'no pred_boxes in any of {len(results)} samples: Recall@k not computed'
+            )
             return {}
         results = [phrase for sample in results for phrase in sample]
         if not results:

@@ -6,19 +6,30 @@ from mmengine.logging import MMLogger
 
 from mmgrounding.registry import METRICS
 
-from ..functional import box_centres, heatmap_peaks, pointing_hits
+from ..functional import pointing_protocol, protocol_pointing_hits
 from .utils import field, gt_boxes_and_index, mean_percent
 
 
 @METRICS.register_module()
 class PointingGameMetric(BaseMetric):
-    """Pointing accuracy (%) overall and per phrase type.
+    """Pointing accuracy (%) overall and per phrase type, under a named protocol.
 
-    A phrase is a hit when its predicted point lies inside any of its ground-truth boxes. The
-    point is the peak of ``pred_heatmaps`` or the centre of the top-ranked ``pred_boxes``.
+    A phrase is a hit when its predicted point lies inside its ground truth. How the point is
+    found and what counts as inside is the ``protocol`` (see
+    :data:`mmgrounding.evaluation.functional.POINTING_PROTOCOLS` and docs/metrics.md):
+
+    - ``'grid'`` (default, ours): the centre of the maximal cell of ``pred_heatmaps`` on
+      their own grid, or the centre of the top-ranked ``pred_boxes`` (``source``); inside
+      any ground-truth box, borders included;
+    - ``'amc_official'``: the heatmap upsampled bicubically to the image size, its first
+      maximum; strictly inside any ground-truth box (AMC / ALBEF official evaluation);
+    - ``'infoground'``: the centre of the top box strictly inside any ground-truth box;
+    - ``'reir'``: the centre of the top box inside the union box, borders included.
 
     Args:
-        source: ``'heatmap'``, ``'box'`` or ``'auto'`` (heatmap when the sample has one).
+        protocol: the protocol name.
+        source: for ``protocol='grid'`` only: ``'heatmap'``, ``'box'`` or ``'auto'``
+            (heatmap when the sample has one). The other protocols fix their source.
         tolerance: pixels a point may lie outside a box and still hit.
         per_type: also report the accuracy of each phrase type (a phrase with several types
             counts for each).
@@ -27,17 +38,33 @@ class PointingGameMetric(BaseMetric):
 
     default_prefix: Optional[str] = 'pointing'
 
-    def __init__(self,
-                 *,
-                 source: str = 'auto',
-                 tolerance: float = 0.0,
-                 per_type: bool = True,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        *,
+        protocol: str = 'grid',
+        source: str = 'auto',
+        tolerance: float = 0.0,
+        per_type: bool = True,
+        collect_device: str = 'cpu',
+        prefix: Optional[str] = None,
+    ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if source not in ('auto', 'heatmap', 'box'):
             raise ValueError(f"source must be 'auto', 'heatmap' or 'box', got {source!r}")
+        spec = pointing_protocol(protocol)
+        if spec.point != 'auto' and source != 'auto':
+            raise ValueError(
+                f'source={source!r} is only for the grid protocol: '
+                f'{protocol!r} fixes its own point ({spec.point})'
+            )
+        self.protocol = protocol
         self.source = source
+        # the point this metric uses: the protocol's, or for 'grid' the one ``source`` names
+        self.point = (
+            spec.point
+            if source == 'auto'
+            else {'heatmap': 'heatmap_cell', 'box': 'box_centre'}[source]
+        )
         self.tolerance = tolerance
         self.per_type = per_type
 
@@ -46,19 +73,31 @@ class PointingGameMetric(BaseMetric):
             metainfo = field(sample, 'metainfo', sample)
             ori_hw = tuple(field(metainfo, 'ori_shape'))[:2]
             heatmaps = field(sample, 'pred_heatmaps')
-            use_heatmap = self.source == 'heatmap' or (self.source == 'auto'
-                                                       and heatmaps is not None)
-            if use_heatmap:
-                if heatmaps is None:
-                    raise KeyError(f"sample {field(metainfo, 'img_path')} has no pred_heatmaps")
-                points = heatmap_peaks(heatmaps.detach().float().cpu(), ori_hw)
-            else:
-                boxes = field(sample, 'pred_boxes')
-                if boxes is None:
-                    raise KeyError(f"sample {field(metainfo, 'img_path')} has no prediction")
-                points = box_centres(boxes.detach().float().cpu()[:, 0])
+            boxes = field(sample, 'pred_boxes')
+            if self.point == 'box_centre':
+                heatmaps = None  # the top box's centre even when the sample has a map
+            needs = {
+                'heatmap_cell': 'pred_heatmaps',
+                'heatmap_upsampled': 'pred_heatmaps',
+                'box_centre': 'pred_boxes',
+            }.get(self.point)
+            if needs is not None and field(sample, needs) is None:
+                raise KeyError(
+                    f'sample {field(metainfo, "img_path")} has no {needs} '
+                    f'(pointing protocol {self.protocol!r})'
+                )
+            if heatmaps is None and boxes is None:
+                raise KeyError(f'sample {field(metainfo, "img_path")} has no prediction')
             gt_boxes, index = gt_boxes_and_index(sample)
-            hits = pointing_hits(points, gt_boxes, index, tolerance=self.tolerance)
+            hits = protocol_pointing_hits(
+                self.protocol,
+                gt_boxes,
+                index,
+                ori_hw,
+                heatmaps=None if heatmaps is None else heatmaps.detach().float().cpu(),
+                top_boxes_xyxy=None if boxes is None else boxes.detach().float().cpu()[:, 0],
+                tolerance=self.tolerance,
+            )
             types = field(metainfo, 'phrase_types') or [[] for _ in range(len(hits))]
             # one entry per sample: the evaluator truncates results to the dataset size
             self.results.append([(hit, tuple(t)) for hit, t in zip(hits.tolist(), types)])
@@ -73,5 +112,7 @@ class PointingGameMetric(BaseMetric):
                     by_type[t].append(hit)
             metrics.update({t: mean_percent(v) for t, v in sorted(by_type.items())})
         MMLogger.get_current_instance().info(
-            f'pointing game over {len(results)} phrases: {metrics["accuracy"]:.2f}%')
+            f'pointing game ({self.protocol}) over {len(results)} phrases: '
+            f'{metrics["accuracy"]:.2f}%'
+        )
         return metrics
