@@ -10,6 +10,7 @@ reads the official files, and :class:`VisualGenomeTripletDataset` serves the tri
 the shared data-list format. ``tools/dataset_converters/vg_to_triplets.py`` writes them to
 one JSON file that the dataset reads as well.
 """
+
 import os.path as osp
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -40,8 +41,21 @@ VG_FILES = dict(
     image_data='image_data.json',
     objects='objects.json',
     attributes='attributes.json',
-    regions='region_descriptions.json')
+    regions='region_descriptions.json',
+)
 TRIPLETS_FORMAT = 'mmgrounding-vg-triplets-v1'
+# The ids image_data.json gives a VG image in the datasets it shares images with.
+EVAL_ID_KEYS = ('coco_id', 'flickr_id')
+# The evaluation images kept out of training by default (relative to data_root = data/vg/):
+# Flickr30k Entities val and test (image ids = Flickr ids) and the COCO ids of the RefCOCO,
+# RefCOCO+ and RefCOCOg val/test images (tools/dataset_converters/refcoco_eval_image_ids.py).
+EVAL_IMAGE_FILES = dict(
+    flickr_id=(
+        '../flickr30k/flickr30k_entities/val.txt',
+        '../flickr30k/flickr30k_entities/test.txt',
+    ),
+    coco_id=('refcoco_eval_coco_ids.txt',),
+)
 TRIPLET_KEYS = frozenset(('image_id', 'text', 'box_xyxy', 'ref_id', 'prompt_type', 'source'))
 
 
@@ -49,7 +63,8 @@ TRIPLET_KEYS = frozenset(('image_id', 'text', 'box_xyxy', 'ref_id', 'prompt_type
 def _as_list(data: object, path: str) -> list:
     if not isinstance(data, list):
         raise GroundingAnnotationError(
-            f'{path}: expected a JSON list of per-image records, got {type(data).__name__}')
+            f'{path}: expected a JSON list of per-image records, got {type(data).__name__}'
+        )
     return data
 
 
@@ -63,7 +78,7 @@ def image_file_from_url(record: dict) -> str:
     url = record.get('url')
     if url:
         return '/'.join(url.rstrip('/').split('/')[-2:])
-    return f"{record.get('image_id', record.get('id'))}.jpg"
+    return f'{record.get("image_id", record.get("id"))}.jpg'
 
 
 class _VGReader:
@@ -89,16 +104,23 @@ class _VGReader:
                 ) from e
             if image_id is None or width <= 0 or height <= 0:
                 raise GroundingAnnotationError(
-                    f'{path}: record #{index} needs an image_id and a positive size')
-            images[image_id] = dict(image_id=image_id, width=width, height=height,
-                                    file_name=image_file_from_url(record))
+                    f'{path}: record #{index} needs an image_id and a positive size'
+                )
+            images[image_id] = dict(
+                image_id=image_id,
+                width=width,
+                height=height,
+                file_name=image_file_from_url(record),
+                **{key: record.get(key) for key in EVAL_ID_KEYS},
+            )
         return images
 
     def _image(self, key: str, index: int, image_id: object) -> dict:
         if image_id not in self.images:
             raise GroundingAnnotationError(
-                f"{self.paths[key]}: record #{index}: image {image_id} has no entry in "
-                f"{self.paths['image_data']}")
+                f'{self.paths[key]}: record #{index}: image {image_id} has no entry in '
+                f'{self.paths["image_data"]}'
+            )
         return self.images[image_id]
 
     def _box(self, record: dict, image: dict, key: str, what: str) -> list[float] | None:
@@ -115,8 +137,12 @@ class _VGReader:
         # Only NaN and empty boxes here: boxes reaching past the border (common in VG) are
         # clipped to the image below.
         problem = check_box(raw, width, height, tol=float('inf'))
-        box = [min(max(raw[0], 0.), width), min(max(raw[1], 0.), height),
-               min(max(raw[2], 0.), width), min(max(raw[3], 0.), height)]
+        box = [
+            min(max(raw[0], 0.0), width),
+            min(max(raw[1], 0.0), height),
+            min(max(raw[2], 0.0), width),
+            min(max(raw[3], 0.0), height),
+        ]
         if problem is None and (box[2] <= box[0] or box[3] <= box[1]):
             problem = f'box {raw} lies outside the {width}x{height} image'
         if problem is not None:
@@ -154,12 +180,21 @@ class _VGReader:
                 if not name:
                     self.counts['unnamed_objects'] += 1
                     continue
-                box = self._box(obj, image, 'objects',
-                                f'record #{index}, object {object_id} of image {image_id}')
+                box = self._box(
+                    obj,
+                    image,
+                    'objects',
+                    f'record #{index}, object {object_id} of image {image_id}',
+                )
                 if box is not None:
                     objects[image_id].append(
-                        dict(object_id=object_id, name=name,
-                             attributes=attributes.get(object_id, []), box_xyxy=box))
+                        dict(
+                            object_id=object_id,
+                            name=name,
+                            attributes=attributes.get(object_id, []),
+                            box_xyxy=box,
+                        )
+                    )
         return objects
 
     def read_regions(self) -> dict:
@@ -175,21 +210,26 @@ class _VGReader:
                 if not phrase:
                     self.counts['empty_region_phrases'] += 1
                     continue
-                box = self._box(region, image, 'regions',
-                                f'record #{index}, region {region_id} of image {image_id}')
+                box = self._box(
+                    region,
+                    image,
+                    'regions',
+                    f'record #{index}, region {region_id} of image {image_id}',
+                )
                 if box is not None:
-                    regions[image_id].append(
-                        dict(region_id=region_id, phrase=phrase, box_xyxy=box))
+                    regions[image_id].append(dict(region_id=region_id, phrase=phrase, box_xyxy=box))
         return regions
 
 
-def load_vg_triplets(vg_dir: str,
-                     *,
-                     sources: Sequence[str] = SOURCES,
-                     min_box_area_frac: float = 0.08,
-                     max_attributes: int = 1,
-                     spatial: bool = True,
-                     skip_invalid_boxes: bool = True) -> dict:
+def load_vg_triplets(
+    vg_dir: str,
+    *,
+    sources: Sequence[str] = SOURCES,
+    min_box_area_frac: float = 0.08,
+    max_attributes: int = 1,
+    spatial: bool = True,
+    skip_invalid_boxes: bool = True,
+) -> dict:
     """Build the triplets of a Visual Genome folder.
 
     Reads ``image_data.json`` and, for the chosen sources, ``objects.json`` +
@@ -224,9 +264,16 @@ def load_vg_triplets(vg_dir: str,
     images, triplets = [], []
     for image_id, image in reader.images.items():
         found = image_triplets(
-            objects.get(image_id, []), regions.get(image_id, []), width=image['width'],
-            height=image['height'], sources=sources, min_box_area_frac=min_box_area_frac,
-            max_attributes=max_attributes, spatial=spatial, counts=counts)
+            objects.get(image_id, []),
+            regions.get(image_id, []),
+            width=image['width'],
+            height=image['height'],
+            sources=sources,
+            min_box_area_frac=min_box_area_frac,
+            max_attributes=max_attributes,
+            spatial=spatial,
+            counts=counts,
+        )
         if not found:
             counts['images_without_triplets'] += 1
             continue
@@ -241,7 +288,7 @@ def load_vg_triplets(vg_dir: str,
 
 def check_sources(sources: Sequence[str]) -> tuple[str, ...]:
     """Validate a ``sources`` option: a non-empty subset of :data:`SOURCES`."""
-    sources = (sources, ) if isinstance(sources, str) else tuple(sources)
+    sources = (sources,) if isinstance(sources, str) else tuple(sources)
     if not sources or any(s not in SOURCES for s in sources):
         raise ValueError(f'sources must be a non-empty subset of {SOURCES}, got {sources}')
     return sources
@@ -257,6 +304,8 @@ class VisualGenomeTripletDataset(BaseDataset):
         image_data.json  objects.json  attributes.json  region_descriptions.json
         VG_100K/<id>.jpg  VG_100K_2/<id>.jpg   # folder taken from each image's url
         triplets.json                          # optional, from vg_to_triplets.py
+        refcoco_eval_coco_ids.txt              # from refcoco_eval_image_ids.py
+        ../flickr30k/flickr30k_entities/{val,test}.txt
 
     Each item of :meth:`load_data_list` is a dict with keys ``img_path``, ``img_id`` (the VG
     image id), ``width``, ``height``, ``caption_id`` (index of the triplet within its
@@ -281,6 +330,14 @@ class VisualGenomeTripletDataset(BaseDataset):
         image_ids_file: keep only the images listed in this file (one id per line, relative
             to ``data_root``). Visual Genome has no split: this keeps evaluation images out of
             training (e.g. SynthGround's ``flickr30k_entities/train.txt``).
+        exclude_eval_images: keep the evaluation images of the grounding benchmarks out of
+            training (on by default): ``{image_data key: (id file, ...)}``, files relative to
+            ``data_root`` with one id per line. A VG image whose ``coco_id`` or ``flickr_id``
+            (from ``image_data.json``) is listed is dropped, counted as
+            ``eval_images_excluded_<key>`` and ``triplets_of_eval_images``. The default,
+            :data:`EVAL_IMAGE_FILES`, lists Flickr30k Entities val/test and the RefCOCO/+/g
+            val/test COCO ids; a file is read only when some image has that key (SynthGround
+            images have neither), and a missing one raises. ``None`` turns it off.
         missing_images: None (not checked at load time; ``LoadImageFromFile`` names the
             file), ``'raise'`` or ``'skip'`` (counted in ``counts``); see
             :func:`~mmgrounding.datasets.utils.drop_missing_images`.
@@ -289,19 +346,28 @@ class VisualGenomeTripletDataset(BaseDataset):
 
     METAINFO = dict(dataset_name='visual_genome_triplets')
 
-    def __init__(self,
-                 *args,
-                 data_prefix: dict = dict(img=''),
-                 sources: Sequence[str] = SOURCES,
-                 min_box_area_frac: float = 0.08,
-                 max_attributes: int = 1,
-                 spatial: bool = True,
-                 url_folders: bool = True,
-                 skip_invalid_boxes: bool = True,
-                 image_ids_file: str | None = None,
-                 missing_images: str | None = None,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        data_prefix: dict = dict(img=''),
+        sources: Sequence[str] = SOURCES,
+        min_box_area_frac: float = 0.08,
+        max_attributes: int = 1,
+        spatial: bool = True,
+        url_folders: bool = True,
+        skip_invalid_boxes: bool = True,
+        image_ids_file: str | None = None,
+        exclude_eval_images: dict | None = EVAL_IMAGE_FILES,
+        missing_images: str | None = None,
+        **kwargs,
+    ) -> None:
         self.image_ids_file = image_ids_file
+        if exclude_eval_images is not None and set(exclude_eval_images) - set(EVAL_ID_KEYS):
+            raise ValueError(
+                f'exclude_eval_images keys must be among {EVAL_ID_KEYS}, got '
+                f'{sorted(exclude_eval_images)}'
+            )
+        self.exclude_eval_images = exclude_eval_images
         self.missing_images = check_missing_images(missing_images)
         self.sources = check_sources(sources)
         self.min_box_area_frac = min_box_area_frac
@@ -315,28 +381,38 @@ class VisualGenomeTripletDataset(BaseDataset):
     def load_data_list(self) -> list[dict]:
         path = self.ann_file or self.data_root
         if not path:
-            raise ValueError('set ann_file (or data_root) to the Visual Genome folder or to a '
-                             'triplets .json file')
+            raise ValueError(
+                'set ann_file (or data_root) to the Visual Genome folder or to a '
+                'triplets .json file'
+            )
         if path.endswith('.json'):
             built = self._read_triplets_file(path)
         else:
             built = load_vg_triplets(
-                path, sources=self.sources, min_box_area_frac=self.min_box_area_frac,
-                max_attributes=self.max_attributes, spatial=self.spatial,
-                skip_invalid_boxes=self.skip_invalid_boxes)
+                path,
+                sources=self.sources,
+                min_box_area_frac=self.min_box_area_frac,
+                max_attributes=self.max_attributes,
+                spatial=self.spatial,
+                skip_invalid_boxes=self.skip_invalid_boxes,
+            )
         self.counts = built['counts']
         images = {image['image_id']: image for image in built['images']}
         keep = self._listed_image_ids()
+        held_out = self._eval_image_ids(images, source=path)
         data_list = []
         per_image: Counter = Counter()
         for triplet in built['triplets']:
             if keep is not None and str(triplet['image_id']) not in keep:
                 self.counts['triplets_of_unlisted_images'] += 1
                 continue
+            if triplet['image_id'] in held_out:
+                self.counts['triplets_of_eval_images'] += 1
+                continue
             image = images[triplet['image_id']]
             file_name = image['file_name']
             if not self.url_folders:
-                file_name = f"{image['image_id']}.jpg"
+                file_name = f'{image["image_id"]}.jpg'
             text = triplet['text']
             data_list.append(
                 dict(
@@ -349,18 +425,64 @@ class VisualGenomeTripletDataset(BaseDataset):
                     source=triplet['source'],
                     prompt_type=triplet['prompt_type'],
                     phrases=[
-                        dict(text=text, span=(0, len(text)), entity_id=str(triplet['ref_id']),
-                             types=[triplet['prompt_type']],
-                             boxes_xyxy=[list(triplet['box_xyxy'])])
-                    ]))
+                        dict(
+                            text=text,
+                            span=(0, len(text)),
+                            entity_id=str(triplet['ref_id']),
+                            types=[triplet['prompt_type']],
+                            boxes_xyxy=[list(triplet['box_xyxy'])],
+                        )
+                    ],
+                )
+            )
             per_image[image['image_id']] += 1
         source = path if path.endswith('.json') else osp.join(path, VG_FILES['image_data'])
-        data_list = drop_missing_images(data_list, missing_images=self.missing_images,
-                                        source=source, counts=self.counts)
+        data_list = drop_missing_images(
+            data_list, missing_images=self.missing_images, source=source, counts=self.counts
+        )
         MMLogger.get_current_instance().info(
             f'{type(self).__name__} ({path}): {len(data_list)} triplets; '
-            f'counts: {dict(sorted(self.counts.items()))}')
+            f'counts: {dict(sorted(self.counts.items()))}'
+        )
         return data_list
+
+    def _eval_image_ids(self, images: dict, *, source: str) -> set:
+        """The VG ids of the images that are evaluation images elsewhere (counted)."""
+        if not self.exclude_eval_images:
+            return set()
+        held_out = set()
+        for key, files in self.exclude_eval_images.items():
+            if images and not any(key in image for image in images.values()):
+                MMLogger.get_current_instance().warning(
+                    f'{source}: the images carry no {key} (a triplets file written before '
+                    f'ids were kept?): evaluation images cannot be excluded by {key}; '
+                    'rewrite it with tools/dataset_converters/vg_to_triplets.py'
+                )
+                self.counts[f'eval_images_unchecked_{key}'] += len(images)
+                continue
+            with_key = {
+                image_id: str(image[key])
+                for image_id, image in images.items()
+                if image.get(key) is not None
+            }
+            if not with_key:
+                continue  # no image shares this dataset: nothing to read or exclude
+            listed = set()
+            for file in (files,) if isinstance(files, str) else files:
+                path = osp.normpath(osp.join(self.data_root, file))
+                if not osp.isfile(path):
+                    raise FileNotFoundError(
+                        f'{path}: the {key}s of evaluation images to keep out of training '
+                        f'are missing ({len(with_key)} images of {source} have a {key}); '
+                        'write it (docs/datasets.md, Visual Genome) or set '
+                        'exclude_eval_images=None'
+                    )
+                listed.update(img_id for _, img_id in read_split_file(path))
+            found = {image_id for image_id, value in with_key.items() if value in listed}
+            if found:
+                self.counts[f'eval_images_excluded_{key}'] += len(found)
+            held_out |= found
+        return held_out
 
     def _listed_image_ids(self) -> set[str] | None:
         if self.image_ids_file is None:
@@ -374,28 +496,31 @@ class VisualGenomeTripletDataset(BaseDataset):
         if not isinstance(data, dict) or 'triplets' not in data or 'images' not in data:
             raise GroundingAnnotationError(
                 f"{path}: not a triplets file (no 'images'/'triplets' keys); write one with "
-                'tools/dataset_converters/vg_to_triplets.py')
+                'tools/dataset_converters/vg_to_triplets.py'
+            )
         info = data.get('info', {})
         logger = MMLogger.get_current_instance()
-        if info.get('min_box_area_frac', 0.) > self.min_box_area_frac:
-            logger.warning(f"{path} was written with min_box_area_frac="
-                           f"{info['min_box_area_frac']}; smaller boxes are not in it")
+        if info.get('min_box_area_frac', 0.0) > self.min_box_area_frac:
+            logger.warning(
+                f'{path} was written with min_box_area_frac='
+                f'{info["min_box_area_frac"]}; smaller boxes are not in it'
+            )
         missing = set(self.sources) - set(info.get('sources', SOURCES))
         if missing:
             logger.warning(f'{path} holds no triplets from {sorted(missing)}')
         if info.get('max_attributes', self.max_attributes) != self.max_attributes:
-            logger.warning(f"{path} was written with max_attributes={info['max_attributes']}")
+            logger.warning(f'{path} was written with max_attributes={info["max_attributes"]}')
         images = {image['image_id']: image for image in data['images']}
         counts: Counter = Counter()
         kept = []
         for index, triplet in enumerate(data['triplets']):
             missing = TRIPLET_KEYS - set(triplet)
             if missing:
-                raise GroundingAnnotationError(
-                    f'{path}: triplet #{index} lacks {sorted(missing)}')
+                raise GroundingAnnotationError(f'{path}: triplet #{index} lacks {sorted(missing)}')
             if triplet['image_id'] not in images:
                 raise GroundingAnnotationError(
-                    f"{path}: triplet #{index}: image {triplet['image_id']} is not in 'images'")
+                    f"{path}: triplet #{index}: image {triplet['image_id']} is not in 'images'"
+                )
             image = images[triplet['image_id']]
             source, prompt_type = triplet['source'], triplet['prompt_type']
             if source not in self.sources or (not self.spatial and prompt_type == 'spatial'):
@@ -409,5 +534,4 @@ class VisualGenomeTripletDataset(BaseDataset):
             counts['spatial_prompts'] += prompt_type == 'spatial'
         used = {t['image_id'] for t in kept}
         counts['images'] = len(used)
-        return dict(images=[images[i] for i in images if i in used], triplets=kept,
-                    counts=counts)
+        return dict(images=[images[i] for i in images if i in used], triplets=kept, counts=counts)
