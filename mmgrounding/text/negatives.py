@@ -9,14 +9,18 @@ A noun s of a caption is replaced by words s' that fit the context c but do not 
    is likely in both and drops, a plausible non-synonym ("cat") is likely only in p and rises;
 3. drop s itself and keep the ``num_negatives`` (25) best.
 
-Two ablation modes (the paper's Table 2): ``'plausible'`` keeps the top of p without
-reranking, ``'random'`` draws candidates uniformly.
+Ablation modes (the paper's Table 2): ``'plausible'`` keeps the top of p without
+reranking; ``'random_captions'`` is the Table 2 "random" row as the paper and the official
+sampler define it: each negative is a noun of a random caption of another image
+(:func:`random_caption_nouns`), placed in the positive caption's context; ``'random'``
+(ours) draws the candidate vocabulary uniformly instead.
 
 The selection functions are pure functions of tensors; :func:`masked_lm_log_probs` runs any
 Hugging Face masked LM (``AutoModelForMaskedLM``) over a caption, and
 :func:`caption_negatives` puts the two together. Unlike the rest of :mod:`mmgrounding.text`,
 this module imports torch, so the package ``__init__`` does not import it.
 """
+
 import json
 import zlib
 from collections import Counter
@@ -28,7 +32,8 @@ from torch import Tensor
 from .pos import tag_words
 from .tokenize import word_tokenize
 
-MODES = ('reranked', 'plausible', 'random')
+MODES = ('reranked', 'plausible', 'random', 'random_captions')
+RANDOM_MODES = ('random', 'random_captions')
 
 
 def noun_vocabulary(captions: Iterable[str], *, min_noun_fraction: float = 0.5) -> List[str]:
@@ -98,13 +103,15 @@ def _top(scores: Tensor, k: int) -> Tuple[Tensor, Tensor]:
     return ids, valid
 
 
-def context_preserving_negatives(log_p: Tensor,
-                                 log_q: Tensor,
-                                 candidate_ids: Tensor,
-                                 original_ids: Tensor,
-                                 *,
-                                 num_plausible: int = 30,
-                                 num_negatives: int = 25) -> Tensor:
+def context_preserving_negatives(
+    log_p: Tensor,
+    log_q: Tensor,
+    candidate_ids: Tensor,
+    original_ids: Tensor,
+    *,
+    num_plausible: int = 30,
+    num_negatives: int = 25,
+) -> Tensor:
     """InfoGround's negatives: top of p among the candidates, reranked by log p − log q.
 
     Args:
@@ -131,11 +138,9 @@ def context_preserving_negatives(log_p: Tensor,
     return torch.where(kept, ids, torch.full_like(ids, -1))
 
 
-def plausible_negatives(log_p: Tensor,
-                        candidate_ids: Tensor,
-                        original_ids: Tensor,
-                        *,
-                        num_negatives: int = 25) -> Tensor:
+def plausible_negatives(
+    log_p: Tensor, candidate_ids: Tensor, original_ids: Tensor, *, num_negatives: int = 25
+) -> Tensor:
     """The ablation without reranking: the ``num_negatives`` most likely candidates by p.
 
     Args and returns as :func:`context_preserving_negatives`.
@@ -145,11 +150,13 @@ def plausible_negatives(log_p: Tensor,
     return _top(log_p.masked_fill(~allowed, float('-inf')), num_negatives)[0]
 
 
-def random_negatives(candidate_ids: Tensor,
-                     original_ids: Tensor,
-                     *,
-                     num_negatives: int = 25,
-                     generator: Optional[torch.Generator] = None) -> Tensor:
+def random_negatives(
+    candidate_ids: Tensor,
+    original_ids: Tensor,
+    *,
+    num_negatives: int = 25,
+    generator: Optional[torch.Generator] = None,
+) -> Tensor:
     """The ablation with random words: candidates drawn uniformly without replacement.
 
     Args:
@@ -164,15 +171,67 @@ def random_negatives(candidate_ids: Tensor,
     for row, original in enumerate(original_ids.tolist()):
         pool = candidate_ids[candidate_ids != original]
         drawn = pool[torch.randperm(pool.numel(), generator=generator)[:num_negatives]]
-        out[row, :drawn.numel()] = drawn
+        out[row, : drawn.numel()] = drawn
+    return out
+
+
+def random_caption_nouns(
+    caption_nouns: Sequence[Sequence[str]],
+    caption_images: Sequence[object],
+    image_id: object,
+    *,
+    exclude: Iterable[str] = (),
+    num_negatives: int = 25,
+    generator: Optional[torch.Generator] = None,
+    max_rounds: int = 20,
+) -> List[str]:
+    """The Table 2 "random" negatives: one noun of each of random captions of other images.
+
+    As the official ``RandomCaptionSampler`` (``exp/gen_noun_negatives/
+    sample_neg_bert_random.py``): captions are drawn at random from the pool, those of the
+    same image are passed over, and a random noun of each drawn caption is one negative.
+    Drawn in rounds of ``2 * num_negatives`` captions (with replacement across rounds) until
+    ``num_negatives`` are found or ``max_rounds`` rounds are spent; captions without nouns
+    and nouns in ``exclude`` (the positive word itself) are passed over. A noun can repeat.
+
+    Args:
+        caption_nouns: per pool caption, its nouns (``noun_positions`` of its words).
+        caption_images: per pool caption, its image id.
+        image_id: the positive caption's image (its captions are never drawn).
+        exclude: words never returned.
+        num_negatives: how many to return at most.
+        generator: the source of randomness (:func:`seeded_generator`).
+        max_rounds: gives up after this many rounds (a pool of one image's captions).
+
+    Returns:
+        Up to ``num_negatives`` nouns in the order drawn.
+    """
+    if len(caption_nouns) != len(caption_images):
+        raise ValueError(f'{len(caption_nouns)} noun lists for {len(caption_images)} images')
+    exclude = set(exclude)
+    image = str(image_id)
+    out: List[str] = []
+    for _ in range(max_rounds):
+        if len(out) >= num_negatives or not caption_nouns:
+            break
+        drawn = torch.randint(len(caption_nouns), (2 * num_negatives,), generator=generator)
+        for index in drawn.tolist():
+            nouns = caption_nouns[index]
+            if str(caption_images[index]) == image or not nouns:
+                continue
+            noun = nouns[int(torch.randint(len(nouns), (1,), generator=generator))]
+            if noun in exclude:
+                continue
+            out.append(noun)
+            if len(out) == num_negatives:
+                break
     return out
 
 
 @torch.no_grad()
-def masked_lm_log_probs(model: torch.nn.Module,
-                        tokenizer,
-                        words: Sequence[str],
-                        positions: Sequence[int]) -> Tuple[Tensor, Tensor, Tensor]:
+def masked_lm_log_probs(
+    model: torch.nn.Module, tokenizer, words: Sequence[str], positions: Sequence[int]
+) -> Tuple[Tensor, Tensor, Tensor]:
     """p and q of a masked LM at the given words of one caption.
 
     The caption is given as words (``word_tokenize``) and tokenised with
@@ -201,20 +260,25 @@ def masked_lm_log_probs(model: torch.nn.Module,
     for position in positions:
         pieces = [t for t, w in enumerate(word_ids) if w == position]
         if not pieces:
-            raise ValueError(f'word {position} of {" ".join(words)!r} is not in the tokenised '
-                             f'caption (out of range or truncated)')
+            raise ValueError(
+                f'word {position} of {" ".join(words)!r} is not in the tokenised '
+                f'caption (out of range or truncated)'
+            )
         first_pieces.append(pieces[0])
         original_ids.append(ids[pieces[0]] if len(pieces) == 1 else -1)
-        sequences.append(ids[:pieces[0]] + [tokenizer.mask_token_id] + ids[pieces[-1] + 1:])
+        sequences.append(ids[: pieces[0]] + [tokenizer.mask_token_id] + ids[pieces[-1] + 1 :])
     length = max(len(s) for s in sequences)
     input_ids = torch.full((len(sequences), length), tokenizer.pad_token_id, dtype=torch.long)
     attention_mask = torch.zeros_like(input_ids)
     for row, seq in enumerate(sequences):
-        input_ids[row, :len(seq)] = torch.tensor(seq)
-        attention_mask[row, :len(seq)] = 1
+        input_ids[row, : len(seq)] = torch.tensor(seq)
+        attention_mask[row, : len(seq)] = 1
     device = next(model.parameters()).device
-    logits = model(input_ids=input_ids.to(device),
-                   attention_mask=attention_mask.to(device)).logits.float().cpu()  # (1+N, T, V)
+    logits = (
+        model(input_ids=input_ids.to(device), attention_mask=attention_mask.to(device))
+        .logits.float()
+        .cpu()
+    )  # (1+N, T, V)
     log_probs = logits.log_softmax(dim=-1)
     first = torch.tensor(first_pieces, dtype=torch.long)
     rows = torch.arange(1, len(sequences))
@@ -228,23 +292,26 @@ def seeded_generator(seed: int, key: str) -> torch.Generator:
     return torch.Generator().manual_seed(zlib.crc32(f'{seed}/{key}'.encode()))
 
 
-def caption_negatives(model: torch.nn.Module,
-                      tokenizer,
-                      words: Sequence[str],
-                      positions: Sequence[int],
-                      candidate_ids: Tensor,
-                      *,
-                      mode: str = 'reranked',
-                      num_plausible: int = 30,
-                      num_negatives: int = 25,
-                      generator: Optional[torch.Generator] = None) -> Dict[int, List[str]]:
+def caption_negatives(
+    model: torch.nn.Module,
+    tokenizer,
+    words: Sequence[str],
+    positions: Sequence[int],
+    candidate_ids: Tensor,
+    *,
+    mode: str = 'reranked',
+    num_plausible: int = 30,
+    num_negatives: int = 25,
+    generator: Optional[torch.Generator] = None,
+) -> Dict[int, List[str]]:
     """Negative substitutes for the words at ``positions`` of one caption.
 
     Args:
         model, tokenizer, words, positions: see :func:`masked_lm_log_probs` (the LM is not
             run in ``'random'`` mode).
         candidate_ids: (C,) allowed substitute ids (:func:`candidate_token_ids`).
-        mode: ``'reranked'`` (the paper's method), ``'plausible'`` or ``'random'``.
+        mode: ``'reranked'`` (the paper's method), ``'plausible'`` or ``'random'``
+            (``'random_captions'`` needs a caption pool: :func:`random_caption_nouns`).
         num_plausible, num_negatives: see :func:`context_preserving_negatives`.
         generator: randomness of ``'random'`` mode (:func:`seeded_generator`).
 
@@ -253,23 +320,36 @@ def caption_negatives(model: torch.nn.Module,
     """
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    if mode == 'random_captions':
+        raise ValueError(
+            "mode 'random_captions' draws from a pool of captions: use "
+            'random_caption_nouns (tools/generate_negatives.py does)'
+        )
     if not positions:
         return {}
     if mode == 'random':
         ids = tokenizer.convert_tokens_to_ids([words[p] for p in positions])
         original_ids = torch.tensor(
-            [-1 if i == tokenizer.unk_token_id else i for i in ids], dtype=torch.long)
-        chosen = random_negatives(candidate_ids, original_ids, num_negatives=num_negatives,
-                                  generator=generator)
+            [-1 if i == tokenizer.unk_token_id else i for i in ids], dtype=torch.long
+        )
+        chosen = random_negatives(
+            candidate_ids, original_ids, num_negatives=num_negatives, generator=generator
+        )
     else:
         log_p, log_q, original_ids = masked_lm_log_probs(model, tokenizer, words, positions)
         if mode == 'plausible':
-            chosen = plausible_negatives(log_p, candidate_ids, original_ids,
-                                         num_negatives=num_negatives)
+            chosen = plausible_negatives(
+                log_p, candidate_ids, original_ids, num_negatives=num_negatives
+            )
         else:
             chosen = context_preserving_negatives(
-                log_p, log_q, candidate_ids, original_ids, num_plausible=num_plausible,
-                num_negatives=num_negatives)
+                log_p,
+                log_q,
+                candidate_ids,
+                original_ids,
+                num_plausible=num_plausible,
+                num_negatives=num_negatives,
+            )
     return {
         position: tokenizer.convert_ids_to_tokens([i for i in row if i >= 0])
         for position, row in zip(positions, chosen.tolist())

@@ -1,4 +1,5 @@
 """InfoGround's L_img (Eq. 8) and L_lang (Eq. 9) on tiny inputs with hand-derived values."""
+
 import math
 
 import pytest
@@ -30,8 +31,10 @@ def test_image_loss_by_hand():
     # caption 1, own image 1: −log(e^1 / (e^0.5 + e^1)) = softplus(−0.5)
     torch.testing.assert_close(loss, torch.tensor([[softplus(0.75)], [softplus(-0.5)]]))
     # temperature 0.5 doubles the φ gaps: softplus(1.5), softplus(−1)
-    torch.testing.assert_close(infoground_image_loss(PHI, mask, temperature=0.5),
-                               torch.tensor([[softplus(1.5)], [softplus(-1.0)]]))
+    torch.testing.assert_close(
+        infoground_image_loss(PHI, mask, temperature=0.5),
+        torch.tensor([[softplus(1.5)], [softplus(-1.0)]]),
+    )
     # mean over the 2 selected tokens, times the weight
     wrapper = InfoGroundImageLoss(loss_weight=2.0)
     expected = 2.0 * (softplus(0.75) + softplus(-0.5)) / 2
@@ -50,11 +53,18 @@ def test_image_loss_counts_only_selected_tokens():
     mask = torch.tensor([[False, True, False], [True, False, True]])
     loss = infoground_image_loss(phi, mask)
     torch.testing.assert_close(
-        loss, torch.tensor([[0.0, math.log(4 / 3), 0.0], [math.log(2.0), 0.0, math.log(4.0)]]))
+        loss, torch.tensor([[0.0, math.log(4 / 3), 0.0], [math.log(2.0), 0.0, math.log(4.0)]])
+    )
     reduced = InfoGroundImageLoss()(phi, mask)
     assert float(reduced) == pytest.approx((math.log(4 / 3) + math.log(2) + math.log(4)) / 3)
     assert float(InfoGroundImageLoss(reduction='sum')(phi, mask)) == pytest.approx(
-        math.log(4 / 3) + math.log(2) + math.log(4), rel=1e-6)
+        math.log(4 / 3) + math.log(2) + math.log(4), rel=1e-6
+    )
+    # per caption first (the official L_img): caption 0 log(4/3) over 1 token, caption 1
+    # (log 2 + log 4) / 2 = 1.5 log 2 over 2 tokens; then the mean of the 2 captions
+    assert float(InfoGroundImageLoss(reduction='caption_mean')(phi, mask)) == pytest.approx(
+        (math.log(4 / 3) + 1.5 * math.log(2)) / 2, rel=1e-6
+    )
 
 
 def test_image_loss_with_a_repeated_image():
@@ -76,16 +86,19 @@ def test_language_loss_by_hand():
     token_mask = torch.tensor([[True, True]])
     loss = infoground_language_loss(phi_true, phi_neg, token_mask)
     # token 0: −log(1 / (1 + 1 + 2 + e^−30)) ≈ log 4; token 1: all four equal -> log 4
-    torch.testing.assert_close(loss, torch.tensor([[math.log(4.0 + math.exp(-30.0)),
-                                                    math.log(4.0)]]))
+    torch.testing.assert_close(
+        loss, torch.tensor([[math.log(4.0 + math.exp(-30.0)), math.log(4.0)]])
+    )
     # masking negative 1 of token 0 (and 2 of token 1): log(1 + 1 + e^−30) and log 3
     negative_mask = torch.tensor([[[True, False, True], [True, True, False]]])
     loss = infoground_language_loss(phi_true, phi_neg, token_mask, negative_mask=negative_mask)
-    torch.testing.assert_close(loss, torch.tensor([[math.log(2.0 + math.exp(-30.0)),
-                                                    math.log(3.0)]]))
+    torch.testing.assert_close(
+        loss, torch.tensor([[math.log(2.0 + math.exp(-30.0)), math.log(3.0)]])
+    )
     # a token with no real negative has nothing to be told apart from: loss 0
-    loss = infoground_language_loss(phi_true, phi_neg, token_mask,
-                                    negative_mask=torch.zeros(1, 2, 3, dtype=torch.bool))
+    loss = infoground_language_loss(
+        phi_true, phi_neg, token_mask, negative_mask=torch.zeros(1, 2, 3, dtype=torch.bool)
+    )
     torch.testing.assert_close(loss, torch.zeros(1, 2))
     # the wrapper: mean over the selected token 1 only
     wrapper = MODELS.build(dict(type='InfoGroundLanguageLoss', loss_weight=0.5))
@@ -123,8 +136,9 @@ def test_batched_equals_per_caption():
     batched = infoground_language_loss(phi_true, phi_neg, mask)
     for b in range(3):
         torch.testing.assert_close(
-            batched[b:b + 1], infoground_language_loss(phi_true[b:b + 1], phi_neg[b:b + 1],
-                                                       mask[b:b + 1]))
+            batched[b : b + 1],
+            infoground_language_loss(phi_true[b : b + 1], phi_neg[b : b + 1], mask[b : b + 1]),
+        )
 
 
 def test_bad_reduction_is_refused():
@@ -137,6 +151,7 @@ def test_attention_and_both_losses_fit_a_fixed_batch():
     """φ from WordRegionAttention through L_img + L_lang: 30 Adam steps on one batch lower
     both losses (the gradients reach all four MLPs)."""
     from mmgrounding.models.fusion.word_region_attention import WordRegionAttention
+
     torch.manual_seed(0)
     module = WordRegionAttention(region_dim=8, word_dim=6, embed_dim=4)
     regions, words = torch.randn(4, 3, 8), torch.randn(4, 2, 6)
@@ -149,8 +164,10 @@ def test_attention_and_both_losses_fit_a_fixed_batch():
         phi_all, _ = module(regions, words, all_pairs=True)  # (4, 4, 2)
         phi_neg, _ = module(regions, negatives)  # (4, 5): each substitute with its image
         true = phi_all.diagonal(dim1=0, dim2=1).T  # (4, 2): caption b with image b
-        return (image_loss(phi_all, token_mask),
-                language_loss(true[:, :1], phi_neg[:, None], token_mask[:, :1]))
+        return (
+            image_loss(phi_all, token_mask),
+            language_loss(true[:, :1], phi_neg[:, None], token_mask[:, :1]),
+        )
 
     before = [float(x) for x in losses()]
     for _ in range(30):

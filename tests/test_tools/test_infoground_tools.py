@@ -1,5 +1,6 @@
 """tools/train_text_mlm.py, tools/generate_negatives.py and tools/cache_word_features.py end
 to end on SynthGround."""
+
 import importlib.util
 import json
 import os.path as osp
@@ -28,14 +29,32 @@ def tiny_mlm(synthground_root, tmp_path_factory):
     """A masked LM trained for 5 steps: a WordPiece vocabulary is trained first (the 40-image
     build has none), model and tokenizer saved with save_pretrained."""
     out = str(tmp_path_factory.mktemp('mlm') / 'mlm')
-    load_tool('train_text_mlm').main([
-        '--data-root', synthground_root, '--out', out, '--steps', '5', '--batch-size', '8',
-        '--hidden-size', '16', '--layers', '1', '--heads', '2', '--log-every', '5'])
+    load_tool('train_text_mlm').main(
+        [
+            '--data-root',
+            synthground_root,
+            '--out',
+            out,
+            '--steps',
+            '5',
+            '--batch-size',
+            '8',
+            '--hidden-size',
+            '16',
+            '--layers',
+            '1',
+            '--heads',
+            '2',
+            '--log-every',
+            '5',
+        ]
+    )
     return out
 
 
 def test_train_text_mlm(tiny_mlm):
     from transformers import AutoModelForMaskedLM, AutoTokenizer
+
     log = json.loads(open(osp.join(tiny_mlm, 'train_log.json')).read())
     assert log['steps'] == 5 and log['train_captions'] > 0
     assert log['vocab'].startswith('trained on')
@@ -47,9 +66,22 @@ def test_train_text_mlm(tiny_mlm):
 
 
 def generate(tiny_mlm, captions, out, *extra):
-    load_tool('generate_negatives').main([
-        tiny_mlm, '--captions', captions, '--out', out, '--num-plausible', '6',
-        '--num-negatives', '4', '--save-every', '2', *extra])
+    load_tool('generate_negatives').main(
+        [
+            tiny_mlm,
+            '--captions',
+            captions,
+            '--out',
+            out,
+            '--num-plausible',
+            '6',
+            '--num-negatives',
+            '4',
+            '--save-every',
+            '2',
+            *extra,
+        ]
+    )
     with open(out) as f:
         return f.read()
 
@@ -83,23 +115,88 @@ def test_generate_negatives_resumes_to_the_same_file(tiny_mlm, synthground_root,
 
     # other settings in the same file are refused, naming the difference
     with pytest.raises(SystemExit, match='num_negatives'):
-        load_tool('generate_negatives').main([
-            tiny_mlm, '--captions', captions, '--out', str(tmp_path / 'whole.json'),
-            '--num-plausible', '6', '--num-negatives', '5'])
+        load_tool('generate_negatives').main(
+            [
+                tiny_mlm,
+                '--captions',
+                captions,
+                '--out',
+                str(tmp_path / 'whole.json'),
+                '--num-plausible',
+                '6',
+                '--num-negatives',
+                '5',
+            ]
+        )
 
 
 def test_generate_random_negatives_from_the_command_line(tiny_mlm, synthground_root, tmp_path):
     captions = osp.join(synthground_root, 'coco', 'annotations', 'captions_val.json')
     out = tmp_path / 'random.json'
     result = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'generate_negatives.py'), tiny_mlm,
-         '--captions', captions, '--out', str(out), '--mode', 'random', '--num-negatives', '3',
-         '--seed', '1'], capture_output=True, text=True, cwd=REPO)
+        [
+            sys.executable,
+            osp.join(REPO, 'tools', 'generate_negatives.py'),
+            tiny_mlm,
+            '--captions',
+            captions,
+            '--out',
+            str(out),
+            '--mode',
+            'random',
+            '--num-negatives',
+            '3',
+            '--seed',
+            '1',
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert result.returncode == 0, result.stderr
     assert 'captions done in this run' in result.stdout
     cache = json.loads(out.read_text())
     assert cache['settings']['mode'] == 'random' and cache['settings']['mlm_sha256'] is None
     assert cache['counts']['nouns'] == cache['counts']['nouns_with_all_negatives'] > 0
+
+
+def test_generate_random_caption_negatives(tiny_mlm, synthground_root, tmp_path):
+    """Table 2's random row: each substitute is a noun of a caption of another image."""
+    from mmgrounding.text import word_tokenize
+    from mmgrounding.text.negatives import noun_positions
+
+    captions = osp.join(synthground_root, 'coco', 'annotations', 'captions_val.json')
+    out = str(tmp_path / 'random_captions.json')
+    generate(tiny_mlm, captions, out, '--mode', 'random_captions', '--seed', '2')
+    cache = json.loads(open(out).read())
+    assert cache['settings']['mode'] == 'random_captions' and cache['settings']['seed'] == 2
+    nouns_by_image: dict = {}
+    for a in json.load(open(captions))['annotations']:
+        words = word_tokenize(a['caption'])
+        nouns_by_image.setdefault(a['image_id'], set()).update(
+            words[p] for p in noun_positions(words)
+        )
+    checked = 0
+    for entry in read_negatives(out).values():
+        other_nouns = set().union(*(v for k, v in nouns_by_image.items() if k != entry['image_id']))
+        for index, subs in entry['negatives'].items():
+            assert len(subs) == 4 and entry['words'][index] not in subs
+            assert set(subs) <= other_nouns
+            checked += 1
+    assert checked > 0
+    # the same seed gives the same file
+    assert (
+        generate(
+            tiny_mlm,
+            captions,
+            str(tmp_path / 'again.json'),
+            '--mode',
+            'random_captions',
+            '--seed',
+            '2',
+        )
+        == open(out).read()
+    )
 
 
 # ---------------------------------------------------------------------- word-feature cache
@@ -130,7 +227,8 @@ def infoground_config(tiny_mlm, synthground_root, tmp_path_factory):
         f'    data_root={synthground_root!r},\n'
         "    ann_file='coco/annotations/captions_train.json',\n"
         "    pipeline=[dict(type='LoadWordFeatures', cache_dir='nowhere'),\n"
-        "              dict(type='PackGroundingInputs')]))\n")
+        "              dict(type='PackGroundingInputs')]))\n"
+    )
     return str(path)
 
 
@@ -138,15 +236,18 @@ def cache_words(config, out, *extra):
     return load_tool('cache_word_features').main([config, '--out', out, *extra])
 
 
-def test_cache_word_features_resumes_to_the_same_cache(infoground_config, train_negatives,
-                                                       synthground_root, tmp_path, capsys):
+def test_cache_word_features_resumes_to_the_same_cache(
+    infoground_config, train_negatives, synthground_root, tmp_path, capsys
+):
     from mmengine.config import Config
 
     from mmgrounding.datasets.word_feature_cache import WordFeatureCache, WordFeatureCacheError
     from mmgrounding.models.grounders.word_batch import first_tokens, word_spans
     from mmgrounding.registry import MODELS
-    captions = json.load(open(osp.join(synthground_root, 'coco', 'annotations',
-                                       'captions_train.json')))['annotations']
+
+    captions = json.load(
+        open(osp.join(synthground_root, 'coco', 'annotations', 'captions_train.json'))
+    )['annotations']
     common = ('--negatives', train_negatives, '--dtype', 'float32')
     whole = str(tmp_path / 'whole')
     summary = cache_words(infoground_config, whole, *common, '--batch-size', '64')
@@ -155,12 +256,17 @@ def test_cache_word_features_resumes_to_the_same_cache(infoground_config, train_
 
     # stopped after 5 captions, a write killed outright, then resumed: the same cache
     resumed = str(tmp_path / 'resumed')
-    assert cache_words(infoground_config, resumed, *common, '--batch-size', '3',
-                       '--limit', '5')['written'] == 5
+    assert (
+        cache_words(infoground_config, resumed, *common, '--batch-size', '3', '--limit', '5')[
+            'written'
+        ]
+        == 5
+    )
     with open(osp.join(resumed, 'captions', '.tmp-6.npz.x1'), 'wb') as f:
         f.write(b'half an entry')
-    summary = cache_words(infoground_config, resumed, *common, '--batch-size', '16',
-                          '--save-every', '100')
+    summary = cache_words(
+        infoground_config, resumed, *common, '--batch-size', '16', '--save-every', '100'
+    )
     assert summary['written'] == len(captions) - 5 and summary['cached'] == len(captions)
     assert 'removed 1 unfinished entries' in capsys.readouterr().out
     whole_cache, resumed_cache = WordFeatureCache(whole), WordFeatureCache(resumed)
@@ -178,7 +284,8 @@ def test_cache_word_features_resumes_to_the_same_cache(infoground_config, train_
     online = model.caption_word_features(
         [a['caption'] for a in sample],
         [{i: s for i, s in negatives[a['id']]['negatives'].items() if s} for a in sample],
-        device=torch.device('cpu'))
+        device=torch.device('cpu'),
+    )
     truncated = 0
     for annotation, expected in zip(sample, online):
         a = whole_cache.read(annotation['id'], caption=annotation['caption'])
@@ -192,8 +299,13 @@ def test_cache_word_features_resumes_to_the_same_cache(infoground_config, train_
         # every noun with substitutes is kept unless the 12 tokens cut it off
         nouns = [i for i, s in negatives[annotation['id']]['negatives'].items() if s]
         offsets = torch.as_tensor(a['token_offsets'])
-        visible = [i for i, t in zip(nouns, first_tokens(
-            offsets, word_spans(annotation['caption'], nouns)).tolist()) if t >= 0]
+        visible = [
+            i
+            for i, t in zip(
+                nouns, first_tokens(offsets, word_spans(annotation['caption'], nouns)).tolist()
+            )
+            if t >= 0
+        ]
         assert a['negative_words'].tolist() == visible
         truncated += len(nouns) - len(visible)
     assert truncated > 0 and len(a['token_offsets']) <= 12
@@ -205,14 +317,17 @@ def test_cache_word_features_resumes_to_the_same_cache(infoground_config, train_
         cache_words(infoground_config, whole, '--dtype', 'float32')
 
 
-def test_cache_word_features_names_missing_negatives(infoground_config, train_negatives,
-                                                     tmp_path):
+def test_cache_word_features_names_missing_negatives(infoground_config, train_negatives, tmp_path):
     cache = json.load(open(train_negatives))
     first = sorted(cache['captions'], key=int)[0]
     del cache['captions'][first]
     partial = tmp_path / 'partial.json'
     partial.write_text(json.dumps(cache))
-    with pytest.raises(SystemExit, match=f'partial.json: no negatives for caption {first} '
-                       r'\(the generation may be incomplete'):
-        cache_words(infoground_config, str(tmp_path / 'words'), '--negatives', str(partial),
-                    '--limit', '3')
+    with pytest.raises(
+        SystemExit,
+        match=f'partial.json: no negatives for caption {first} '
+        r'\(the generation may be incomplete',
+    ):
+        cache_words(
+            infoground_config, str(tmp_path / 'words'), '--negatives', str(partial), '--limit', '3'
+        )

@@ -11,6 +11,7 @@ of a word with every image of the batch; L_lang compares φ of a word with φ of
 words in the same image; at test time a phrase scores a region by the largest attention of
 its tokens (:func:`phrase_region_scores`).
 """
+
 import math
 from typing import Optional, Tuple
 
@@ -21,11 +22,19 @@ from torch import Tensor, nn
 from mmgrounding.registry import MODELS
 
 
-def _mlp(in_dim: int, out_dim: int) -> nn.Sequential:
-    """One hidden layer of the input size: Linear -> BatchNorm -> ReLU -> Linear."""
-    return nn.Sequential(
-        nn.Linear(in_dim, in_dim), nn.BatchNorm1d(in_dim), nn.ReLU(inplace=True),
-        nn.Linear(in_dim, out_dim))
+def _mlp(in_dim: int, out_dim: int, num_hidden: int = 1) -> nn.Sequential:
+    """``num_hidden`` hidden layers of the input size (Linear -> BatchNorm -> ReLU), then a
+    Linear to ``out_dim``; 0 is a single Linear.
+
+    The official ``KLayer``/``FLayer`` with ``layers`` = 1, 2, 3 are ``num_hidden`` = 0, 1, 2
+    (the key/value depths of the paper's Fig. 4; 2, one hidden layer, is its default).
+    """
+    if num_hidden < 0:
+        raise ValueError(f'num_hidden must be >= 0, got {num_hidden}')
+    layers = []
+    for _ in range(num_hidden):
+        layers += [nn.Linear(in_dim, in_dim), nn.BatchNorm1d(in_dim), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers, nn.Linear(in_dim, out_dim))
 
 
 def _apply_masked(mlp: nn.Module, x: Tensor, mask: Optional[Tensor]) -> Tensor:
@@ -65,45 +74,59 @@ class WordRegionAttention(BaseModule):
             for the SynthGround detector cache).
         word_dim: size of a contextual word feature (768, bert-base).
         embed_dim: d, the output size of the four MLPs (384 in the paper).
+        num_hidden: hidden layers of each MLP: 1 (the paper and the official default,
+            ``layers=2``), 0 (linear keys, queries and values) or 2 (Fig. 4's depths).
         init_cfg: mmengine init config.
 
     Shapes: B images (and their captions), K regions per image, L tokens per caption, d the
     embedding size. Region and word masks are bool, True for real (not padded) entries.
     """
 
-    def __init__(self,
-                 *,
-                 region_dim: int = 2048,
-                 word_dim: int = 768,
-                 embed_dim: int = 384,
-                 init_cfg: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        *,
+        region_dim: int = 2048,
+        word_dim: int = 768,
+        embed_dim: int = 384,
+        num_hidden: int = 1,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.embed_dim = embed_dim
-        self.region_key = _mlp(region_dim, embed_dim)  # k_r
-        self.region_value = _mlp(region_dim, embed_dim)  # v_r
-        self.word_query = _mlp(word_dim, embed_dim)  # q_w
-        self.word_value = _mlp(word_dim, embed_dim)  # v_w
+        self.num_hidden = num_hidden
+        self.region_key = _mlp(region_dim, embed_dim, num_hidden)  # k_r
+        self.region_value = _mlp(region_dim, embed_dim, num_hidden)  # v_r
+        self.word_query = _mlp(word_dim, embed_dim, num_hidden)  # q_w
+        self.word_value = _mlp(word_dim, embed_dim, num_hidden)  # v_w
 
-    def project_regions(self, regions: Tensor,
-                        region_mask: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+    def project_regions(
+        self, regions: Tensor, region_mask: Optional[Tensor] = None
+    ) -> Tuple[Tensor, Tensor]:
         """(B, K, D_r) regions -> keys k_r, values v_r, each (B, K, d); zero at padding."""
-        return (_apply_masked(self.region_key, regions, region_mask),
-                _apply_masked(self.region_value, regions, region_mask))
+        return (
+            _apply_masked(self.region_key, regions, region_mask),
+            _apply_masked(self.region_value, regions, region_mask),
+        )
 
-    def project_words(self, words: Tensor,
-                      word_mask: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+    def project_words(
+        self, words: Tensor, word_mask: Optional[Tensor] = None
+    ) -> Tuple[Tensor, Tensor]:
         """(B, L, D_w) words -> queries q_w, values v_w, each (B, L, d); zero at padding."""
-        return (_apply_masked(self.word_query, words, word_mask),
-                _apply_masked(self.word_value, words, word_mask))
+        return (
+            _apply_masked(self.word_query, words, word_mask),
+            _apply_masked(self.word_value, words, word_mask),
+        )
 
-    def compatibility(self,
-                      queries: Tensor,
-                      word_values: Tensor,
-                      keys: Tensor,
-                      region_values: Tensor,
-                      *,
-                      region_mask: Optional[Tensor] = None,
-                      all_pairs: bool = False) -> Tuple[Tensor, Tensor]:
+    def compatibility(
+        self,
+        queries: Tensor,
+        word_values: Tensor,
+        keys: Tensor,
+        region_values: Tensor,
+        *,
+        region_mask: Optional[Tensor] = None,
+        all_pairs: bool = False,
+    ) -> Tuple[Tensor, Tensor]:
         """φ and the attention from projected words and regions.
 
         Args:
@@ -130,20 +153,24 @@ class WordRegionAttention(BaseModule):
             values = torch.einsum('bld,ckd->bclk', word_values, region_values)
             return (attention * values).sum(dim=-1), attention  # (B_w, B_r, L)
         if queries.shape[0] != keys.shape[0]:
-            raise ValueError(f'paired attention needs as many captions as images, got '
-                             f'{queries.shape[0]} and {keys.shape[0]}')
+            raise ValueError(
+                f'paired attention needs as many captions as images, got '
+                f'{queries.shape[0]} and {keys.shape[0]}'
+            )
         scores = torch.einsum('bld,bkd->blk', queries, keys) * scale  # (B, L, K)
         attention = masked_softmax(scores, region_mask[:, None, :])
         attended = torch.einsum('blk,bkd->bld', attention, region_values)  # (B, L, d)
         return (word_values * attended).sum(dim=-1), attention  # (B, L)
 
-    def forward(self,
-                regions: Tensor,
-                words: Tensor,
-                *,
-                region_mask: Optional[Tensor] = None,
-                word_mask: Optional[Tensor] = None,
-                all_pairs: bool = False) -> Tuple[Tensor, Tensor]:
+    def forward(
+        self,
+        regions: Tensor,
+        words: Tensor,
+        *,
+        region_mask: Optional[Tensor] = None,
+        word_mask: Optional[Tensor] = None,
+        all_pairs: bool = False,
+    ) -> Tuple[Tensor, Tensor]:
         """Project and attend: see :meth:`compatibility` for the outputs.
 
         Args:
@@ -155,8 +182,9 @@ class WordRegionAttention(BaseModule):
         """
         keys, region_values = self.project_regions(regions, region_mask)
         queries, word_values = self.project_words(words, word_mask)
-        return self.compatibility(queries, word_values, keys, region_values,
-                                  region_mask=region_mask, all_pairs=all_pairs)
+        return self.compatibility(
+            queries, word_values, keys, region_values, region_mask=region_mask, all_pairs=all_pairs
+        )
 
 
 def phrase_region_scores(attention: Tensor, phrase_token_mask: Tensor) -> Tensor:

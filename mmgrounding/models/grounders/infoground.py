@@ -1,4 +1,5 @@
 """InfoGround: contrastive word–region attention (Gupta et al., ECCV 2020)."""
+
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
@@ -20,6 +21,7 @@ from .word_batch import (
     collate_words,
     first_tokens,
     first_tokens_per_row,
+    one_word_per_caption,
     overlapping_tokens,
     word_spans,
 )
@@ -65,21 +67,43 @@ class InfoGroundGrounder(BaseGrounder):
         image_loss: L_img config (:class:`InfoGroundImageLoss`).
         language_loss: L_lang config (:class:`InfoGroundLanguageLoss`); None never computes it.
         max_text_length: captions are truncated to this many tokens.
+        lang_words: which words with substitutes L_lang counts: ``'all'`` (ours) or
+            ``'one_per_caption'``, one drawn at random per caption and step (the paper,
+            Sec. 2.4, and the official sampler).
+        substitute_projection: how the substitutes go through the word MLPs q_w and v_w
+            (whose BatchNorm normalises over the batch): ``'joint'`` (ours) in one batch
+            with the caption tokens, the true word's φ of L_lang read from that pass;
+            ``'separate'`` (the official ``att_V_o_for_negs`` / ``compute_neg_noun_loss``)
+            the true word and its substitutes in a batch of their own, the true word's φ of
+            L_lang from that batch.
         data_preprocessor: as in :class:`mmengine.model.BaseModel`.
     """
 
     word_tags = ('NOUN', 'ADJ')
 
-    def __init__(self,
-                 *,
-                 text_encoder: dict,
-                 tokenizer: dict,
-                 attention: dict,
-                 image_loss: dict = dict(type='InfoGroundImageLoss'),
-                 language_loss: Optional[dict] = dict(type='InfoGroundLanguageLoss'),
-                 max_text_length: int = 40,
-                 data_preprocessor: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        *,
+        text_encoder: dict,
+        tokenizer: dict,
+        attention: dict,
+        image_loss: dict = dict(type='InfoGroundImageLoss'),
+        language_loss: Optional[dict] = dict(type='InfoGroundLanguageLoss'),
+        max_text_length: int = 40,
+        lang_words: str = 'all',
+        substitute_projection: str = 'joint',
+        data_preprocessor: Optional[dict] = None,
+    ) -> None:
         super().__init__(data_preprocessor=data_preprocessor)
+        if lang_words not in ('all', 'one_per_caption'):
+            raise ValueError(f"lang_words must be 'all' or 'one_per_caption', got {lang_words!r}")
+        if substitute_projection not in ('joint', 'separate'):
+            raise ValueError(
+                f"substitute_projection must be 'joint' or 'separate', got "
+                f'{substitute_projection!r}'
+            )
+        self.lang_words = lang_words
+        self.substitute_projection = substitute_projection
         self.text_encoder = MODELS.build(text_encoder)
         self.text_encoder.requires_grad_(False)
         self.text_encoder.eval()
@@ -95,8 +119,13 @@ class InfoGroundGrounder(BaseGrounder):
         self.text_encoder.eval()
         return self
 
-    def forward(self, inputs: Optional[Tensor] = None, data_samples: Optional[SampleList] = None,
-                mode: str = 'tensor', **kwargs):
+    def forward(
+        self,
+        inputs: Optional[Tensor] = None,
+        data_samples: Optional[SampleList] = None,
+        mode: str = 'tensor',
+        **kwargs,
+    ):
         # region features only: pipelines without LoadImageFromFile pack no ``inputs``
         return super().forward(inputs, data_samples, mode, **kwargs)
 
@@ -111,8 +140,9 @@ class InfoGroundGrounder(BaseGrounder):
         return padded, mask
 
     @torch.no_grad()
-    def encode_text(self, captions: List[str], device: torch.device) -> Tuple[Tensor, Tensor,
-                                                                               Tensor]:
+    def encode_text(
+        self, captions: List[str], device: torch.device
+    ) -> Tuple[Tensor, Tensor, Tensor]:
         """Frozen contextual word features of ``captions``, padded to the longest.
 
         Returns:
@@ -120,21 +150,28 @@ class InfoGroundGrounder(BaseGrounder):
             tokens, (B, L, 2) character offsets of each token in its caption ((0, 0) for
             [CLS], [SEP] and padding).
         """
-        tokens = self.tokenizer(captions, padding='longest', truncation=True,
-                                max_length=self.max_text_length, return_offsets_mapping=True,
-                                return_tensors='pt')
+        tokens = self.tokenizer(
+            captions,
+            padding='longest',
+            truncation=True,
+            max_length=self.max_text_length,
+            return_offsets_mapping=True,
+            return_tensors='pt',
+        )
         ids = tokens['input_ids'].to(device)
         mask = tokens['attention_mask'].to(device)
         words = self.text_encoder(ids, mask)  # (B, L, D)
         return words, mask.bool(), tokens['offset_mapping'].to(device)
 
     @torch.no_grad()
-    def caption_word_features(self,
-                              captions: Sequence[str],
-                              negatives: Optional[Sequence[Optional[Negatives]]] = None,
-                              *,
-                              device: torch.device,
-                              batch_size: Optional[int] = None) -> List[Dict[str, Any]]:
+    def caption_word_features(
+        self,
+        captions: Sequence[str],
+        negatives: Optional[Sequence[Optional[Negatives]]] = None,
+        *,
+        device: torch.device,
+        batch_size: Optional[int] = None,
+    ) -> List[Dict[str, Any]]:
         """What the frozen encoder gives for each caption: one word-feature cache entry each.
 
         The one computation of word features: the online path of :meth:`loss` and
@@ -157,26 +194,34 @@ class InfoGroundGrounder(BaseGrounder):
         entries = []
         for chunk in chunks(list(captions), batch_size):
             words, word_mask, offsets = self.encode_text(chunk, device)  # (b, L, D)
-            entries += [dict(token_feats=words[b][word_mask[b]],
-                             token_offsets=offsets[b][word_mask[b]]) for b in range(len(chunk))]
+            entries += [
+                dict(token_feats=words[b][word_mask[b]], token_offsets=offsets[b][word_mask[b]])
+                for b in range(len(chunk))
+            ]
         if negatives is not None:
             if len(negatives) != len(captions):
                 raise ValueError(f'{len(negatives)} negatives for {len(captions)} captions')
             substitutes = self.substitute_features(
-                captions, negatives, [e['token_offsets'] for e in entries], device=device,
-                batch_size=batch_size)
+                captions,
+                negatives,
+                [e['token_offsets'] for e in entries],
+                device=device,
+                batch_size=batch_size,
+            )
             for entry, subs in zip(entries, substitutes):
                 entry.update(subs)
         return entries
 
     @torch.no_grad()
-    def substitute_features(self,
-                            captions: Sequence[str],
-                            negatives: Sequence[Optional[Negatives]],
-                            offsets: Sequence[Tensor],
-                            *,
-                            device: torch.device,
-                            batch_size: Optional[int] = None) -> List[Dict[str, Any]]:
+    def substitute_features(
+        self,
+        captions: Sequence[str],
+        negatives: Sequence[Optional[Negatives]],
+        offsets: Sequence[Tensor],
+        *,
+        device: torch.device,
+        batch_size: Optional[int] = None,
+    ) -> List[Dict[str, Any]]:
         """Contextual features w'_k of the substitutes of each caption's words.
 
         Each substitute replaces its word's characters in the caption; the frozen encoder
@@ -204,9 +249,15 @@ class InfoGroundGrounder(BaseGrounder):
         sub_spans: List[Span] = []  # and the substitute's characters in it
         kept: List[List[Tuple[int, List[str]]]] = []  # per caption: (word index, substitutes)
         for caption, caption_negatives, caption_offsets in zip(captions, negatives, offsets):
-            items = [] if not caption_negatives else list(
-                caption_negatives.items() if isinstance(caption_negatives, Mapping)
-                else caption_negatives)
+            items = (
+                []
+                if not caption_negatives
+                else list(
+                    caption_negatives.items()
+                    if isinstance(caption_negatives, Mapping)
+                    else caption_negatives
+                )
+            )
             spans = word_spans(caption, [index for index, _ in items])
             firsts = first_tokens(caption_offsets, spans).tolist()
             kept.append([])
@@ -226,11 +277,14 @@ class InfoGroundGrounder(BaseGrounder):
         out, first = [], 0
         for words_kept in kept:
             counts = [len(subs) for _, subs in words_kept]
-            out.append(dict(
-                negative_words=torch.tensor([i for i, _ in words_kept], dtype=torch.long),
-                negative_counts=torch.tensor(counts, dtype=torch.long),
-                negative_substitutes=[sub for _, subs in words_kept for sub in subs],
-                negative_feats=sub_feats[first:first + sum(counts)]))
+            out.append(
+                dict(
+                    negative_words=torch.tensor([i for i, _ in words_kept], dtype=torch.long),
+                    negative_counts=torch.tensor(counts, dtype=torch.long),
+                    negative_substitutes=[sub for _, subs in words_kept for sub in subs],
+                    negative_feats=sub_feats[first : first + sum(counts)],
+                )
+            )
             first += sum(counts)
         return out
 
@@ -240,8 +294,9 @@ class InfoGroundGrounder(BaseGrounder):
         kept = [span for span, tag in zip(spans, tag_words(words)) if tag in self.word_tags]
         return overlapping_tokens(offsets, kept).any(dim=0)
 
-    def word_batch(self, data_samples: SampleList, device: torch.device, *,
-                   with_negatives: bool) -> WordBatch:
+    def word_batch(
+        self, data_samples: SampleList, device: torch.device, *, with_negatives: bool
+    ) -> WordBatch:
         """The words of a batch: cached (``tokens``, ``substitutes``) or from the encoder.
 
         When every sample carries cached ``tokens`` (:class:`LoadWordFeatures`) they are
@@ -264,10 +319,12 @@ class InfoGroundGrounder(BaseGrounder):
         if all(cached) and cached:
             entries = self._cached_entries(data_samples, device, with_negatives=with_negatives)
         elif any(cached):
-            raise ValueError(f'{sum(cached)} of the {len(cached)} samples of the batch carry '
-                             'cached word features (LoadWordFeatures) and the others do not; '
-                             'use LoadWordFeatures in every pipeline of the dataloader, or in '
-                             'none')
+            raise ValueError(
+                f'{sum(cached)} of the {len(cached)} samples of the batch carry '
+                'cached word features (LoadWordFeatures) and the others do not; '
+                'use LoadWordFeatures in every pipeline of the dataloader, or in '
+                'none'
+            )
         else:
             negatives = None
             if with_negatives and any(s.metainfo.get('negatives') for s in data_samples):
@@ -275,24 +332,32 @@ class InfoGroundGrounder(BaseGrounder):
             entries = self.caption_word_features(captions, negatives, device=device)
         return collate_words(entries, captions, device)
 
-    def _cached_entries(self, data_samples: SampleList, device: torch.device, *,
-                        with_negatives: bool) -> List[Dict[str, Any]]:
+    def _cached_entries(
+        self, data_samples: SampleList, device: torch.device, *, with_negatives: bool
+    ) -> List[Dict[str, Any]]:
         """The entries of :meth:`caption_word_features` from the samples' cached fields."""
         dim = self.text_encoder.hidden_size
         entries, online = [], []
         for b, sample in enumerate(data_samples):
             feats = sample.tokens.feats.to(device).float()  # (L, D)
             if feats.shape[-1] != dim:
-                raise ValueError(f"caption {sample.metainfo.get('caption_id')}: cached word "
-                                 f'features of size {feats.shape[-1]}, but the text encoder '
-                                 f'gives {dim} (a word cache made with another encoder)')
+                raise ValueError(
+                    f'caption {sample.metainfo.get("caption_id")}: cached word '
+                    f'features of size {feats.shape[-1]}, but the text encoder '
+                    f'gives {dim} (a word cache made with another encoder)'
+                )
             entry = dict(token_feats=feats, token_offsets=sample.tokens.offsets.to(device))
             if with_negatives and 'substitutes' in sample:
                 subs = sample.substitutes
-                real = (torch.arange(subs.feats.shape[1], device=device)[None]
-                        < subs.counts.to(device)[:, None])  # (M, K)
-                entry.update(negative_words=subs.word_index, negative_counts=subs.counts,
-                             negative_feats=subs.feats.to(device).float()[real])  # (N, D)
+                real = (
+                    torch.arange(subs.feats.shape[1], device=device)[None]
+                    < subs.counts.to(device)[:, None]
+                )  # (M, K)
+                entry.update(
+                    negative_words=subs.word_index,
+                    negative_counts=subs.counts,
+                    negative_feats=subs.feats.to(device).float()[real],
+                )  # (N, D)
             elif with_negatives and sample.metainfo.get('negatives'):
                 online.append(b)
             entries.append(entry)
@@ -300,22 +365,27 @@ class InfoGroundGrounder(BaseGrounder):
             computed = self.substitute_features(
                 [data_samples[b].metainfo['caption'] for b in online],
                 [data_samples[b].metainfo['negatives'] for b in online],
-                [entries[b]['token_offsets'] for b in online], device=device)
+                [entries[b]['token_offsets'] for b in online],
+                device=device,
+            )
             for b, subs in zip(online, computed):
                 entries[b].update(subs)
         return entries
 
-    def _forward(self, inputs: Optional[Tensor] = None,
-                 data_samples: Optional[SampleList] = None, **kwargs) -> Tuple[Tensor, Tensor]:
+    def _forward(
+        self, inputs: Optional[Tensor] = None, data_samples: Optional[SampleList] = None, **kwargs
+    ) -> Tuple[Tensor, Tensor]:
         """φ (B, B, L) of every caption with every image and the paired attention (B, L, K)."""
         regions, region_mask = self._regions(data_samples)
         batch = self.word_batch(data_samples, regions.device, with_negatives=False)
         keys, values = self.attention.project_regions(regions, region_mask)
         queries, word_values = self.attention.project_words(batch.words, batch.word_mask)
-        phi, _ = self.attention.compatibility(queries, word_values, keys, values,
-                                              region_mask=region_mask, all_pairs=True)
-        _, attention = self.attention.compatibility(queries, word_values, keys, values,
-                                                    region_mask=region_mask)
+        phi, _ = self.attention.compatibility(
+            queries, word_values, keys, values, region_mask=region_mask, all_pairs=True
+        )
+        _, attention = self.attention.compatibility(
+            queries, word_values, keys, values, region_mask=region_mask
+        )
         return phi, attention
 
     # ------------------------------------------------------------------ modes
@@ -324,13 +394,17 @@ class InfoGroundGrounder(BaseGrounder):
         device = regions.device
         captions = [s.metainfo['caption'] for s in data_samples]
         words, word_mask, offsets, negatives = self.word_batch(
-            data_samples, device, with_negatives=self.language_loss is not None)  # (B, L, D)
+            data_samples, device, with_negatives=self.language_loss is not None
+        )  # (B, L, D)
+        if negatives is not None and self.lang_words == 'one_per_caption':
+            negatives = one_word_per_caption(negatives)
+        joint = negatives is not None and self.substitute_projection == 'joint'
 
-        # Regions once, and the true words with the substitutes in one pass, so that each
-        # BatchNorm sees one batch of each per step.
+        # Regions once; the true words with the substitutes in one pass ('joint'), so that
+        # each BatchNorm sees one batch of each per step, or the words alone ('separate').
         keys, region_values = self.attention.project_regions(regions, region_mask)  # (B, K, d)
         rows = words[word_mask]  # (n, D)
-        if negatives is not None:
+        if joint:
             rows = torch.cat([rows, negatives['feats'][negatives['mask']]])
         row_queries, row_values = self.attention.project_words(rows[None])  # (1, n [+ m], d)
         num_words = int(word_mask.sum())
@@ -339,46 +413,71 @@ class InfoGroundGrounder(BaseGrounder):
         queries[word_mask] = row_queries[0, :num_words]
         word_values[word_mask] = row_values[0, :num_words]
 
-        phi, _ = self.attention.compatibility(queries, word_values, keys, region_values,
-                                              region_mask=region_mask,
-                                              all_pairs=True)  # (B, B, L)
+        phi, _ = self.attention.compatibility(
+            queries, word_values, keys, region_values, region_mask=region_mask, all_pairs=True
+        )  # (B, B, L)
         token_mask = torch.stack([self.selected_tokens(c, o) for c, o in zip(captions, offsets)])
         positives = None
         if all('img_id' in s.metainfo for s in data_samples):
             img_ids = [str(s.metainfo['img_id']) for s in data_samples]
-            positives = torch.tensor([[a == b for b in img_ids] for a in img_ids],
-                                     device=device)  # (B, B)
+            positives = torch.tensor(
+                [[a == b for b in img_ids] for a in img_ids], device=device
+            )  # (B, B)
         losses = dict(loss_img=self.image_loss(phi, token_mask, positives))
 
         if negatives is not None:
-            neg_mask = negatives['mask']  # (M, K')
-            neg_queries = row_queries.new_zeros(*neg_mask.shape, row_queries.shape[-1])
-            neg_values = torch.zeros_like(neg_queries)
-            neg_queries[neg_mask] = row_queries[0, num_words:]
-            neg_values[neg_mask] = row_values[0, num_words:]
             owner, token = negatives['sample'], negatives['token']
-            phi_neg, _ = self.attention.compatibility(
-                neg_queries, neg_values, keys[owner], region_values[owner],
-                region_mask=region_mask[owner])  # (M, K')
             num_captions, num_tokens = word_mask.shape
+            if joint:
+                neg_mask = negatives['mask']  # (M, K')
+                neg_queries = row_queries.new_zeros(*neg_mask.shape, row_queries.shape[-1])
+                neg_values = torch.zeros_like(neg_queries)
+                neg_queries[neg_mask] = row_queries[0, num_words:]
+                neg_values[neg_mask] = row_values[0, num_words:]
+                phi_neg, _ = self.attention.compatibility(
+                    neg_queries,
+                    neg_values,
+                    keys[owner],
+                    region_values[owner],
+                    region_mask=region_mask[owner],
+                )  # (M, K')
+                phi_true = phi.diagonal(dim1=0, dim2=1).T  # (B, L): φ(R_b, w_bj)
+            else:
+                # the true word (first WordPiece) and its substitutes: (M, 1 + K', D)
+                group = torch.cat([words[owner, token][:, None], negatives['feats']], dim=1)
+                neg_mask = negatives['mask']
+                group_mask = torch.cat([neg_mask.new_ones(neg_mask.shape[0], 1), neg_mask], 1)
+                group_queries, group_values = self.attention.project_words(group, group_mask)
+                phi_group, _ = self.attention.compatibility(
+                    group_queries,
+                    group_values,
+                    keys[owner],
+                    region_values[owner],
+                    region_mask=region_mask[owner],
+                )  # (M, 1 + K')
+                phi_neg = phi_group[:, 1:]
+                phi_true = phi.new_zeros(num_captions, num_tokens)
+                phi_true[owner, token] = phi_group[:, 0]
             phi_negatives = phi.new_zeros(num_captions, num_tokens, neg_mask.shape[1])
             phi_negatives[owner, token] = phi_neg  # (B, L, K')
             negative_mask = torch.zeros_like(phi_negatives, dtype=torch.bool)
             negative_mask[owner, token] = neg_mask
             lang_tokens = torch.zeros_like(word_mask)
             lang_tokens[owner, token] = True
-            phi_true = phi.diagonal(dim1=0, dim2=1).T  # (B, L): φ(R_b, w_bj)
-            losses['loss_lang'] = self.language_loss(phi_true, phi_negatives, lang_tokens,
-                                                     negative_mask)
+            losses['loss_lang'] = self.language_loss(
+                phi_true, phi_negatives, lang_tokens, negative_mask
+            )
         return losses
 
     @torch.no_grad()
     def predict(self, inputs: Optional[Tensor], data_samples: SampleList, **kwargs) -> SampleList:
         regions, region_mask = self._regions(data_samples)
-        words, word_mask, offsets, _ = self.word_batch(data_samples, regions.device,
-                                                       with_negatives=False)
-        _, attention = self.attention(regions, words, region_mask=region_mask,
-                                      word_mask=word_mask)  # (B, L, K)
+        words, word_mask, offsets, _ = self.word_batch(
+            data_samples, regions.device, with_negatives=False
+        )
+        _, attention = self.attention(
+            regions, words, region_mask=region_mask, word_mask=word_mask
+        )  # (B, L, K)
         for i, sample in enumerate(data_samples):
             num_regions = int(region_mask[i].sum())
             spans = [tuple(s) for s in sample.metainfo['phrase_spans']]

@@ -1,5 +1,6 @@
 """Word tokens of captions for InfoGround: character spans, first WordPieces, and the
 padded batch of word features (cached or computed) that the grounder's losses read."""
+
 from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
@@ -64,8 +65,9 @@ def word_spans(caption: str, indices: Sequence[int]) -> List[Span]:
     _, spans = word_tokenize_with_spans(caption)
     for index in indices:
         if not 0 <= int(index) < len(spans):
-            raise ValueError(f'negatives of word {index} but the caption {caption!r} has '
-                             f'{len(spans)} words')
+            raise ValueError(
+                f'negatives of word {index} but the caption {caption!r} has {len(spans)} words'
+            )
     return [spans[int(index)] for index in indices]
 
 
@@ -80,14 +82,16 @@ class WordBatch(NamedTuple):
             (caption, word) pair's substitutes, ``mask`` (M, K), ``sample`` (M,) and
             ``token`` (M,): the caption and the true word's first WordPiece.
     """
+
     words: Tensor
     word_mask: Tensor
     offsets: Tensor
     negatives: Optional[Dict[str, Tensor]]
 
 
-def collate_words(entries: Sequence[Mapping[str, Any]], captions: Sequence[str],
-                  device: torch.device) -> WordBatch:
+def collate_words(
+    entries: Sequence[Mapping[str, Any]], captions: Sequence[str], device: torch.device
+) -> WordBatch:
     """Pad per-caption word entries (:meth:`InfoGroundGrounder.caption_word_features`,
     or the same fields from the cache) into a :class:`WordBatch`.
 
@@ -102,8 +106,9 @@ def collate_words(entries: Sequence[Mapping[str, Any]], captions: Sequence[str],
     words = pad_sequence(feats, batch_first=True)  # (B, L, D)
     lengths = torch.tensor([len(f) for f in feats], device=device)
     word_mask = torch.arange(words.shape[1], device=device)[None] < lengths[:, None]  # (B, L)
-    offsets = pad_sequence([e['token_offsets'].to(device) for e in entries],
-                           batch_first=True)  # (B, L, 2), (0, 0) at padding
+    offsets = pad_sequence(
+        [e['token_offsets'].to(device) for e in entries], batch_first=True
+    )  # (B, L, 2), (0, 0) at padding
     groups: List[Tensor] = []  # per (caption, word): (K_m, D) substitute features
     owners: List[int] = []
     tokens: List[int] = []
@@ -111,11 +116,14 @@ def collate_words(entries: Sequence[Mapping[str, Any]], captions: Sequence[str],
         if len(entry.get('negative_words', ())) == 0:
             continue
         indices = [int(i) for i in entry['negative_words']]
-        firsts = first_tokens(entry['token_offsets'].to(device),
-                              word_spans(caption, indices)).tolist()
+        firsts = first_tokens(
+            entry['token_offsets'].to(device), word_spans(caption, indices)
+        ).tolist()
         if min(firsts) < 0:
-            raise ValueError(f'caption {caption!r}: words {indices} have substitutes, but '
-                             f'word {indices[firsts.index(-1)]} has no token')
+            raise ValueError(
+                f'caption {caption!r}: words {indices} have substitutes, but '
+                f'word {indices[firsts.index(-1)]} has no token'
+            )
         counts = [int(c) for c in entry['negative_counts']]
         groups += entry['negative_feats'].to(device).float().split(counts)
         owners += [b] * len(indices)
@@ -128,12 +136,40 @@ def collate_words(entries: Sequence[Mapping[str, Any]], captions: Sequence[str],
         feats=padded,
         mask=torch.arange(padded.shape[1], device=device)[None] < counts[:, None],  # (M, K)
         sample=torch.tensor(owners, device=device),
-        token=torch.tensor(tokens, device=device))
+        token=torch.tensor(tokens, device=device),
+    )
     return WordBatch(words, word_mask, offsets, negatives)
+
+
+def one_word_per_caption(
+    negatives: Dict[str, Tensor], generator: Optional[torch.Generator] = None
+) -> Dict[str, Tensor]:
+    """Keep one random word with substitutes per caption (InfoGround's L_lang sampler).
+
+    The paper (Sec. 2.4) and the official data loader (``random.choice`` over a caption's
+    nouns with negatives) compute L_lang on one noun of each caption per step.
+
+    Args:
+        negatives: the ``negatives`` of a :class:`WordBatch`: ``feats`` (M, K, D), ``mask``
+            (M, K), ``sample`` (M,), ``token`` (M,).
+        generator: the source of randomness; None uses torch's global generator (seeded by
+            the runner's ``randomness``).
+
+    Returns:
+        The same fields for the kept rows, at most one per caption, in caption order.
+    """
+    owners = negatives['sample']
+    keep = []
+    for owner in torch.unique(owners).tolist():  # sorted
+        rows = torch.nonzero(owners == owner).flatten()
+        pick = torch.randint(len(rows), (1,), generator=generator).item()
+        keep.append(rows[pick])
+    index = torch.stack(keep)
+    return {key: value[index] for key, value in negatives.items()}
 
 
 def chunks(items: List[Any], size: Optional[int]) -> Iterator[List[Any]]:
     """``items`` in consecutive lists of ``size`` (one list when None)."""
     size = size or max(len(items), 1)
     for first in range(0, len(items), size):
-        yield items[first:first + size]
+        yield items[first : first + size]
