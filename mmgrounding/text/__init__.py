@@ -5,6 +5,7 @@ and their WordNet mapping to detector classes (CKD), and relation phrases betwee
 (ReIR). Nothing here imports torch; WordNet comes from nltk (see :func:`get_wordnet`).
 """
 
+from .class_match import match_phrase_to_classes
 from .head_noun import head_noun, head_noun_index
 from .pos import TAGS, tag_words
 from .relations import relation_phrases
@@ -16,7 +17,6 @@ from .wordnet import (
     lemma_synsets,
     lemmatize_noun,
     lexname,
-    match_phrase_to_classes,
     most_frequent_synset,
     wordnet_search_roots,
 )

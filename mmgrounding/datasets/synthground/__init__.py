@@ -10,7 +10,6 @@ from .builder import (
     REFCOCO_SPLITS,
     REFCOCO_TEST_RULE,
     SPLITS,
-    ImageRecord,
     SynthGroundConfig,
     assign_splits,
     build_synthground,
@@ -27,6 +26,7 @@ from .language import (
     Phrase,
     generate_captions,
 )
+from .record import ImageRecord
 from .referring import (
     REFEXP_RELATION_WORDS,
     ReferringExpression,

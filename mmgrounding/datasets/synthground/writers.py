@@ -1,6 +1,6 @@
 """Writers of the public annotation formats: one function per format.
 
-Each writer takes the :class:`~.builder.ImageRecord` list of a build (in index order) and
+Each writer takes the :class:`~.record.ImageRecord` list of a build (in index order) and
 returns the counts it wrote. Ids shared across formats come from the record: COCO annotation
 id == Visual Genome object id == ``record.ann_id(object_index)``; Flickr30k entity ids are
 ``record.global_entity_id(local_id)``. Output is deterministic: fixed key order, no
@@ -14,7 +14,7 @@ import os
 import os.path as osp
 import pickle
 from collections import Counter
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from .language import (
     NOTVISUAL_PHRASE_TYPE,
@@ -22,14 +22,12 @@ from .language import (
     Caption,
     Phrase,
 )
+from .record import ImageRecord
 from .referring import (
     region_box_xyxy,
 )
 from .scene import SceneObject
 from .shapes import CATEGORIES, PHRASE_TYPE_OF_CATEGORY
-
-if TYPE_CHECKING:
-    from .builder import ImageRecord
 
 SPLITS = ('train', 'val', 'test')
 REFCOCO_SPLITS = ('train', 'val', 'testA', 'testB')
