@@ -69,7 +69,7 @@ if __name__ == '__main__':
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs', 'benchmarks')),
         include_package_data=True,
         package_data={'mmgrounding': ['.mim/**/*']},
-        python_requires='>=3.9',
+        python_requires='>=3.11',  # tests/test_python_version.py
         license='Apache License 2.0',
         install_requires=parse_requirements('requirements/runtime.txt'),
         extras_require={
