@@ -1,10 +1,13 @@
 """Write the word vocabulary of a dataset's training phrases (CKD's phrase LSTM).
 
     python tools/build_phrase_vocab.py configs/_base_/datasets/synthground_flickr30k.py \\
-        --out data/synthground/ckd_phrase_vocab.txt [--loader train] [--min-count 1]
+        --out data/synthground/ckd_phrase_vocab.txt [--loader train] [--min-count 1] \
+        [--max-words 13000]
 
 Words come from ``mmgrounding.text.word_tokenize``; the file starts with ``[PAD]`` and
-``[UNK]``, then the words by decreasing count (``mmgrounding.text.build_word_vocab``).
+``[UNK]``, then the words by decreasing count (``mmgrounding.text.build_word_vocab``);
+``--max-words`` keeps the most frequent ones (CKD: the 13k most frequent Flickr30k words,
+the same vocabulary for ReferIt).
 """
 import argparse
 import importlib.util
@@ -29,10 +32,13 @@ def main() -> None:
     parser.add_argument('--out', required=True)
     parser.add_argument('--loader', choices=['train', 'val', 'test'], default='train')
     parser.add_argument('--min-count', type=int, default=1)
+    parser.add_argument('--max-words', type=int, help='keep the N most frequent words')
     args = parser.parse_args()
     register_all_modules()
     phrases = _dataset_phrases()(args.config, loader=args.loader)
     words = build_word_vocab(phrases, min_count=args.min_count)
+    if args.max_words is not None:
+        words = words[:2 + args.max_words]  # [PAD], [UNK], then by decreasing count
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     write_word_vocab(words, args.out)
     print(f'{len(words)} words ({len(phrases)} phrases) -> {args.out}')

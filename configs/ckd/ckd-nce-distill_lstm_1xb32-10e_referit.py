@@ -1,24 +1,21 @@
 # CKD, NCE + Distill at paper scale on ReferItGame (Berkeley split): the Flickr30k config
 # (bottom-up attention features in a region cache, b = 1, schedule) with the ReferItGame data
 # of configs/_base_/datasets/referit.py. Paper: R@1 38.39; Table 4 NCE+Distill 27.59.
-# Before training:
-#   python tools/build_phrase_vocab.py configs/_base_/datasets/referit.py \
-#       --out data/referit/ckd/phrase_vocab.txt
+# The vocabulary is Flickr30k's (the 13k most frequent words, as the paper shares it), built
+# as the Flickr30k config says; the teacher is an Open Images detector's second cache.
 _base_ = ['./ckd-nce-distill_lstm_1xb32-10e_flickr30k.py']
 
 data_root = 'data/referit/'
 region_cache = data_root + 'regions/bottom-up/'
-num_regions = 100  # the pipelines below are rebuilt for the new cache, so set here too
+teacher_cache = data_root + 'regions/openimages/'
+num_regions = 30  # the pipelines below are rebuilt for the new cache, so set here too
 
-model = dict(
-    phrase_encoder=dict(vocab_file=data_root + 'ckd/phrase_vocab.txt'),
-    cache_dir=region_cache,
-    stats_topk=num_regions)
+model = dict(cache_dir=region_cache, teacher_cache_dir=teacher_cache, stats_topk=num_regions)
 
 train_pipeline = [
     dict(type='LoadGroundingAnnotations'),
-    dict(type='LoadRegionFeatures', cache_dir=region_cache, topk=num_regions,
-         with_class_probs=True),
+    dict(type='LoadRegionFeatures', cache_dir=region_cache, topk=num_regions),
+    dict(type='LoadTeacherClassProbs', cache_dir=teacher_cache, iou_thr=0.5),
     dict(type='PackGroundingInputs'),
 ]
 test_pipeline = [
@@ -33,10 +30,14 @@ dataset = dict(
     data_root=data_root,
     ann_file='refclef/instances.json',
     refs_file='refclef/refs(berkeley).p',
-    data_prefix=dict(img='saiapr_tc-12/'))
+    data_prefix=dict(img='saiapr_tc-12/'),
+)
 train_dataloader = dict(
-    dataset=dict(dataset, _delete_=True, split='train', pipeline=train_pipeline))
+    dataset=dict(dataset, _delete_=True, split='train', pipeline=train_pipeline)
+)
 val_dataloader = dict(
-    dataset=dict(dataset, _delete_=True, split='val', test_mode=True, pipeline=test_pipeline))
+    dataset=dict(dataset, _delete_=True, split='val', test_mode=True, pipeline=test_pipeline)
+)
 test_dataloader = dict(
-    dataset=dict(dataset, _delete_=True, split='test', test_mode=True, pipeline=test_pipeline))
+    dataset=dict(dataset, _delete_=True, split='test', test_mode=True, pipeline=test_pipeline)
+)

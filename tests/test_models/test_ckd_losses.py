@@ -1,4 +1,5 @@
 """CKD's scores (Eq. 1-2), L_IS (Eq. 5), L_RP with pseudo labels (Eq. 3-4), max margin (Eq. 7)."""
+
 import math
 
 import pytest
@@ -16,8 +17,8 @@ from mmgrounding.registry import MODELS
 # Two sentences over two images, unit vectors in 2-d:
 #   phrases y0 = (1, 0), y1 = (0, 1) of sentence 0; y2 = (1, 0) of sentence 1
 #   image 0: x00 = (1, 0), x01 = (0, 1); image 1: x10 = (0.6, 0.8), x11 = (-1, 0)
-PHRASES = torch.tensor([[1., 0.], [0., 1.], [1., 0.]])
-REGIONS = torch.tensor([[[1., 0.], [0., 1.]], [[0.6, 0.8], [-1., 0.]]])
+PHRASES = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+REGIONS = torch.tensor([[[1.0, 0.0], [0.0, 1.0]], [[0.6, 0.8], [-1.0, 0.0]]])
 OWNER = torch.tensor([0, 0, 1])
 
 
@@ -26,7 +27,7 @@ def test_region_phrase_scores_are_dot_products():
     assert s.shape == (3, 2, 2)
     # s(x10, y1) = 0*0.6 + 1*0.8
     assert s[1, 1, 0].item() == pytest.approx(0.8)
-    assert torch.allclose(s[0], torch.tensor([[1., 0.], [0.6, -1.]]))
+    assert torch.allclose(s[0], torch.tensor([[1.0, 0.0], [0.6, -1.0]]))
 
 
 def test_image_sentence_scores_sum_of_max():
@@ -71,12 +72,14 @@ def test_pseudo_labels_hand_derived():
     # weights (0.1, 0.7) -> p̂ = (0.125, 0.875)
     class_probs = torch.tensor([[[0.9, 0.1], [0.3, 0.7]]])
     phrase_class = torch.tensor([[0.0, 1.0]])
-    assert torch.allclose(ckd_pseudo_labels(class_probs, phrase_class),
-                          torch.tensor([[0.125, 0.875]]))
+    assert torch.allclose(
+        ckd_pseudo_labels(class_probs, phrase_class), torch.tensor([[0.125, 0.875]])
+    )
     # a padded region gets nothing: (0.1, 0) -> (1, 0)
     mask = torch.tensor([[True, False]])
-    assert torch.allclose(ckd_pseudo_labels(class_probs, phrase_class, region_mask=mask),
-                          torch.tensor([[1.0, 0.0]]))
+    assert torch.allclose(
+        ckd_pseudo_labels(class_probs, phrase_class, region_mask=mask), torch.tensor([[1.0, 0.0]])
+    )
     # no region has any probability of the class: uniform over the real regions
     none = torch.tensor([[[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]]])
     assert torch.allclose(ckd_pseudo_labels(none, phrase_class), torch.full((1, 3), 1 / 3))
@@ -101,11 +104,20 @@ def test_region_phrase_loss_batched_equals_per_phrase():
     phrase_class = torch.eye(3)[torch.tensor([0, 2, 1, 2])]
     mask = torch.rand(4, 5) > 0.3
     mask[:, 0] = True
-    batched = ckd_region_phrase_loss(scores, class_probs, phrase_class, temperature=0.5,
-                                     region_mask=mask)
-    single = torch.cat([
-        ckd_region_phrase_loss(scores[i:i + 1, mask[i]], class_probs[i:i + 1, mask[i]],
-                               phrase_class[i:i + 1], temperature=0.5) for i in range(4)])
+    batched = ckd_region_phrase_loss(
+        scores, class_probs, phrase_class, temperature=0.5, region_mask=mask
+    )
+    single = torch.cat(
+        [
+            ckd_region_phrase_loss(
+                scores[i : i + 1, mask[i]],
+                class_probs[i : i + 1, mask[i]],
+                phrase_class[i : i + 1],
+                temperature=0.5,
+            )
+            for i in range(4)
+        ]
+    )
     assert torch.allclose(batched, single, atol=1e-5)
 
 
@@ -114,8 +126,9 @@ def test_region_phrase_loss_minimum_at_the_pseudo_labels():
     class_probs = torch.tensor([[[0.9, 0.1], [0.3, 0.7]]])
     phrase_class = torch.tensor([[0.0, 1.0]])
     target = torch.tensor([[0.125, 0.875]])
-    at_target = ckd_region_phrase_loss(0.5 * target.log(), class_probs, phrase_class,
-                                       temperature=0.5)
+    at_target = ckd_region_phrase_loss(
+        0.5 * target.log(), class_probs, phrase_class, temperature=0.5
+    )
     entropy = -(target * target.log()).sum()
     assert at_target.item() == pytest.approx(entropy.item(), abs=1e-6)
 
@@ -140,3 +153,63 @@ def test_max_margin_hand_derived():
     # a second positive column is neither positive nor negative
     two = torch.tensor([[True, True], [False, True]])
     assert torch.allclose(max_margin_loss(S, two, margin=0.05), torch.tensor([0.0, 0.45]))
+
+
+def test_official_target_over_the_regions_of_highest_iou_with_the_top_region():
+    from mmgrounding.models.losses.ckd_region_phrase_loss import (
+        ckd_top_iou_region_phrase_loss,
+        top_region_neighbours,
+    )
+
+    # one phrase, 4 regions; r0 scores highest. IoU with r0 = [0, 0, 10, 10]:
+    # r1 [0, 0, 10, 5] 50/100 = 0.5, r2 [0, 0, 10, 8] 0.8, r3 far away 0
+    boxes = torch.tensor(
+        [
+            [
+                [0.0, 0.0, 10.0, 10.0],
+                [0.0, 0.0, 10.0, 5.0],
+                [0.0, 0.0, 10.0, 8.0],
+                [50.0, 50.0, 60.0, 60.0],
+            ]
+        ]
+    )
+    scores = torch.tensor([[0.4, 0.3, 0.2, 0.1]])
+    assert top_region_neighbours(scores, boxes, num_regions=2).tolist() == [[0, 2]]
+    assert top_region_neighbours(scores, boxes, num_regions=8).tolist() == [[0, 2, 1, 3]]
+    # a padded region is never chosen: -1 fills the slot
+    mask = torch.tensor([[True, True, False, False]])
+    assert top_region_neighbours(scores, boxes, num_regions=3, region_mask=mask).tolist() == [
+        [0, 1, -1]
+    ]
+    # p(z | x) of the phrase's class (z = 0): 0.3, 0.9, 0.1, 0.6. Over {r0, r2} the pseudo
+    # labels are 0.3 / 0.4 = 0.75 and 0.25 (r1's 0.9 is outside the two regions); the logits
+    # s / τ = 0.8, 0.4, so p(r0) = σ(0.4) and
+    # L = −0.75 log σ(0.4) − 0.25 log σ(−0.4) = 0.75 softplus(−0.4) + 0.25 softplus(0.4)
+    class_probs = torch.tensor([[[0.3, 0.7], [0.9, 0.1], [0.1, 0.9], [0.6, 0.4]]])
+    phrase_class = torch.tensor([[1.0, 0.0]])
+    loss = ckd_top_iou_region_phrase_loss(
+        scores, class_probs, phrase_class, boxes, temperature=0.5, num_regions=2
+    )
+
+    def softplus(x):
+        return math.log1p(math.exp(x))
+
+    assert float(loss) == pytest.approx(0.75 * softplus(-0.4) + 0.25 * softplus(0.4), rel=1e-6)
+    # through the registry; the paper's "all regions" target differs (r1's 0.9 counts)
+    wrapper = MODELS.build(
+        dict(
+            type='CKDRegionPhraseLoss',
+            temperature=0.5,
+            target_regions='top_iou',
+            num_target_regions=2,
+        )
+    )
+    assert float(wrapper(scores, class_probs, phrase_class, boxes_xyxy=boxes)) == pytest.approx(
+        float(loss)
+    )
+    everything = MODELS.build(dict(type='CKDRegionPhraseLoss', temperature=0.5))
+    assert float(everything(scores, class_probs, phrase_class)) != pytest.approx(float(loss))
+    with pytest.raises(ValueError, match='boxes_xyxy'):
+        wrapper(scores, class_probs, phrase_class)
+    with pytest.raises(ValueError, match='target_regions'):
+        MODELS.build(dict(type='CKDRegionPhraseLoss', target_regions='top8'))

@@ -1,4 +1,5 @@
 """CKD: region–phrase scores trained by image–sentence NCE and distilled detector labels."""
+
 import json
 import os.path as osp
 from typing import Optional, Sequence
@@ -53,6 +54,9 @@ class CKDGrounder(BaseGrounder):
         class_names: the detector's classes (z), in the order of ``class_probs``.
         cache_dir: a region cache; when given, ``class_names`` default to its meta.json
             classes and the feature statistics are computed from its ``stats_split``.
+        teacher_cache_dir: the region cache of a separate teacher detector
+            (:class:`LoadTeacherClassProbs` in the training pipeline); when given,
+            ``class_names`` default to its classes instead.
         stats_split: the cache split for the feature mean and standard deviation.
         stats_topk: regions per image used for the statistics (as many as the pipeline
             reads).
@@ -60,34 +64,40 @@ class CKDGrounder(BaseGrounder):
         data_preprocessor: as in :class:`mmengine.model.BaseModel` (``BaseDataPreprocessor``).
     """
 
-    def __init__(self,
-                 *,
-                 phrase_encoder: dict,
-                 region_branch: dict,
-                 phrase_branch: dict,
-                 image_sentence_loss: Optional[dict] = dict(type='ImageSentenceNCELoss'),
-                 region_phrase_loss: Optional[dict] = dict(type='CKDRegionPhraseLoss'),
-                 distill_weight: float = 1.0,
-                 class_names: Optional[Sequence[str]] = None,
-                 cache_dir: Optional[str] = None,
-                 stats_split: str = 'train',
-                 stats_topk: Optional[int] = None,
-                 feature_dim: Optional[int] = None,
-                 data_preprocessor: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        *,
+        phrase_encoder: dict,
+        region_branch: dict,
+        phrase_branch: dict,
+        image_sentence_loss: Optional[dict] = dict(type='ImageSentenceNCELoss'),
+        region_phrase_loss: Optional[dict] = dict(type='CKDRegionPhraseLoss'),
+        distill_weight: float = 1.0,
+        class_names: Optional[Sequence[str]] = None,
+        cache_dir: Optional[str] = None,
+        teacher_cache_dir: Optional[str] = None,
+        stats_split: str = 'train',
+        stats_topk: Optional[int] = None,
+        feature_dim: Optional[int] = None,
+        data_preprocessor: Optional[dict] = None,
+    ) -> None:
         super().__init__(data_preprocessor=data_preprocessor)
         if image_sentence_loss is None and region_phrase_loss is None:
             raise ValueError('CKDGrounder needs image_sentence_loss, region_phrase_loss or both')
         self.phrase_encoder = MODELS.build(phrase_encoder)
         self.region_branch = MODELS.build(region_branch)
         self.phrase_branch = MODELS.build(phrase_branch)
-        self.image_sentence_loss = (MODELS.build(image_sentence_loss)
-                                    if image_sentence_loss is not None else None)
-        self.region_phrase_loss = (MODELS.build(region_phrase_loss)
-                                   if region_phrase_loss is not None else None)
+        self.image_sentence_loss = (
+            MODELS.build(image_sentence_loss) if image_sentence_loss is not None else None
+        )
+        self.region_phrase_loss = (
+            MODELS.build(region_phrase_loss) if region_phrase_loss is not None else None
+        )
         self.distill_weight = float(distill_weight)
 
-        if class_names is None and cache_dir is not None:
-            with open(osp.join(cache_dir, 'meta.json'), encoding='utf-8') as f:
+        classes_from = teacher_cache_dir if teacher_cache_dir is not None else cache_dir
+        if class_names is None and classes_from is not None:
+            with open(osp.join(classes_from, 'meta.json'), encoding='utf-8') as f:
                 class_names = json.load(f)['detector']['classes']
         if self.region_phrase_loss is not None and not class_names:
             raise ValueError('L_RP needs the detector classes: class_names or cache_dir')
@@ -105,8 +115,13 @@ class CKDGrounder(BaseGrounder):
         self.register_buffer('feat_mean', mean)
         self.register_buffer('feat_std', std)
 
-    def forward(self, inputs: Optional[Tensor] = None, data_samples: Optional[SampleList] = None,
-                mode: str = 'tensor', **kwargs):
+    def forward(
+        self,
+        inputs: Optional[Tensor] = None,
+        data_samples: Optional[SampleList] = None,
+        mode: str = 'tensor',
+        **kwargs,
+    ):
         # region features only: pipelines without LoadImageFromFile pack no ``inputs``
         return super().forward(inputs, data_samples, mode, **kwargs)
 
@@ -131,13 +146,15 @@ class CKDGrounder(BaseGrounder):
     def _phrases(self, data_samples: SampleList) -> tuple[Tensor, Tensor, list[str]]:
         """(P, E) phrase embeddings g(y) of all phrases, (P,) their sample, and their texts."""
         texts = [t for s in data_samples for t in s.metainfo['phrases']]
-        owner = torch.tensor([i for i, s in enumerate(data_samples)
-                              for _ in s.metainfo['phrases']], dtype=torch.long)
+        owner = torch.tensor(
+            [i for i, s in enumerate(data_samples) for _ in s.metainfo['phrases']], dtype=torch.long
+        )
         embeddings = self.phrase_branch(self.phrase_encoder(texts))  # (P, E)
         return embeddings, owner.to(embeddings.device), texts
 
-    def _forward(self, inputs: Optional[Tensor] = None,
-                 data_samples: Optional[SampleList] = None, **kwargs) -> Tensor:
+    def _forward(
+        self, inputs: Optional[Tensor] = None, data_samples: Optional[SampleList] = None, **kwargs
+    ) -> Tensor:
         """(P, B, K) region–phrase scores of all phrases against all images of the batch."""
         regions, mask = self._regions(data_samples)
         phrases, _, _ = self._phrases(data_samples)
@@ -152,24 +169,34 @@ class CKDGrounder(BaseGrounder):
         if self.image_sentence_loss is not None:
             num = len(data_samples)
             sentence_scores = image_sentence_scores(
-                scores, owner, num, region_mask=mask)  # (B sentences, B images)
+                scores, owner, num, region_mask=mask
+            )  # (B sentences, B images)
             img_ids = [str(s.metainfo['img_id']) for s in data_samples]
-            positives = torch.tensor([[a == b for b in img_ids] for a in img_ids],
-                                     device=scores.device)  # (B, B)
+            positives = torch.tensor(
+                [[a == b for b in img_ids] for a in img_ids], device=scores.device
+            )  # (B, B)
             losses['loss_is'] = self.image_sentence_loss(sentence_scores, positives)
         if self.region_phrase_loss is not None:
             classes = [self.phrase_class(t) for t in texts]
             keep = torch.tensor([c is not None for c in classes], device=scores.device)
             own = scores[torch.arange(len(owner), device=scores.device), owner]  # (P, K)
             class_probs = pad_sequence(
-                [s.proposals.class_probs.float() for s in data_samples],
-                batch_first=True).to(scores.device)[owner, :, :len(self.class_names)]  # (P,K,C)
+                [s.proposals.class_probs.float() for s in data_samples], batch_first=True
+            ).to(scores.device)[owner, :, : len(self.class_names)]  # (P,K,C)
             phrase_class = scores.new_zeros((len(texts), len(self.class_names)))  # (P, C)
             for p, c in enumerate(classes):
                 if c is not None:
                     phrase_class[p, c] = 1.0
-            loss_rp = self.region_phrase_loss(own[keep], class_probs[keep], phrase_class[keep],
-                                              region_mask=mask[owner][keep])
+            boxes = pad_sequence(
+                [s.proposals.bboxes.float() for s in data_samples], batch_first=True
+            ).to(scores.device)[owner]  # (P, K, 4)
+            loss_rp = self.region_phrase_loss(
+                own[keep],
+                class_probs[keep],
+                phrase_class[keep],
+                region_mask=mask[owner][keep],
+                boxes_xyxy=boxes[keep],
+            )
             losses['loss_rp'] = self.distill_weight * loss_rp
         return losses
 
