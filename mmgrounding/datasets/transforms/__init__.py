@@ -3,8 +3,10 @@ from .formatting import PackGroundingInputs
 from .loading import LoadGroundingAnnotations
 from .negatives import LoadCaptionNegatives, LoadWordFeatures
 from .region_features import LoadRegionFeatures
+from .teacher_class_probs import LoadTeacherClassProbs
 
 __all__ = [
     'PackGroundingInputs', 'LoadGroundingAnnotations', 'RandomFlipWithText',
-    'GroundingColorJitter', 'LoadRegionFeatures', 'LoadCaptionNegatives', 'LoadWordFeatures'
+    'GroundingColorJitter', 'LoadRegionFeatures', 'LoadCaptionNegatives', 'LoadWordFeatures',
+    'LoadTeacherClassProbs'
 ]
