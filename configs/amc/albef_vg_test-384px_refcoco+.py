@@ -28,5 +28,7 @@ test_dataloader = dict(
         split='testA',
         data_prefix=dict(img='../coco/train2014/'),
         test_mode=True,
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+    ),
+)
 test_evaluator = [dict(type='PointingGameMetric', protocol='amc_official')]

@@ -28,5 +28,7 @@ test_dataloader = dict(
         split='test',
         data_prefix=dict(img='saiapr_tc-12/'),
         test_mode=True,
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+    ),
+)
 test_evaluator = [dict(type='PointingGameMetric', protocol='amc_official')]

@@ -5,4 +5,5 @@
 _base_ = ['./albef_vg.py']
 
 train_dataloader = dict(
-    dataset=dict(sources=('objects', ), image_ids_file='anderson_train_image_ids.txt'))
+    dataset=dict(sources=('objects',), image_ids_file='anderson_train_image_ids.txt')
+)

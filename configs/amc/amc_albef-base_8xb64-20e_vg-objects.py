@@ -2,4 +2,4 @@
 # Genome object (and spatial) prompts alone.
 _base_ = ['./albef_vg.py']
 
-train_dataloader = dict(dataset=dict(sources=('objects', )))
+train_dataloader = dict(dataset=dict(sources=('objects',)))

@@ -2,4 +2,4 @@
 # Genome region descriptions alone.
 _base_ = ['./albef_vg.py']
 
-train_dataloader = dict(dataset=dict(sources=('regions', )))
+train_dataloader = dict(dataset=dict(sources=('regions',)))

@@ -1,5 +1,5 @@
-# AMC Table 6 on SynthGround, L_mean only (weight 1): as amc_albef-tiny_1xb32-900it_synthground-mix.py
-# (0.2 L_mean + 0.8 L_max).
+# AMC Table 6 on SynthGround, L_mean only (weight 1): as amc_albef-tiny_1xb32-900it_synthground-
+# mix.py (0.2 L_mean + 0.8 L_max).
 _base_ = ['./amc_albef-tiny_1xb32-900it_synthground-mix.py']
 
 model = dict(amc_loss=dict(variant='mean'))

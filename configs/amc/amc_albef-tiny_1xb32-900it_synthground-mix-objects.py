@@ -1,22 +1,27 @@
-# AMC Table 5 on SynthGround, "objects only": as amc_albef-tiny_1xb32-900it_synthground-mix.py (VG triplets of
-# objects and regions, mixed with captions), with the VG triplets of objects alone.
+# AMC Table 5 on SynthGround, "objects only": as amc_albef-tiny_1xb32-900it_synthground-mix.py (VG
+# triplets of objects and regions, mixed with captions), with the VG triplets of objects alone.
 _base_ = ['./amc_albef-tiny_1xb32-900it_synthground-mix.py']
 
 train_dataloader = dict(
-    dataset=dict(datasets=[
-        dict(
-            type='VisualGenomeTripletDataset',
-            data_root='data/synthground/',
-            ann_file='vg',
-            data_prefix=dict(img=''),
-            image_ids_file='flickr30k_entities/train.txt',
-            sources=('objects', ),
-            min_box_area_frac=0.0,
-            pipeline={{_base_.train_pipeline}}),
-        dict(
-            type='CocoCaptionsDataset',
-            data_root='data/synthground/',
-            ann_file='coco/annotations/captions_train.json',
-            data_prefix=dict(img='images/'),
-            pipeline={{_base_.train_pipeline}}),
-    ]))
+    dataset=dict(
+        datasets=[
+            dict(
+                type='VisualGenomeTripletDataset',
+                data_root='data/synthground/',
+                ann_file='vg',
+                data_prefix=dict(img=''),
+                image_ids_file='flickr30k_entities/train.txt',
+                sources=('objects',),
+                min_box_area_frac=0.0,
+                pipeline={{_base_.train_pipeline}},
+            ),
+            dict(
+                type='CocoCaptionsDataset',
+                data_root='data/synthground/',
+                ann_file='coco/annotations/captions_train.json',
+                data_prefix=dict(img='images/'),
+                pipeline={{_base_.train_pipeline}},
+            ),
+        ]
+    )
+)
