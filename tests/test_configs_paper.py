@@ -1,0 +1,174 @@
+"""Every paper-scale config holds its paper's hyperparameters (issue 13).
+
+Each value below is the paper's (or, where the paper is silent and its number comes from the
+official code, that code's; the method pages' "Differences from the paper" tables say which).
+The configs are loaded, not built: the data and weights are not on this machine.
+"""
+
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def load(path):
+    return Config.fromfile(osp.join(ROOT, 'configs', path))
+
+
+def of_type(items, name):
+    found = [t for t in items if t['type'] == name]
+    assert len(found) == 1, f'{name}: {found}'
+    return found[0]
+
+
+# ------------------------------------------------------------------------------- InfoGround
+INFOGROUND = [
+    'infoground/infoground_bert-base_1xb50-10e_coco-flickr30k.py',
+    'infoground/infoground_bert-base_1xb50-10e_flickr30k.py',
+    'infoground/infoground_bert-base-coco-mlm_1xb50-10e_coco-flickr30k.py',
+    'infoground/infoground_bert-base-kv-linear_1xb50-10e_coco-flickr30k.py',
+    'infoground/infoground_bert-base-kv-2-hidden_1xb50-10e_coco-flickr30k.py',
+]
+
+
+@pytest.mark.parametrize('path', INFOGROUND)
+def test_infoground_paper_configs(path):
+    cfg = load(path)
+    model = cfg.model
+    # Sec. 4: frozen bert-base (12 layers, 768-d), 2048-d bottom-up regions, d = 384
+    assert model.text_encoder.num_layers == 12
+    assert model.attention.region_dim == 2048 and model.attention.word_dim == 768
+    assert model.attention.embed_dim == 384
+    # batch 50, Adam, lr 1e-5
+    assert cfg.train_dataloader.batch_size == 50
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-5)
+    # 30 proposals for training and testing
+    for pipeline in (cfg.train_dataloader.dataset.pipeline, cfg.test_dataloader.dataset.pipeline):
+        assert of_type(pipeline, 'LoadRegionFeatures')['topk'] == 30
+    # the paper / official protocol
+    assert model.lang_words == 'one_per_caption'
+    assert model.substitute_projection == 'separate'
+    assert model.image_loss.reduction == 'caption_mean'
+    assert model.image_loss.get('temperature', 1.0) == 1.0
+    assert model.language_loss.type == 'InfoGroundLanguageLoss'
+    assert of_type(cfg.test_evaluator, 'PointingGameMetric')['protocol'] == 'infoground'
+    recall = of_type(cfg.test_evaluator, 'BoxRecallMetric')
+    assert tuple(recall['topk']) == (1, 5, 10) and not recall.get('strict_iou', False)
+    assert recall.get('iou_thr', 0.5) == 0.5
+    assert cfg.test_dataloader.dataset.type == 'Flickr30kEntitiesDataset'
+    assert cfg.test_dataloader.dataset.ann_file == 'flickr30k_entities/test.txt'
+    # Fig. 4: one hidden layer by default, 0 and 2 in the depth ablation
+    expected = {'kv-linear': 0, 'kv-2-hidden': 2}
+    depth = next((v for k, v in expected.items() if k in path), 1)
+    assert model.attention.get('num_hidden', 1) == depth
+
+
+def test_infoground_table1_rows():
+    flickr = load('infoground/infoground_bert-base_1xb50-10e_flickr30k.py')
+    assert flickr.train_dataloader.dataset.type == 'Flickr30kEntitiesDataset'
+    assert flickr.train_dataloader.dataset.ann_file == 'flickr30k_entities/train.txt'
+    assert flickr.train_dataloader.dataset.caption_ids == 'global'
+    coco = load('infoground/infoground_bert-base_1xb50-10e_coco-flickr30k.py')
+    assert coco.train_dataloader.dataset.type == 'CocoCaptionsDataset'
+    assert coco.train_dataloader.dataset.ann_file == 'annotations/captions_train2014.json'
+    tuned = load('infoground/infoground_bert-base-coco-mlm_1xb50-10e_coco-flickr30k.py')
+    assert tuned.model.text_encoder.pretrained != coco.model.text_encoder.pretrained
+    assert tuned.model.tokenizer.name_or_path == tuned.model.text_encoder.pretrained
+
+
+# --------------------------------------------------------------------------------------- CKD
+CKD = [
+    'ckd/ckd-nce-distill_lstm_1xb32-10e_flickr30k.py',
+    'ckd/ckd-nce-distill_lstm_1xb32-10e_referit.py',
+]
+
+
+@pytest.mark.parametrize('path', CKD)
+def test_ckd_paper_configs(path):
+    cfg = load(path)
+    model = cfg.model
+    # batch 32, Adam 1e-4, τ = 0.5 for both losses
+    assert cfg.train_dataloader.batch_size == 32
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-4)
+    assert model.image_sentence_loss == dict(type='ImageSentenceNCELoss', temperature=0.5)
+    assert model.region_phrase_loss.temperature == 0.5
+    # the official target: the 8 regions of highest IoU with the top region
+    assert model.region_phrase_loss.target_regions == 'top_iou'
+    assert model.region_phrase_loss.num_target_regions == 8
+    # 300-d frozen GloVe embeddings, a 2-layer LSTM of 300, 512-d branches
+    encoder = model.phrase_encoder
+    assert encoder.embed_dim == 300 and encoder.hidden_dim == 300 and encoder.num_layers == 2
+    assert encoder.glove_file and encoder.freeze_embeddings is True
+    # the 13k Flickr30k words, shared with ReferIt
+    assert encoder.vocab_file == 'data/flickr30k/ckd/phrase_vocab.txt'
+    assert model.region_branch.in_dim == 2048
+    assert model.region_branch.out_dim == 512 and model.phrase_branch.out_dim == 512
+    # λ = min(⌊iter / 200⌋, 1) with Visual Genome features
+    hook = of_type(cfg.custom_hooks, 'LossWeightStaircaseHook')
+    assert hook['step_size'] == 200 and hook['max_weight'] == 1
+    # 30 proposals; a separate teacher cache matched by IoU
+    train = cfg.train_dataloader.dataset.pipeline
+    assert of_type(train, 'LoadRegionFeatures')['topk'] == 30
+    teacher = of_type(train, 'LoadTeacherClassProbs')
+    assert teacher['cache_dir'] == model.teacher_cache_dir != model.cache_dir
+    assert [t['type'] for t in train].index('LoadTeacherClassProbs') > [
+        t['type'] for t in train
+    ].index('LoadRegionFeatures')
+    assert of_type(cfg.test_dataloader.dataset.pipeline, 'LoadRegionFeatures')['topk'] == 30
+    # box accuracy at IoU > 0.5
+    recall = of_type(cfg.test_evaluator, 'BoxRecallMetric')
+    assert recall['strict_iou'] is True and recall.get('iou_thr', 0.5) == 0.5
+
+
+# --------------------------------------------------------------------------------------- AMC
+AMC_TRAINING = {
+    'amc/albef_vg.py': dict(sources=('objects', 'regions'), variant='mean_max'),
+    'amc/amc_albef-base_8xb64-20e_vg-objects.py': dict(sources=('objects',)),
+    'amc/amc_albef-base_8xb64-20e_vg-regions.py': dict(sources=('regions',)),
+    'amc/amc_albef-base_8xb64-20e_vg-lmean.py': dict(variant='mean'),
+    'amc/amc_albef-base_8xb64-20e_vg-lmax.py': dict(variant='max'),
+    'amc/amc_albef-base_8xb64-20e_vg-cosine.py': dict(variant='cosine'),
+    'amc/amc-star_albef-base_8xb64-20e_vg-objects-anderson.py': dict(sources=('objects',)),
+}
+
+
+@pytest.mark.parametrize('path', sorted(AMC_TRAINING))
+def test_amc_paper_configs(path):
+    cfg = load(path)
+    expected = AMC_TRAINING[path]
+    # Sec. 4: ALBEF-base, 20 epochs, lr 1e-5, batch 512 (8 x 64), 256 px, boxes >= 8%
+    assert cfg.train_cfg.max_epochs == 20
+    assert cfg.optim_wrapper.optimizer.lr == 1e-5
+    assert cfg.train_dataloader.batch_size * 8 == 512 == cfg.auto_scale_lr.base_batch_size
+    assert of_type(cfg.train_dataloader.dataset.pipeline, 'Resize')['scale'] == (256, 256)
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.type == 'VisualGenomeTripletDataset'
+    assert dataset.min_box_area_frac == 0.08
+    assert tuple(dataset.sources) == expected.get('sources', ('objects', 'regions'))
+    # Eq. 7-9: margins 0.1 / 0.5, weights 0.2 / 0.8 (Table 6 rows change only the variant)
+    loss = cfg.model.amc_loss
+    assert loss.get('variant', 'mean_max') == expected.get('variant', 'mean_max')
+    assert loss.get('margin_mean', 0.1) == 0.1 and loss.get('margin_max', 0.5) == 0.5
+    assert loss.get('weight_mean', 0.2) == 0.2 and loss.get('weight_max', 0.8) == 0.8
+    # Grad-CAM on the 3rd fusion cross-attention (block 8 of 12)
+    assert cfg.model.explainer.target_layer == 'fusion.layers.2.crossattention.self'
+    # Flickr30k Entities evaluated at 256 px (16 x 16 grid)
+    assert of_type(cfg.test_dataloader.dataset.pipeline, 'Resize')['scale'] == (256, 256)
+    if 'anderson' in path:
+        assert dataset.image_ids_file
+    # evaluation images of the benchmarks are kept out of training (on by default)
+    assert dataset.get('exclude_eval_images', 'default') is not None
+
+
+@pytest.mark.parametrize(
+    'path', ['amc/albef_vg_test-384px_refcoco+.py', 'amc/albef_vg_test-384px_referit.py']
+)
+def test_amc_refcoco_and_referit_evaluation(path):
+    cfg = load(path)
+    # RefCOCO+ and ReferIt at 384 px (24 x 24 grid), the official pointing rule
+    assert of_type(cfg.test_dataloader.dataset.pipeline, 'Resize')['scale'] == (384, 384)
+    assert of_type(cfg.test_evaluator, 'PointingGameMetric')['protocol'] == 'amc_official'
+    split = cfg.test_dataloader.dataset.split
+    assert split == ('testA' if 'refcoco+' in path else 'test')
