@@ -3,8 +3,10 @@ from .base import BaseGrounder
 from .baselines import CentreBaselineGrounder, DetectorScoreBaselineGrounder, RandomBaselineGrounder
 from .ckd import CKDGrounder
 from .infoground import InfoGroundGrounder
+from .selfeq import SelfEQGrounder
 
 __all__ = [
     'ALBEFGrounder', 'BaseGrounder', 'CKDGrounder', 'CentreBaselineGrounder',
-    'DetectorScoreBaselineGrounder', 'InfoGroundGrounder', 'RandomBaselineGrounder'
+    'DetectorScoreBaselineGrounder', 'InfoGroundGrounder', 'RandomBaselineGrounder',
+    'SelfEQGrounder'
 ]

@@ -5,10 +5,12 @@ from .image_sentence_nce_loss import ImageSentenceNCELoss, image_sentence_nce_lo
 from .infoground_image_loss import InfoGroundImageLoss, infoground_image_loss
 from .infoground_language_loss import InfoGroundLanguageLoss, infoground_language_loss
 from .max_margin_loss import MaxMarginLoss, max_margin_loss
+from .self_consistency_loss import SelfConsistencyLoss, self_consistency_loss
 
 __all__ = [
     'AMCLoss', 'amc_loss', 'CKDRegionPhraseLoss', 'ckd_pseudo_labels', 'ckd_region_phrase_loss',
     'distilled_targets', 'info_nce', 'soft_cross_entropy', 'ImageSentenceNCELoss',
     'image_sentence_nce_loss', 'MaxMarginLoss', 'max_margin_loss', 'InfoGroundImageLoss',
-    'infoground_image_loss', 'InfoGroundLanguageLoss', 'infoground_language_loss'
+    'infoground_image_loss', 'InfoGroundLanguageLoss', 'infoground_language_loss',
+    'SelfConsistencyLoss', 'self_consistency_loss'
 ]
