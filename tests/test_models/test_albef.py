@@ -133,3 +133,33 @@ def test_teacher_follows_student_by_decay(vocab):
 def test_missing_vocabulary_is_reported(tmp_path):
     with pytest.raises(FileNotFoundError, match='vocab'):
         MODELS.build(tiny_albef_cfg(str(tmp_path / 'missing.txt')))
+
+
+def test_bfloat16_autocast_step_keeps_float32_queues(vocab):
+    # issue 14: under autocast the teacher features are bfloat16; the queue update used to
+    # raise "Index put requires the source and destination dtypes match"
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_albef_cfg(vocab))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = model.loss(torch.randn(4, 3, 32, 32), samples())
+    assert set(losses) == {'loss_itc', 'loss_itm', 'loss_mlm', 'loss_amc'}
+    assert all(torch.isfinite(v.float()) for v in losses.values())
+    sum(losses.values()).backward()
+    assert model.image_queue.dtype == model.text_queue.dtype == torch.float32
+    assert int(model.queue_ptr) == 4
+    # the enqueued columns are the (unit-norm) teacher features, not the initial noise
+    norms = model.image_queue[:, :4].norm(dim=0)
+    torch.testing.assert_close(norms, torch.ones(4), atol=2e-2, rtol=0)
+
+
+def test_explained_galbef_step_gives_maps_without_amc(vocab):
+    # albef_losses(explain=True) is what SelfEQ builds on: maps of the B positives, with a
+    # graph, while the losses are plain ALBEF's
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_albef_cfg(vocab, amc_loss=None))
+    losses, state = model.albef_losses(torch.randn(4, 3, 32, 32), samples(), explain=True)
+    assert set(losses) == {'loss_itc', 'loss_itm', 'loss_mlm'}
+    assert state['cam'].shape == (4, 4, 4) and state['cam'].requires_grad
+    assert state['image_embeds'].shape[0] == state['idx'].shape[0] == 4
+    _, state = model.albef_losses(torch.randn(4, 3, 32, 32), samples(), explain=False)
+    assert state['cam'] is None

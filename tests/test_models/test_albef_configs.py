@@ -35,7 +35,10 @@ def test_demo_model_builds_with_its_from_scratch_fusion_init(tmp_path):
 def test_paper_scale_configs_follow_the_paper(synthground_root):
     amc = Config.fromfile(osp.join(CONFIGS, 'amc', 'albef_vg.py'))
     galbef = Config.fromfile(osp.join(CONFIGS, 'amc', 'galbef_vg.py'))
-    assert amc.model.amc_loss == dict(type='AMCLoss') and galbef.model.amc_loss is None
+    assert amc.model.amc_loss.type == 'AMCLoss' and galbef.model.amc_loss is None
+    # the official code's map normalisation and batch-pooled L_mean (issue 13, item 6)
+    assert amc.model.amc_loss.mean_pooling == 'batch'
+    assert amc.model.explainer.normalize == 'minmax'
     # batch 512 on 8 GPUs, Adam lr 1e-5, 20 epochs, VG boxes and regions, 256 px ViT-B/16
     assert amc.train_dataloader.batch_size * 8 == 512
     assert amc.optim_wrapper.optimizer == dict(type='Adam', lr=1e-5)

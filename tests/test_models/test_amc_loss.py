@@ -51,3 +51,27 @@ def test_wrapper_mean_counts_only_defined_samples():
     masks = torch.cat([mask, torch.zeros(1, 2, 2)])
     loss = MODELS.build(dict(type='AMCLoss', loss_weight=2.0))(cams, masks)
     assert loss.item() == pytest.approx(2.0 * 0.24)  # the empty-mask sample is not averaged
+
+
+def test_mean_pooled_over_the_batch_by_hand():
+    cam, mask = maps()
+    inside = torch.tensor([[[1.0, 0.0], [0.9, 0.0]]])
+    cams, masks = torch.cat([cam, inside]), torch.cat([mask, mask])
+    # per sample, margin 0.7: sample 1: 0.4 - 0.6 + 0.7 = 0.5; sample 2: 0 - 0.95 + 0.7 < 0
+    per_sample = amc_loss(cams, masks, variant='mean', margin_mean=0.7)
+    assert per_sample.tolist() == pytest.approx([0.5, 0.0])
+    # pooled (official code): inside 0.8, 0.4, 1.0, 0.9 -> 0.775; outside 0.2, 0.6, 0, 0 -> 0.2
+    # one hinge: 0.2 - 0.775 + 0.7 = 0.125, given to both samples
+    pooled = amc_loss(cams, masks, variant='mean', margin_mean=0.7, mean_pooling='batch')
+    assert pooled.tolist() == pytest.approx([0.125, 0.125])
+    # the wrapper's mean: w_mean * 0.125 + w_max * mean(L_max); L_max = 0.3 and 0 (sample 2:
+    # 0 - 1 + 0.5 < 0) -> 0.2 * 0.125 + 0.8 * 0.15 = 0.145
+    loss = MODELS.build(dict(type='AMCLoss', margin_mean=0.7, mean_pooling='batch'))(cams, masks)
+    assert loss.item() == pytest.approx(0.145)
+    # a sample without inside pixels is left out of the pooled means
+    empty = torch.cat([masks, torch.zeros(1, 2, 2)])
+    cams3 = torch.cat([cams, torch.ones(1, 2, 2)])
+    pooled3 = amc_loss(cams3, empty, variant='mean', margin_mean=0.7, mean_pooling='batch')
+    assert pooled3.tolist() == pytest.approx([0.125, 0.125, 0.0])
+    with pytest.raises(ValueError, match='mean_pooling'):
+        amc_loss(cams, masks, mean_pooling='image')

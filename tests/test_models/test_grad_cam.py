@@ -60,3 +60,34 @@ def test_normalised_maps_peak_at_one_and_wrong_layer_is_rejected():
     with pytest.raises(TypeError, match='keep_probs'):
         with MODELS.build(dict(type='GradCAMExplainer', target_layer='head')).watch(model):
             pass
+
+
+def test_min_max_normalisation_by_hand():
+    from mmgrounding.models.explainers.grad_cam import normalize_maps
+    cam = torch.tensor([[[0.2, 0.6], [1.0, 0.2]], [[0.0, 0.0], [0.0, 0.0]]])
+    # min 0.2, max 1.0: (A - 0.2) / (0.8 + 1e-7) -> 0, 0.5, 1, 0; an all-zero map stays 0
+    torch.testing.assert_close(normalize_maps(cam, 'minmax'),
+                               torch.tensor([[[0.0, 0.5], [1.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]]))
+    # divide by the max: 0.2, 0.6, 1, 0.2
+    torch.testing.assert_close(normalize_maps(cam, 'max')[0], cam[0])
+    torch.testing.assert_close(normalize_maps(cam, 'none'), cam)
+
+
+def test_explainer_min_max_maps_span_zero_to_one_and_bad_mode_is_rejected():
+    model = TinyFusion()
+    explainer = MODELS.build(dict(type='GradCAMExplainer', target_layer='cross',
+                                  normalize='minmax'))
+    text, image = torch.randn(2, 3, 8), torch.randn(2, 5, 8)
+    mask = torch.ones(2, 3, dtype=torch.bool)
+    with explainer.watch(model) as captured:
+        score = model(text, mask, image)
+    cam = explainer.explain(score, captured['probs'], text_mask=mask, grid_hw=(2, 2))
+    flat = cam.flatten(1)
+    assert flat.min(1).values.tolist() == pytest.approx([0.0, 0.0], abs=1e-6)
+    assert all(p == pytest.approx(1.0, abs=1e-5) or p == 0 for p in flat.max(1).values.tolist())
+    # True / False keep their old meaning
+    assert MODELS.build(dict(type='GradCAMExplainer', target_layer='x')).normalize == 'max'
+    assert MODELS.build(dict(type='GradCAMExplainer', target_layer='x',
+                             normalize=False)).normalize == 'none'
+    with pytest.raises(ValueError, match='normalize'):
+        MODELS.build(dict(type='GradCAMExplainer', target_layer='x', normalize='sum'))

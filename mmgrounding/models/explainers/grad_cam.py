@@ -26,10 +26,20 @@ class GradCAMExplainer:
     Args:
         target_layer: dotted path of the attention module, e.g.
             ``'fusion.layers.2.crossattention.self'`` (ALBEF-base: the 3rd cross-attention).
-        normalize: divide each map by its maximum (maps of all zeros stay zero).
+        normalize: per-sample normalisation of the maps: ``'max'`` (or True) divides each map
+            by its maximum (maps of all zeros stay zero); ``'minmax'`` maps each to [0, 1] as
+            (A − min) / (max − min + 1e-7), as the official AMC and SelfEQ training code does;
+            ``'none'`` (or False) keeps the raw maps.
     """
 
-    def __init__(self, target_layer: str, *, normalize: bool = True) -> None:
+    NORMALIZATIONS = ('max', 'minmax', 'none')
+
+    def __init__(self, target_layer: str, *, normalize: bool | str = 'max') -> None:
+        if normalize is True or normalize is False:
+            normalize = 'max' if normalize else 'none'
+        if normalize not in self.NORMALIZATIONS:
+            raise ValueError(f'normalize must be one of {self.NORMALIZATIONS} (or a bool), '
+                             f'got {normalize!r}')
         self.target_layer = target_layer
         self.normalize = normalize
 
@@ -76,7 +86,7 @@ class GradCAMExplainer:
                 (the double backward runs only through the layers after the target).
 
         Returns:
-            (B, h, w) non-negative maps, each divided by its maximum when ``normalize``.
+            (B, h, w) non-negative maps, normalised per sample as ``normalize`` says.
         """
         grads = torch.autograd.grad(score.sum(), probs, create_graph=create_graph)[0]
         cam = probs * grads.clamp(min=0)  # (B, heads, L, 1 + N)
@@ -84,7 +94,17 @@ class GradCAMExplainer:
         weights = text_mask.to(cam.dtype)
         cam = (cam * weights[..., None]).sum(dim=1) / weights.sum(dim=1, keepdim=True).clamp(min=1)
         cam = cam.clamp(min=0).reshape(-1, *grid_hw)  # (B, h, w)
-        if self.normalize:
-            peak = cam.flatten(1).max(dim=1).values.clamp(min=1e-12)
-            cam = cam / peak[:, None, None]
-        return cam
+        return normalize_maps(cam, self.normalize)
+
+
+def normalize_maps(cam: Tensor, mode: str) -> Tensor:
+    """Per-sample normalisation of (B, h, w) maps: ``'max'``, ``'minmax'`` or ``'none'``."""
+    flat = cam.flatten(1)  # (B, h*w)
+    if mode == 'max':
+        peak = flat.max(dim=1).values.clamp(min=1e-12)
+        return cam / peak[:, None, None]
+    if mode == 'minmax':
+        low = flat.min(dim=1).values[:, None, None]
+        high = flat.max(dim=1).values[:, None, None]
+        return (cam - low) / (high - low + 1e-7)
+    return cam

@@ -205,13 +205,58 @@ class ALBEFGrounder(BaseGrounder):
         image_feat, text_feat, idx = (gather_without_grad(t) for t in (image_feat, text_feat, idx))
         num = image_feat.shape[0]
         slots = (int(self.queue_ptr) + torch.arange(num, device=idx.device)) % self.queue_size
-        self.image_queue[:, slots] = image_feat.T
-        self.text_queue[:, slots] = text_feat.T
+        # the queues stay in their own dtype (float32) when the step runs under autocast
+        self.image_queue[:, slots] = image_feat.T.to(self.image_queue.dtype)
+        self.text_queue[:, slots] = text_feat.T.to(self.text_queue.dtype)
         self.idx_queue[0, slots] = idx
         self.queue_ptr[0] = (int(self.queue_ptr) + num) % self.queue_size
 
+    def _queue_snapshot(self) -> dict:
+        """The queues as they are before this step's enqueue (E, Q), (E, Q), (1, Q)."""
+        return dict(image=self.image_queue.clone(), text=self.text_queue.clone(),
+                    idx=self.idx_queue.clone())
+
+    # ------------------------------------------------------------------ features for the losses
+    def encode_image(self, inputs: Tensor) -> tuple[Tensor, Tensor]:
+        """Image tokens (B, 1 + N, C) and the normalised ITC feature (B, E)."""
+        image_embeds = self.image_encoder(inputs)
+        return image_embeds, F.normalize(self.vision_proj(image_embeds[:, 0]), dim=-1)
+
+    def encode_text(self, text: dict) -> tuple[Tensor, Tensor]:
+        """Text tokens (B, L, D) and the normalised ITC feature (B, E)."""
+        text_embeds = self.text_encoder(text['input_ids'], text['attention_mask'])
+        return text_embeds, F.normalize(self.text_proj(self._pool_text(text_embeds, text)), dim=-1)
+
+    @torch.no_grad()
+    def teacher_text_feat(self, text: dict) -> Tensor:
+        """The momentum teacher's normalised ITC text feature (B, E)."""
+        embeds = self.text_encoder_m(text['input_ids'], text['attention_mask'])
+        return F.normalize(self.text_proj_m(self._pool_text(embeds, text)), dim=-1)
+
+    @torch.no_grad()
+    def teacher_image_feat(self, inputs: Tensor) -> Tensor:
+        """The momentum teacher's normalised ITC image feature (B, E)."""
+        return F.normalize(self.vision_proj_m(self.image_encoder_m(inputs)[:, 0]), dim=-1)
+
     # ------------------------------------------------------------------ losses
     def loss(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> dict:
+        losses, _ = self.albef_losses(inputs, data_samples, explain=self.amc_loss is not None)
+        return losses
+
+    def albef_losses(self, inputs: Tensor, data_samples: SampleList, *,
+                     explain: bool) -> tuple[dict, dict]:
+        """ITC, ITM, MLM (and AMC when configured) of the samples' captions.
+
+        Args:
+            explain: also compute the Grad-CAM maps of the ITM positives with
+                ``create_graph=True`` (AMC needs them; so do methods built on this one).
+
+        Returns:
+            ``(losses, state)``: the weighted losses and what a method adding a branch reuses:
+            ``image_embeds`` (B, 1 + N, C), ``image_feat`` and ``image_feat_m`` (B, E),
+            ``idx`` (B,), ``queue`` (the queues before this step's enqueue), ``grid_hw`` and
+            ``cam`` (B, h, w) Grad-CAM maps of the positives (None without ``explain``).
+        """
         device = inputs.device
         texts = [s.metainfo['caption'] for s in data_samples]
         idx = torch.tensor([_stable_id(s.metainfo['img_id']) for s in data_samples],
@@ -220,26 +265,50 @@ class ALBEFGrounder(BaseGrounder):
         with torch.no_grad():
             self.temp.clamp_(0.001, 0.5)
 
-        image_embeds = self.image_encoder(inputs)  # (B, 1+N, C)
-        image_feat = F.normalize(self.vision_proj(image_embeds[:, 0]), dim=-1)
-        text_embeds = self.text_encoder(text['input_ids'], text['attention_mask'])  # (B, L, D)
-        text_feat = F.normalize(self.text_proj(self._pool_text(text_embeds, text)), dim=-1)
+        image_embeds, image_feat = self.encode_image(inputs)  # (B, 1+N, C), (B, E)
+        text_embeds, text_feat = self.encode_text(text)  # (B, L, D), (B, E)
 
         losses = {}
-        # ITC against the teacher's features of this batch and the queue
-        idx_all = torch.cat([gather_without_grad(idx)[None], self.idx_queue.clone()], dim=1)
         with torch.no_grad():
             self._update_teacher()
-            image_feat_m = F.normalize(self.vision_proj_m(self.image_encoder_m(inputs)[:, 0]),
-                                       dim=-1)
-            text_feat_m = F.normalize(
-                self.text_proj_m(self._pool_text(
-                    self.text_encoder_m(text['input_ids'], text['attention_mask']), text)),
-                dim=-1)
-            image_feat_all = torch.cat([gather_without_grad(image_feat_m).T,
-                                        self.image_queue.clone()], dim=1)  # (E, B_all + Q)
-            text_feat_all = torch.cat([gather_without_grad(text_feat_m).T,
-                                       self.text_queue.clone()], dim=1)
+            image_feat_m = self.teacher_image_feat(inputs)
+            text_feat_m = self.teacher_text_feat(text)
+        queue = self._queue_snapshot()
+        losses['loss_itc'] = self.loss_weights['itc'] * self.itc_loss(
+            image_feat, text_feat, image_feat_m, text_feat_m, idx, queue)
+        self._enqueue(image_feat_m, text_feat_m, idx)
+
+        grid_hw = self.image_encoder.patch_grid(inputs.shape[-2:])
+        loss_itm, cam = self.itm_loss(image_embeds, image_feat, text_embeds, text_feat,
+                                      text['attention_mask'], idx, explain=explain,
+                                      grid_hw=grid_hw)
+        losses['loss_itm'] = self.loss_weights['itm'] * loss_itm
+        if self.amc_loss is not None:
+            losses['loss_amc'] = self.loss_weights['amc'] * self._amc(cam, data_samples, inputs)
+        if self.mlm_head is not None:
+            losses['loss_mlm'] = self.loss_weights['mlm'] * self._mlm(text, image_embeds)
+        state = dict(image_embeds=image_embeds, image_feat=image_feat, image_feat_m=image_feat_m,
+                     idx=idx, queue=queue, grid_hw=grid_hw, cam=cam)
+        return losses, state
+
+    def itc_loss(self, image_feat: Tensor, text_feat: Tensor, image_feat_m: Tensor,
+                 text_feat_m: Tensor, idx: Tensor, queue: dict, *, gather: bool = True) -> Tensor:
+        """ITC against the teacher's features of this batch and the queue (unweighted).
+
+        Args:
+            image_feat, text_feat: (B, E) student features of the pairs.
+            image_feat_m, text_feat_m: (B, E) the teacher's.
+            idx: (B,) image ids; pairs of the same image are positives.
+            queue: :meth:`_queue_snapshot`.
+            gather: candidates from every process (the batch's own features otherwise, for a
+                branch whose size may differ between processes).
+        """
+        gather_fn = gather_without_grad if gather else (lambda t: t)
+        with torch.no_grad():
+            idx_all = torch.cat([gather_fn(idx)[None], queue['idx']], dim=1)  # (1, B_all + Q)
+            image_feat_all = torch.cat([gather_fn(image_feat_m).T, queue['image']],
+                                       dim=1)  # (E, B_all + Q)
+            text_feat_all = torch.cat([gather_fn(text_feat_m).T, queue['text']], dim=1)
             positives = idx[:, None] == idx_all  # (B, B_all + Q)
             targets_i2t = distilled_targets(positives, image_feat_m @ text_feat_all / self.temp,
                                             self.distill_alpha)
@@ -247,28 +316,31 @@ class ALBEFGrounder(BaseGrounder):
                                             self.distill_alpha)
         loss_i2t = soft_cross_entropy(image_feat @ text_feat_all / self.temp, targets_i2t)
         loss_t2i = soft_cross_entropy(text_feat @ image_feat_all / self.temp, targets_t2i)
-        losses['loss_itc'] = self.loss_weights['itc'] * (loss_i2t + loss_t2i).mean() / 2
-        self._enqueue(image_feat_m, text_feat_m, idx)
+        return (loss_i2t + loss_t2i).mean() / 2
 
-        losses.update(self._itm_and_amc(image_embeds, image_feat, text_embeds, text_feat,
-                                        text['attention_mask'], idx, data_samples, inputs))
-        if self.mlm_head is not None:
-            losses['loss_mlm'] = self.loss_weights['mlm'] * self._mlm(text, image_embeds)
-        return losses
+    def itm_loss(self, image_embeds: Tensor, image_feat: Tensor, text_embeds: Tensor,
+                 text_feat: Tensor, text_mask: Tensor, idx: Tensor, *, explain: bool,
+                 grid_hw: tuple[int, int], gather: bool = True) -> tuple[Tensor, Tensor | None]:
+        """ITM with one hard negative image and text per positive (unweighted).
 
-    def _itm_and_amc(self, image_embeds: Tensor, image_feat: Tensor, text_embeds: Tensor,
-                     text_feat: Tensor, text_mask: Tensor, idx: Tensor,
-                     data_samples: SampleList, inputs: Tensor) -> dict:
-        """ITM with one hard negative image and text per positive; AMC on the positives."""
+        Args:
+            explain: also return the Grad-CAM maps (B, h, w) of the positives' match logits,
+                differentiable (``create_graph=True``).
+            gather: hard negatives from the whole global batch (the local batch otherwise).
+
+        Returns:
+            ``(loss, cam)``; ``cam`` is None without ``explain``.
+        """
         batch = image_embeds.shape[0]
         # Candidates for hard negatives: the whole global batch. Gathered features carry no
         # gradient back to the process that computed them, so the negatives' embeddings are
         # taken without gradient in every process (and in single-process runs alike, so that
         # N processes optimise exactly the objective of one); the fusion layers and the ITM
         # head still learn from the negative pairs.
+        gather_fn = gather_without_grad if gather else (lambda t: t)
         image_embeds_w, text_embeds_w, text_mask_w, image_feat_w, text_feat_w, idx_w = (
-            gather_without_grad(t.detach()) for t in (image_embeds, text_embeds, text_mask,
-                                                      image_feat, text_feat, idx))
+            gather_fn(t.detach()) for t in (image_embeds, text_embeds, text_mask,
+                                            image_feat, text_feat, idx))
         with torch.no_grad():
             same = idx[:, None] == idx_w[None]  # (B, B_w) pairs that are not negatives
             w_t2i = F.softmax(text_feat @ image_feat_w.T / self.temp, dim=1).masked_fill(same, 0)
@@ -277,36 +349,36 @@ class ALBEFGrounder(BaseGrounder):
             w_t2i = torch.where(w_t2i.sum(1, keepdim=True) > 0, w_t2i, (~same).float() + 1e-6)
             w_i2t = torch.where(w_i2t.sum(1, keepdim=True) > 0, w_i2t, (~same).float() + 1e-6)
             if self.hard_negatives == 'sample':
-                neg_image = torch.multinomial(w_t2i, 1)[:, 0]  # (B,) per text, a hard image
-                neg_text = torch.multinomial(w_i2t, 1)[:, 0]  # (B,) per image, a hard text
+                neg_image = torch.multinomial(w_t2i.float(), 1)[:, 0]  # (B,) per text an image
+                neg_text = torch.multinomial(w_i2t.float(), 1)[:, 0]  # (B,) per image a text
             else:
                 neg_image, neg_text = w_t2i.argmax(dim=1), w_i2t.argmax(dim=1)
 
         text_all = torch.cat([text_embeds, text_embeds, text_embeds_w[neg_text]])
         mask_all = torch.cat([text_mask, text_mask, text_mask_w[neg_text]])
         image_all = torch.cat([image_embeds, image_embeds_w[neg_image], image_embeds])
-        labels = torch.cat([torch.ones(batch), torch.zeros(2 * batch)]).long().to(inputs.device)
-        losses = {}
-        if self.amc_loss is None:
+        labels = torch.cat([torch.ones(batch), torch.zeros(2 * batch)]).long().to(
+            image_embeds.device)
+        if not explain:
             logits = self.itm_logits(text_all, mask_all, image_all)
-            losses['loss_itm'] = self.loss_weights['itm'] * F.cross_entropy(logits, labels)
-            return losses
-        # The AMC loss differentiates the Grad-CAM gradient, so the fusion layers after the
-        # explained one need twice-differentiable attention: the math kernel, not flash.
+            return F.cross_entropy(logits, labels), None
+        # A loss on the map differentiates the Grad-CAM gradient, so the fusion layers after
+        # the explained one need twice-differentiable attention: the math kernel, not flash.
         with self.explainer.watch(self) as captured, sdpa_kernel(SDPBackend.MATH):
             logits = self.itm_logits(text_all, mask_all, image_all)
-        losses['loss_itm'] = self.loss_weights['itm'] * F.cross_entropy(logits, labels)
-        grid_hw = self.image_encoder.patch_grid(inputs.shape[-2:])
         cam = self.explainer.explain(
             logits[:batch, 1], captured['probs'], text_mask=mask_all.bool(), grid_hw=grid_hw,
             create_graph=True)[:batch]  # (B, h, w)
+        return F.cross_entropy(logits, labels), cam
+
+    def _amc(self, cam: Tensor, data_samples: SampleList, inputs: Tensor) -> Tensor:
+        """AMC of the positives' maps (B, h, w) against their boxes (unweighted)."""
         cam = F.interpolate(cam[:, None], size=inputs.shape[-2:], mode='bilinear',
                             align_corners=False)[:, 0]  # (B, H, W)
         box_mask = torch.stack([
             boxes_to_mask(s.gt_instances.bboxes, inputs.shape[-2:]) for s in data_samples
         ])  # (B, H, W)
-        losses['loss_amc'] = self.loss_weights['amc'] * self.amc_loss(cam, box_mask)
-        return losses
+        return self.amc_loss(cam, box_mask)
 
     def _mlm(self, text: dict, image_embeds: Tensor) -> Tensor:
         """Masked language modelling conditioned on the image (15%: 80/10/10)."""

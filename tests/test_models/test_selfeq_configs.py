@@ -1,0 +1,69 @@
+"""The SelfEQ configs: the SynthGround one is gALBEF's demo plus the branch, the paper-scale
+one pins the paper's hyperparameters, and the training pipeline attaches paraphrases."""
+
+import json
+import os.path as osp
+
+from mmengine.config import Config
+
+from mmgrounding.registry import DATASETS
+from mmgrounding.text.paraphrase import PARAPHRASES_FORMAT
+
+CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+SELFEQ = osp.join(CONFIGS, 'selfeq', 'selfeq_albef-tiny_1xb32-900it_synthground-mix.py')
+GALBEF = osp.join(CONFIGS, 'amc', 'galbef_albef-tiny_1xb32-900it_synthground-mix.py')
+PAPER = osp.join(CONFIGS, 'selfeq', 'selfeq_albef-base_8xb56-30e_vg-coco.py')
+
+
+def test_synthground_config_is_galbef_plus_the_paraphrase_branch():
+    selfeq, galbef = Config.fromfile(SELFEQ), Config.fromfile(GALBEF)
+    model, base = selfeq.model.to_dict(), galbef.model.to_dict()
+    assert model.pop('type') == 'SelfEQGrounder' and base.pop('type') == 'ALBEFGrounder'
+    assert model.pop('self_consistency_loss') == dict(
+        type='SelfConsistencyLoss', k=0.8, weight_sim=1.0, weight_cst=0.5
+    )
+    assert model['explainer'].pop('normalize') == 'minmax'
+    assert model == base  # same network, initialisation, ITC/ITM settings, no AMC
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'randomness', 'test_dataloader'):
+        assert selfeq[key] == galbef[key], key
+    # box-free: the training pipeline loads no box
+    types = [t['type'] for t in selfeq.train_pipeline]
+    assert 'LoadGroundingAnnotations' not in types and 'LoadParaphrases' in types
+
+
+def test_paper_scale_config_follows_the_paper():
+    cfg = Config.fromfile(PAPER)
+    assert cfg.model.type == 'SelfEQGrounder' and cfg.model.amc_loss is None
+    consistency = cfg.model.self_consistency_loss
+    assert (consistency.k, consistency.weight_sim, consistency.weight_cst) == (0.8, 1.0, 0.5)
+    assert cfg.model.explainer.normalize == 'minmax'
+    assert cfg.model.explainer.target_layer == 'fusion.layers.2.crossattention.self'
+    assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=1e-5, weight_decay=0.02)
+    assert cfg.param_scheduler[-1].type == 'CosineAnnealingLR'
+    assert cfg.train_dataloader.batch_size == 56
+    assert cfg.model.image_encoder.img_size == 256
+    parts = cfg.train_dataloader.dataset.datasets
+    assert [p.type for p in parts] == ['VisualGenomeTripletDataset', 'CocoCaptionsDataset']
+    assert 'LoadGroundingAnnotations' not in [t['type'] for t in cfg.train_pipeline]
+
+
+def test_training_items_carry_a_paraphrase_and_no_box(synthground_root, tmp_path):
+    cfg = Config.fromfile(SELFEQ)
+    cache = tmp_path / 'paraphrases.json'
+    vg, captions = cfg.train_dataloader.dataset.datasets
+    vg = dict(vg, data_root=synthground_root)
+    dataset = DATASETS.build(dict(vg, pipeline=[]))
+    text = dataset.get_data_info(0)['caption']
+    cache.write_text(
+        json.dumps(
+            dict(format=PARAPHRASES_FORMAT, settings={}, paraphrases={text: ['a paraphrase']})
+        )
+    )
+    pipeline = [
+        dict(t, paraphrases_file=str(cache)) if t['type'] == 'LoadParaphrases' else t
+        for t in vg['pipeline']
+    ]
+    item = DATASETS.build(dict(vg, pipeline=pipeline))[0]
+    assert item['inputs'].shape == (3, 64, 64)
+    assert item['data_samples'].metainfo['paraphrase'] == 'a paraphrase'
+    assert 'gt_instances' not in item['data_samples']
