@@ -172,3 +172,13 @@ def test_amc_refcoco_and_referit_evaluation(path):
     assert of_type(cfg.test_evaluator, 'PointingGameMetric')['protocol'] == 'amc_official'
     split = cfg.test_dataloader.dataset.split
     assert split == ('testA' if 'refcoco+' in path else 'test')
+
+
+def test_amc_table3_ranks_mattnet_detections():
+    cfg = load('amc/albef_vg_test-384px_refcoco+-mattnet-dets.py')
+    pipeline = [t['type'] for t in cfg.test_dataloader.dataset.pipeline]
+    # the detections are loaded before Resize (original pixels), R@1 at IoU >= 0.5
+    assert pipeline.index('LoadRegionFeatures') < pipeline.index('Resize')
+    recall = of_type(cfg.test_evaluator, 'BoxRecallMetric')
+    assert recall['topk'][0] == 1 and not recall.get('strict_iou', False)
+    assert of_type(cfg.test_dataloader.dataset.pipeline, 'Resize')['scale'] == (384, 384)
