@@ -1,4 +1,5 @@
 """tools/dataset_converters/mattnet_dets_to_region_cache.py on hand-written dets.json files."""
+
 import importlib.util
 import json
 import os.path as osp
@@ -22,12 +23,33 @@ def tool():
 
 # MAttNet's layout: box = [x1, y1, x2 - x1 + 1, y2 - y1 + 1]
 DETS = [
-    dict(det_id=0, h5_id=0, image_id=9, category_id=18, category_name='dog',
-         box=[10.0, 20.0, 30.0, 40.0], score=0.7),
-    dict(det_id=1, h5_id=1, image_id=9, category_id=1, category_name='person',
-         box=[0.0, 0.0, 5.0, 5.0], score=0.9),
-    dict(det_id=2, h5_id=2, image_id=11, category_id=1, category_name='person',
-         box=[1.0, 2.0, 3.0, 4.0], score=0.8),
+    dict(
+        det_id=0,
+        h5_id=0,
+        image_id=9,
+        category_id=18,
+        category_name='dog',
+        box=[10.0, 20.0, 30.0, 40.0],
+        score=0.7,
+    ),
+    dict(
+        det_id=1,
+        h5_id=1,
+        image_id=9,
+        category_id=1,
+        category_name='person',
+        box=[0.0, 0.0, 5.0, 5.0],
+        score=0.9,
+    ),
+    dict(
+        det_id=2,
+        h5_id=2,
+        image_id=11,
+        category_id=1,
+        category_name='person',
+        box=[1.0, 2.0, 3.0, 4.0],
+        score=0.8,
+    ),
 ]
 
 
@@ -50,7 +72,8 @@ def test_mattnet_layout_into_a_region_cache(tmp_path, capsys):
     assert RegionCache(out).read('11')['image_hw'].tolist() == [-1, -1]  # not in instances
     # LoadRegionFeatures serves the boxes to a test pipeline (before Resize: original pixels)
     results = Compose([dict(type='LoadRegionFeatures', cache_dir=out)])(
-        dict(img_id=9, height=100, width=120))
+        dict(img_id=9, height=100, width=120)
+    )
     np.testing.assert_allclose(results['region_boxes'][1], [10, 20, 40, 60])
     # a second run resumes: nothing rewritten, the same entries
     assert len(tool().main([str(dets), '--out', out])) == 2
@@ -59,8 +82,11 @@ def test_mattnet_layout_into_a_region_cache(tmp_path, capsys):
 def test_amc_layout_and_bad_records(tmp_path):
     dets = tmp_path / 'amc.json'
     # the AMC code's dict: no scores for image 3 (file order kept), scores for image 4
-    dets.write_text(json.dumps({'3': [[0, 0, 10, 10], [5, 5, 2, 2]],
-                                '4': [[1, 1, 1, 1, 0.2], [2, 2, 2, 2, 0.6]]}))
+    dets.write_text(
+        json.dumps(
+            {'3': [[0, 0, 10, 10], [5, 5, 2, 2]], '4': [[1, 1, 1, 1, 0.2], [2, 2, 2, 2, 0.6]]}
+        )
+    )
     cache = tool().import_dets(str(dets), str(tmp_path / 'cache'))
     np.testing.assert_allclose(cache.read('3')['boxes_xyxy'], [[0, 0, 10, 10], [5, 5, 7, 7]])
     np.testing.assert_allclose(cache.read('4')['scores'], [0.6, 0.2])

@@ -20,8 +20,8 @@ from ``--instances`` (a COCO ``instances.json``) when given::
         data/refcoco+/mattnet/res101_coco_minus_refer_notime_dets.json \\
         --instances data/refcoco+/instances.json --out data/refcoco+/regions/mattnet/
 """
+
 import argparse
-import json
 import os.path as osp
 import sys
 from collections import defaultdict
@@ -46,28 +46,39 @@ def read_dets(path: str) -> tuple[dict[str, list[dict]], list[str]]:
     per_image: dict[str, list[dict]] = defaultdict(list)
     names: dict[int, str] = {}
     if isinstance(data, dict):  # the AMC code's {image_id: [[x, y, w, h, ...], ...]}
-        records = [(img_id, dict(box=det[:4], score=det[4] if len(det) > 4 else None))
-                   for img_id, dets in data.items() for det in dets]
+        records = [
+            (img_id, dict(box=det[:4], score=det[4] if len(det) > 4 else None))
+            for img_id, dets in data.items()
+            for det in dets
+        ]
     elif isinstance(data, list):
         records = [(rec.get('image_id'), rec) for rec in data]
     else:
-        raise GroundingAnnotationError(f'{path}: expected a list of detections or a dict of '
-                                       f'image id -> boxes, got {type(data).__name__}')
+        raise GroundingAnnotationError(
+            f'{path}: expected a list of detections or a dict of '
+            f'image id -> boxes, got {type(data).__name__}'
+        )
     for index, (img_id, rec) in enumerate(records):
         box = rec.get('box') if isinstance(rec, dict) else None
         try:
             x, y, w, h = (float(v) for v in box)
         except (TypeError, ValueError) as e:
             raise GroundingAnnotationError(
-                f'{path}: record #{index} (image {img_id}) has no [x, y, w, h] box') from e
+                f'{path}: record #{index} (image {img_id}) has no [x, y, w, h] box'
+            ) from e
         if img_id is None:
             raise GroundingAnnotationError(f'{path}: record #{index} has no image_id')
         category = rec.get('category_id')
         if category is not None:
             names[int(category)] = str(rec.get('category_name', category))
-        per_image[str(img_id)].append(dict(
-            box_xyxy=[x, y, x + w, y + h],  # XYWH -> XYXY
-            score=rec.get('score'), category_id=category, order=index))
+        per_image[str(img_id)].append(
+            dict(
+                box_xyxy=[x, y, x + w, y + h],  # XYWH -> XYXY
+                score=rec.get('score'),
+                category_id=category,
+                order=index,
+            )
+        )
     categories = sorted(names)
     label_of = {c: i for i, c in enumerate(categories)}
     for dets in per_image.values():
@@ -81,18 +92,24 @@ def image_sizes(instances: str | None) -> dict[str, tuple[int, int]]:
     if instances is None:
         return {}
     data = load_json_file(instances, what='instances file')
-    return {str(img['id']): (int(img['height']), int(img['width']))
-            for img in data.get('images', [])}
+    return {
+        str(img['id']): (int(img['height']), int(img['width'])) for img in data.get('images', [])
+    }
 
 
 def import_dets(path: str, out: str, *, instances: str | None = None) -> RegionCache:
     """Write one region-cache entry per image of ``path``; resumes an interrupted import."""
     per_image, classes = read_dets(path)
     sizes = image_sizes(instances)
-    cache = RegionCache.create(out, dict(
-        detector=dict(source='MAttNet dets.json', file=osp.basename(path), classes=classes),
-        extraction=dict(feature_dim=0, feature_dtype='float32',
-                        box_format='xyxy, original image pixels')))
+    cache = RegionCache.create(
+        out,
+        dict(
+            detector=dict(source='MAttNet dets.json', file=osp.basename(path), classes=classes),
+            extraction=dict(
+                feature_dim=0, feature_dtype='float32', box_format='xyxy, original image pixels'
+            ),
+        ),
+    )
     cache.remove_stale_temporaries()
     for img_id, dets in per_image.items():
         if img_id in cache:
@@ -100,13 +117,18 @@ def import_dets(path: str, out: str, *, instances: str | None = None) -> RegionC
         if all(d['score'] is not None for d in dets):
             dets = sorted(dets, key=lambda d: (-float(d['score']), d['order']))
         num = len(dets)
-        cache.write(img_id, dict(
-            boxes_xyxy=np.array([d['box_xyxy'] for d in dets], np.float32).reshape(num, 4),
-            scores=np.array([1.0 if d['score'] is None else d['score'] for d in dets],
-                            np.float32),
-            labels=np.array([d['label'] for d in dets], np.int32),
-            features=np.zeros((num, 0), np.float32),
-            image_hw=sizes.get(img_id, (-1, -1))))
+        cache.write(
+            img_id,
+            dict(
+                boxes_xyxy=np.array([d['box_xyxy'] for d in dets], np.float32).reshape(num, 4),
+                scores=np.array(
+                    [1.0 if d['score'] is None else d['score'] for d in dets], np.float32
+                ),
+                labels=np.array([d['label'] for d in dets], np.int32),
+                features=np.zeros((num, 0), np.float32),
+                image_hw=sizes.get(img_id, (-1, -1)),
+            ),
+        )
     cache.update_meta(num_images=len(cache))
     return cache
 
@@ -118,8 +140,7 @@ def main(argv=None) -> RegionCache:
     parser.add_argument('--instances', help='COCO instances.json, for the image sizes')
     args = parser.parse_args(argv)
     cache = import_dets(args.dets, args.out, instances=args.instances)
-    print(f'{len(cache)} images -> {args.out} '
-          f"({len(cache.meta['detector']['classes'])} classes)")
+    print(f'{len(cache)} images -> {args.out} ({len(cache.meta["detector"]["classes"])} classes)')
     return cache
 
 
