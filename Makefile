@@ -70,8 +70,9 @@ proposals: detector
 # InfoGround on SynthGround (docs/methods/infoground.md). `make infoground-inputs` trains the
 # small masked LM that stands in for bert-base-uncased, writes the negatives of the three
 # Table 2 modes and caches the frozen word features; `make infoground` then trains the four
-# Table 2 rows (two at a time, one thread each) and prints them beside the detector-score
-# baseline. Every step resumes or is skipped when its output exists.
+# Table 2 rows at seed 0 through the experiment runner (two at a time, one thread each, with
+# live progress) and prints them beside the detector-score baseline. Every step resumes or is
+# skipped when its output exists.
 IG_DIR := $(DATA)/infoground
 IG_MODES := reranked plausible random
 IG_ROWS := no-negatives random plausible reranked
@@ -93,17 +94,25 @@ infoground-inputs: proposals $(IG_DIR)/mlm/config.json
 			--out $(IG_DIR)/words_$${mode}_train/ || exit 1; \
 	done
 
-$(IG_WORK_DIR)/%/iter_400.pth:
-	OMP_NUM_THREADS=1 $(PY) tools/train.py $(IG_CONFIG)-$*.py --work-dir $(IG_WORK_DIR)/$* \
-		--resume
-
 infoground: infoground-inputs
-	$(MAKE) -j2 $(foreach row,$(IG_ROWS),$(IG_WORK_DIR)/$(row)/iter_400.pth)
-	OMP_NUM_THREADS=2 $(PY) tools/analysis_tools/leaderboard.py --suite synthground \
-		--layout flickr30k --out $(IG_WORK_DIR)/table2.json \
-		--model "detector score" configs/baselines/detector-score_synthground_flickr30k.py \
-		$(foreach row,$(IG_ROWS),--model "$(row)" $(IG_CONFIG)-$(row).py \
-			$(IG_WORK_DIR)/$(row)/iter_400.pth)
+	$(PY) tools/analysis_tools/leaderboard.py --only detector-score \
+		$(foreach row,$(IG_ROWS),infoground-$(row)) --seeds 0 --work-dir $(IG_WORK_DIR) \
+		--out $(IG_WORK_DIR)/table2.json --no-docs --jobs 2 --threads 1
+
+# `make leaderboard` (docs/leaderboard.md): every SynthGround recipe of every method over its
+# seeds (mmgrounding/apis/synthground_leaderboard.py) -> results/synthground.json and the
+# generated tables of docs/. Resumable: finished trainings are reused, interrupted ones resume.
+LB_JOBS ?= 2
+LB_THREADS ?= 1
+CKD_VOCAB := $(DATA)/ckd/phrase_vocab.txt
+
+.PHONY: leaderboard
+
+$(CKD_VOCAB): | setup $(DATA)/meta.json
+	$(PY) tools/build_phrase_vocab.py $(GROUNDING_DATASET) --out $@
+
+leaderboard: infoground-inputs $(CKD_VOCAB)
+	$(PY) tools/analysis_tools/leaderboard.py --all --jobs $(LB_JOBS) --threads $(LB_THREADS)
 
 lint: setup
 	$(VENV)/bin/ruff check mmgrounding tools tests benchmarks projects

@@ -1,4 +1,23 @@
-"""Evaluate (config, checkpoint) pairs on benchmark splits and print the papers' tables.
+"""Evaluate models on benchmark splits and print the papers' tables; `make leaderboard`.
+
+Two modes.
+
+The registry (``make leaderboard``): every SynthGround recipe of
+``mmgrounding/apis/synthground_leaderboard.py`` is trained over its seeds (resumable: finished
+trainings are reused, interrupted ones resumed), evaluated on the splits its tables read, its
+runs are merged into ``results/synthground.json`` and the generated tables of the docs are
+rewritten between their markers:
+
+    python tools/analysis_tools/leaderboard.py --all [--jobs 2 --threads 1]
+    python tools/analysis_tools/leaderboard.py --only infoground-table2 --seeds 0
+    python tools/analysis_tools/leaderboard.py --render      # the docs from the JSON only
+    python tools/analysis_tools/leaderboard.py --check       # exit 1 when the docs differ
+    python tools/analysis_tools/leaderboard.py --only amc --max-iters 20 --out smoke.json
+
+``--max-iters`` trains a shorter schedule in its own work dirs (smoke runs); its numbers are
+never merged into ``results/synthground.json`` nor into the docs (``--out`` is required).
+
+Given models (``--model NAME CONFIG [CHECKPOINT]``, repeated):
 
     python tools/analysis_tools/leaderboard.py --suite synthground --layout papers \\
         --model "centre baseline" configs/baselines/centre_synthground_flickr30k.py \\
@@ -16,37 +35,30 @@ Suites: ``real`` (the configs under ``configs/_base_/datasets/`` for the public 
 ``synthground`` (the same formats written by SynthGround; its ReferIt column,
 ``synthground_referit.py``, reads the RefCOCO files with the ReferIt loader and its val split,
 since SynthGround has one refs file and no ReferIt files of its own). The
-table is printed as markdown and everything is also saved as JSON.
+table is printed as markdown and everything is also saved as JSON, with the protocol of every
+metric.
 """
+
 import argparse
+import dataclasses
 import json
 import os
 import os.path as osp
+import sys
 from collections import OrderedDict
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
+from mmgrounding.apis import experiments as ex
+from mmgrounding.apis import results_tables
+from mmgrounding.apis import synthground_leaderboard as registry
+from mmgrounding.apis.experiments import SUITES, benchmark_dataset  # noqa: F401 (tool API)
 from mmgrounding.utils import register_all_modules
+from mmgrounding.utils.atomic import atomic_write_json
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DATASETS = osp.join(ROOT, 'configs', '_base_', 'datasets')
-
-# benchmark split -> (dataset config, overrides of its test dataset)
-SUITES = {
-    'real': OrderedDict([
-        ('Flickr30k', ('flickr30k.py', {})),
-        ('RefCOCO+ testA', ('refcoco+.py', dict(split='testA'))),
-        ('RefCOCO+ testB', ('refcoco+.py', dict(split='testB'))),
-        ('ReferIt', ('referit.py', {})),
-    ]),
-    'synthground': OrderedDict([
-        ('Flickr30k', ('synthground_flickr30k.py', {})),
-        ('RefCOCO+ testA', ('synthground_refcoco.py', dict(split='testA'))),
-        ('RefCOCO+ testB', ('synthground_refcoco.py', dict(split='testB'))),
-        ('ReferIt', ('synthground_referit.py', {})),
-    ]),
-}
+ROOT = ex.REPO_ROOT
+RESULTS = osp.join(ROOT, 'results', 'synthground.json')
+RESULTS_FORMAT = 'mmgrounding/synthground-results/1'
 LAYOUTS = {
     'papers': ['Flickr30k', 'RefCOCO+ testA', 'RefCOCO+ testB', 'ReferIt'],
     'flickr30k': ['Flickr30k'],
@@ -56,51 +68,73 @@ LAYOUTS = {
 POINTING = 'pointing/accuracy'
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--model', nargs='+', action='append', required=True,
-                        metavar='NAME CONFIG [CHECKPOINT]', help='a model; repeat for more')
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument(
+        '--model',
+        nargs='+',
+        action='append',
+        metavar='NAME CONFIG [CHECKPOINT]',
+        help='a model; repeat for more',
+    )
+    mode.add_argument('--all', action='store_true', help='every experiment of the registry')
+    mode.add_argument(
+        '--only', nargs='+', metavar='NAME', help='these experiments, or the rows of these tables'
+    )
+    mode.add_argument(
+        '--render',
+        action='store_true',
+        help='rewrite the generated doc tables from --out, run nothing',
+    )
+    mode.add_argument(
+        '--check', action='store_true', help='exit 1 when a generated doc table differs from --out'
+    )
+    mode.add_argument(
+        '--determinism', metavar='NAME', help='train NAME twice on 1 thread and once on 2; compare'
+    )
     parser.add_argument('--suite', choices=sorted(SUITES), default='synthground')
     parser.add_argument('--layout', choices=sorted(LAYOUTS), default='papers')
-    parser.add_argument('--data-root', help='override every split\'s data_root')
-    parser.add_argument('--work-dir', default='work_dirs/leaderboard')
-    parser.add_argument('--out', help='JSON file for all metrics')
-    return parser.parse_args()
+    parser.add_argument('--data-root', help="override every split's data_root")
+    parser.add_argument('--work-dir', help='work dirs (default work_dirs/leaderboard)')
+    parser.add_argument('--out', help='results JSON (registry default: results/synthground.json)')
+    parser.add_argument('--seeds', nargs='+', type=int, help='only these seeds')
+    parser.add_argument('--max-iters', type=int, help='smoke runs: a shorter schedule')
+    parser.add_argument(
+        '--splits',
+        nargs='+',
+        metavar='SPLIT',
+        help='evaluate only these of the splits the tables read (smoke runs)',
+    )
+    parser.add_argument('--jobs', type=int, default=2, help='trainings at the same time')
+    parser.add_argument('--threads', type=int, default=1, help='threads per training')
+    parser.add_argument('--no-docs', action='store_true', help='do not rewrite the docs')
+    parser.add_argument('--docs-root', default=ROOT, help='the folder holding docs/')
+    return parser.parse_args(argv)
 
 
-def benchmark_dataset(split_name: str, suite: str, data_root: str | None) -> tuple[dict, list]:
-    """The test dataset config (without pipeline) and evaluator of one benchmark split."""
-    file, overrides = SUITES[suite][split_name]
-    cfg = Config.fromfile(osp.join(DATASETS, file))
-    dataset = dict(cfg.test_dataloader.dataset)
-    dataset.pop('pipeline', None)
-    dataset.update(overrides)
-    if data_root is not None:
-        dataset['data_root'] = data_root
-    return dataset, cfg.test_evaluator
-
-
-def evaluate(name: str, config: str, checkpoint: str | None, split_name: str, *, suite: str,
-             data_root: str | None, work_dir: str) -> dict:
+def evaluate(
+    name: str,
+    config: str,
+    checkpoint: str | None,
+    split_name: str,
+    *,
+    suite: str,
+    data_root: str | None,
+    work_dir: str,
+) -> dict:
+    """Metrics of one given model on one split (``--model`` mode)."""
     cfg = Config.fromfile(config)
-    dataset, evaluator = benchmark_dataset(split_name, suite, data_root)
-    dataset['pipeline'] = cfg.test_dataloader.dataset.pipeline
-    cfg.test_dataloader.dataset = dataset
-    # models without boxes (ALBEF's heatmaps) get no R@k and show "-" in the tables
-    cfg.test_evaluator = [dict(e, allow_no_boxes=True) if e['type'] == 'BoxRecallMetric' else e
-                          for e in evaluator]
-    cfg.load_from = checkpoint
     safe = ''.join(c if c.isalnum() else '_' for c in f'{name}_{split_name}')
-    cfg.work_dir = osp.join(work_dir, safe)
-    cfg.default_hooks.visualization.draw = False
-    cfg.train_dataloader = None
-    cfg.train_cfg = None
-    cfg.optim_wrapper = None
-    cfg.param_scheduler = None
-    cfg.val_dataloader = None
-    cfg.val_cfg = None
-    cfg.val_evaluator = None
-    return Runner.from_cfg(cfg).test()
+    result = ex.evaluate(
+        cfg,
+        checkpoint=checkpoint,
+        split=split_name,
+        suite=suite,
+        data_root=data_root,
+        work_dir=osp.join(work_dir, safe),
+    )
+    return dict(result.metrics, protocols=result.protocols)
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -114,24 +148,46 @@ def format_tables(results: dict, layout: str) -> str:
     splits = LAYOUTS[layout]
     cell = lambda m, k: f'{m[k]:.2f}' if k in m else '-'  # noqa: E731
     if layout != 'flickr30k':
-        rows = [[name] + [cell(metrics.get(s, {}), POINTING) for s in splits]
-                for name, metrics in results.items()]
+        rows = [
+            [name] + [cell(metrics.get(s, {}), POINTING) for s in splits]
+            for name, metrics in results.items()
+        ]
         return markdown_table(['method'] + splits, rows)
     keys = [POINTING, 'box_recall/R@1', 'box_recall/R@5', 'box_recall/R@10']
-    main = markdown_table(['method', 'pointing', 'R@1', 'R@5', 'R@10'],
-                          [[name] + [cell(m['Flickr30k'], k) for k in keys]
-                           for name, m in results.items()])
-    types = sorted({k.split('/', 1)[1] for m in results.values() for k in m['Flickr30k']
-                    if k.startswith('pointing/') and k != POINTING})
-    per_type = markdown_table(['method'] + types,
-                              [[name] + [cell(m['Flickr30k'], f'pointing/{t}') for t in types]
-                               for name, m in results.items()])
+    main = markdown_table(
+        ['method', 'pointing', 'R@1', 'R@5', 'R@10'],
+        [[name] + [cell(m['Flickr30k'], k) for k in keys] for name, m in results.items()],
+    )
+    types = sorted(
+        {
+            k.split('/', 1)[1]
+            for m in results.values()
+            for k in m['Flickr30k']
+            if k.startswith('pointing/') and k != POINTING
+        }
+    )
+    per_type = markdown_table(
+        ['method'] + types,
+        [
+            [name] + [cell(m['Flickr30k'], f'pointing/{t}') for t in types]
+            for name, m in results.items()
+        ],
+    )
     return main + '\n\nPointing accuracy per phrase type\n\n' + per_type
 
 
-def main() -> None:
-    args = parse_args()
-    register_all_modules(init_default_scope=False)
+def protocol_lines(results: dict) -> list[str]:
+    """One line per metric protocol of the given models' results, naming where it applies."""
+    groups: dict[str, list[str]] = OrderedDict()
+    for name, splits in results.items():
+        for split, metrics in splits.items():
+            for protocol in metrics.get('protocols', {}).values():
+                text = results_tables.protocol_text(protocol)
+                groups.setdefault(text, []).append(f'{name} · {split}')
+    return [f'- {text}: {", ".join(where)}' for text, where in groups.items()]
+
+
+def run_given_models(args: argparse.Namespace) -> None:
     models = []
     for spec in args.model:  # all checked before the first (long) evaluation
         if len(spec) not in (2, 3):
@@ -142,19 +198,177 @@ def main() -> None:
             if path is not None and not osp.isfile(path):
                 raise SystemExit(f'--model {name!r}: {path} does not exist')
         models.append((name, config, checkpoint))
+    work_dir = args.work_dir or 'work_dirs/leaderboard'
     results: dict = OrderedDict()
     for name, config, checkpoint in models:
         results[name] = OrderedDict(
-            (split, evaluate(name, config, checkpoint, split, suite=args.suite,
-                             data_root=args.data_root, work_dir=args.work_dir))
-            for split in LAYOUTS[args.layout])
+            (
+                split,
+                evaluate(
+                    name,
+                    config,
+                    checkpoint,
+                    split,
+                    suite=args.suite,
+                    data_root=args.data_root,
+                    work_dir=work_dir,
+                ),
+            )
+            for split in LAYOUTS[args.layout]
+        )
     table = format_tables(results, args.layout)
-    print(f'\n{args.suite} suite, {args.layout} layout\n\n{table}')
+    print(f'\n{args.suite} suite, {args.layout} layout\n\n{table}\n\nProtocols:')
+    print('\n'.join(protocol_lines(results)))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
             json.dump(dict(suite=args.suite, layout=args.layout, results=results), f, indent=2)
 
 
+def load_results(path: str) -> dict:
+    """The results file, or an empty one when it does not exist yet."""
+    if not osp.isfile(path):
+        return dict(format=RESULTS_FORMAT, suite='synthground', runs={})
+    with open(path) as f:
+        results = json.load(f)
+    if results.get('format') != RESULTS_FORMAT:
+        raise SystemExit(f'{path}: format {results.get("format")!r}, expected {RESULTS_FORMAT}')
+    return results
+
+
+def merge_runs(results: dict, records: dict) -> dict:
+    """``results`` with ``records`` replacing the runs of the same key, in registry order."""
+    runs = dict(results.get('runs', {}), **records)
+    order = [ex.run_key(e.name, s) for e in registry.EXPERIMENTS for s in e.seeds]
+    ordered = OrderedDict((k, runs[k]) for k in order if k in runs)
+    ordered.update((k, v) for k, v in runs.items() if k not in ordered)  # retired experiments
+    return dict(results, runs=ordered)
+
+
+def run_registry(args: argparse.Namespace) -> None:
+    registry.check_registry()
+    out = args.out or RESULTS
+    if args.max_iters is not None and (args.out is None or osp.abspath(out) == RESULTS):
+        raise SystemExit(
+            '--max-iters (a smoke run) needs --out other than '
+            "results/synthground.json: its numbers are not the recipes'"
+        )
+    smoke = args.max_iters is not None
+    if args.render or args.check:
+        results = load_results(out)
+    else:
+        experiments = registry.select(None if args.all else args.only)
+        # the configs read data/synthground/; --data-root moves the datasets (not the caches)
+        data_root = args.data_root
+        root = data_root or 'data/synthground/'
+        data = ex.read_data_meta(root)
+        vocab = ex.ensure_vocab(root)
+        records = ex.run_experiments(
+            experiments,
+            splits_of=lambda e: [
+                s for s in registry.splits_of(e) if args.splits is None or s in args.splits
+            ],
+            work_dir=args.work_dir or 'work_dirs/leaderboard',
+            seeds=args.seeds,
+            max_iters=args.max_iters,
+            processes=args.jobs,
+            threads=args.threads,
+            suite=args.suite,
+            data_root=data_root,
+            vocab=vocab if data_root is not None else None,
+        )
+        for record in records.values():
+            record['smoke'] = smoke
+            record['data'] = dict(data, root=root)
+        results = merge_runs(load_results(out), records)
+        atomic_write_json(out, results, indent=1)
+        print(f'results: {out} ({len(records)} runs written, {len(results["runs"])} in all)')
+    tables = registry.TABLES
+    if args.check:
+        stale = results_tables.stale_tables(tables, registry.EXPERIMENTS, results, args.docs_root)
+        if stale:
+            raise SystemExit(
+                'generated tables differ from ' + out + ' (run '
+                '`python tools/analysis_tools/leaderboard.py --render`):\n  ' + '\n  '.join(stale)
+            )
+        print(f'every generated table equals {out}')
+        return
+    for t in tables:
+        if args.render or any(
+            t.name in e.tables for e in registry.select(None if args.all else args.only)
+        ):
+            print(
+                f'\n{t.doc}: {t.name}\n\n'
+                + results_tables.render_table(t, registry.EXPERIMENTS, results)
+            )
+    if args.no_docs or (smoke and args.docs_root == ROOT):
+        return
+    changed = results_tables.rewrite_docs(tables, registry.EXPERIMENTS, results, args.docs_root)
+    print(
+        'docs rewritten: '
+        + (', '.join(osp.relpath(p, args.docs_root) for p in changed) or 'none changed')
+    )
+
+
+def measure_determinism(args: argparse.Namespace) -> None:
+    """Train one experiment (seed 0) twice on 1 thread and once on 2, one after the other;
+    compare the weights and the Flickr30k metrics; write ``results/determinism.json``."""
+    e = registry.experiment(args.determinism)
+    if not e.train:
+        raise SystemExit(f'{e.name} is not trained')
+    work_dir = args.work_dir or 'work_dirs/determinism'
+    runs = []
+    for tag, threads in (('t1-a', 1), ('t1-b', 1), ('t2', 2)):
+        cfg = ex.prepare_config(
+            e, seed=0, work_dir=osp.join(work_dir, e.name, tag), max_iters=args.max_iters
+        )
+        runs.append(ex.Run(dataclasses.replace(e, name=f'{e.name}-{tag}'), 0, cfg, threads=threads))
+    # one at a time: the runs must not share the cores
+    trained = [next(iter(ex.train_all([run], processes=1).values())) for run in runs]
+    rows = []
+    for run, result in zip(runs, trained):
+        evaluation = ex.evaluate(
+            run.cfg,
+            checkpoint=result.checkpoint,
+            split='Flickr30k',
+            work_dir=osp.join(run.work_dir, 'eval'),
+        )
+        rows.append(
+            dict(
+                threads=result.threads,
+                weights_sha256=result.weights_sha256,
+                seconds=result.seconds,
+                metrics=evaluation.metrics,
+            )
+        )
+    metric_keys = sorted(set(rows[0]['metrics']) & set(rows[2]['metrics']))
+    diffs = {k: abs(rows[0]['metrics'][k] - rows[2]['metrics'][k]) for k in metric_keys}
+    report = dict(
+        experiment=e.name,
+        config=e.config,
+        iters=args.max_iters or 'config',
+        runs=rows,
+        same_threads_identical=rows[0]['weights_sha256'] == rows[1]['weights_sha256'],
+        threads_1_vs_2_identical=rows[0]['weights_sha256'] == rows[2]['weights_sha256'],
+        abs_diff_1_vs_2_threads=diffs,
+        max_abs_diff=max(diffs[k] for k in diffs if k == POINTING or k.startswith('box_')),
+        environment=ex.environment(),
+    )
+    out = args.out or osp.join(ROOT, 'results', 'determinism.json')
+    atomic_write_json(out, report, indent=1)
+    print(json.dumps({k: v for k, v in report.items() if k != 'environment'}, indent=1))
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    register_all_modules(init_default_scope=False)
+    if args.model:
+        run_given_models(args)
+    elif args.determinism:
+        measure_determinism(args)
+    else:
+        run_registry(args)
+
+
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

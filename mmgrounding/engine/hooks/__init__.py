@@ -1,4 +1,7 @@
 from .heatmap_visualization_hook import HeatmapVisualizationHook
 from .loss_weight_staircase_hook import LossWeightStaircaseHook, staircase_weight
+from .progress_report_hook import ProgressReportHook
 
-__all__ = ['HeatmapVisualizationHook', 'LossWeightStaircaseHook', 'staircase_weight']
+__all__ = [
+    'HeatmapVisualizationHook', 'LossWeightStaircaseHook', 'ProgressReportHook', 'staircase_weight'
+]

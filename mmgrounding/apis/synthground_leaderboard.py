@@ -1,0 +1,256 @@
+"""The SynthGround leaderboard: every recipe `make leaderboard` trains, and the doc tables.
+
+One :class:`Experiment` per table row: its config, its seeds, the tables it is a row of (and
+its name there, and the paper's number where a table cites one). A new method adds itself with
+one entry (docs/leaderboard.md, "Adding a method"); a table it should appear in lists it by the
+table's name. Runs are keyed ``<name>/seed<S>`` in ``results/synthground.json``.
+"""
+
+from .experiments import Experiment
+from .results_tables import Column, Table
+
+AMC_DIR = 'configs/amc/'
+IG = 'configs/infoground/infoground_mlm-tiny_1xb50-400it_synthground-'
+CKD = 'configs/ckd/ckd-{}_lstm_1xb32-600it_synthground.py'
+SPLITS = ('Flickr30k', 'RefCOCO+ testA', 'RefCOCO+ testB', 'ReferIt')
+POINTING = 'pointing/accuracy'
+
+TABLES = (
+    Table(
+        'synthground-baselines',
+        'docs/leaderboard.md',
+        tuple(Column(s, s, POINTING) for s in SPLITS),
+    ),
+    Table(
+        'synthground-methods', 'docs/leaderboard.md', tuple(Column(s, s, POINTING) for s in SPLITS)
+    ),
+    Table(
+        'amc-demo',
+        'docs/methods/amc.md',
+        (
+            Column('pointing (test)', 'Flickr30k', POINTING),
+            Column('pointing (val)', 'Flickr30k val', POINTING),
+        ),
+        row_header='model',
+    ),
+    Table(
+        'infoground-table2',
+        'docs/methods/infoground.md',
+        (
+            Column('paper pointing (Flickr30k)', kind='paper'),
+            Column('pointing per seed', 'Flickr30k', POINTING, kind='seeds'),
+            Column('pointing', 'Flickr30k', POINTING),
+            Column('R@1', 'Flickr30k', 'box_recall/R@1'),
+            Column('R@5', 'Flickr30k', 'box_recall/R@5'),
+            Column('R@10', 'Flickr30k', 'box_recall/R@10'),
+        ),
+        row_header='row',
+    ),
+    Table(
+        'ckd-table4',
+        'docs/methods/ckd.md',
+        (
+            Column('paper Flickr30k R@1', kind='paper'),
+            Column('paper ReferIt R@1', kind='paper'),
+            Column('SynthGround R@1', 'Flickr30k', 'box_recall/R@1'),
+            Column('R@5', 'Flickr30k', 'box_recall/R@5'),
+            Column('pointing', 'Flickr30k', POINTING),
+        ),
+        row_header='Table 4 row',
+    ),
+    Table(
+        'ckd-table4-seeds',
+        'docs/methods/ckd.md',
+        (Column('R@1 per seed', 'Flickr30k', 'box_recall/R@1', kind='seeds'),),
+        row_header='row',
+    ),
+)
+
+BASELINES = ('synthground-baselines', 'synthground-methods', 'amc-demo')
+IG_SEEDS = (0, 1, 2)
+CKD_SEEDS = (0, 1, 2, 3, 4)
+
+EXPERIMENTS = (
+    # fixed baselines: evaluated only
+    Experiment(
+        'centre',
+        'centre baseline',
+        'configs/baselines/centre_synthground_flickr30k.py',
+        train=False,
+        tables=BASELINES,
+    ),
+    Experiment(
+        'random',
+        'random baseline',
+        'configs/baselines/random_synthground_flickr30k.py',
+        train=False,
+        tables=BASELINES,
+    ),
+    Experiment(
+        'detector-score',
+        'detector score (top proposal of the SynthGround detector)',
+        'configs/baselines/detector-score_synthground_flickr30k.py',
+        train=False,
+        tables=('synthground-methods', 'infoground-table2'),
+        labels={'infoground-table2': 'detector score (best single proposal)'},
+    ),
+    # AMC (docs/methods/amc.md): the `make demo` models
+    Experiment(
+        'galbef',
+        'gALBEF',
+        AMC_DIR + 'galbef_albef-tiny_1xb32-900it_synthground-mix.py',
+        seeds=(0, 1, 2),
+        tables=('synthground-methods', 'amc-demo'),
+    ),
+    Experiment(
+        'amc',
+        'AMC',
+        AMC_DIR + 'amc_albef-tiny_1xb32-900it_synthground-mix.py',
+        seeds=(0, 1, 2),
+        tables=('synthground-methods', 'amc-demo'),
+    ),
+    # InfoGround Table 2 (docs/methods/infoground.md)
+    Experiment(
+        'infoground-no-negatives',
+        'InfoGround (no negatives)',
+        IG + 'no-negatives.py',
+        seeds=IG_SEEDS,
+        tables=('synthground-methods', 'infoground-table2'),
+        labels={'infoground-table2': 'no negatives (L_img only)'},
+        paper={'infoground-table2': {'paper pointing (Flickr30k)': 66.89}},
+    ),
+    Experiment(
+        'infoground-random',
+        'InfoGround (random negatives)',
+        IG + 'random.py',
+        seeds=IG_SEEDS,
+        tables=('infoground-table2',),
+        labels={'infoground-table2': 'random negatives'},
+        paper={'infoground-table2': {'paper pointing (Flickr30k)': 66.92}},
+    ),
+    Experiment(
+        'infoground-plausible',
+        'InfoGround (plausible negatives)',
+        IG + 'plausible.py',
+        seeds=IG_SEEDS,
+        tables=('infoground-table2',),
+        labels={'infoground-table2': 'plausible negatives'},
+        paper={'infoground-table2': {'paper pointing (Flickr30k)': 74.91}},
+    ),
+    Experiment(
+        'infoground-reranked',
+        'InfoGround (reranked negatives)',
+        IG + 'reranked.py',
+        seeds=IG_SEEDS,
+        tables=('synthground-methods', 'infoground-table2'),
+        labels={'infoground-table2': 'plausible, reranked (the method)'},
+        paper={'infoground-table2': {'paper pointing (Flickr30k)': 76.74}},
+    ),
+    Experiment(
+        'infoground-reranked-oracle',
+        'InfoGround (reranked, oracle-filtered)',
+        IG + 'reranked-oracle.py',
+        seeds=IG_SEEDS,
+        tables=('infoground-table2',),
+        labels={
+            'infoground-table2': 'diagnostic: reranked without substitutes present '
+            'in the image or of the same lemma (oracle)'
+        },
+    ),
+    # CKD Table 4 (docs/methods/ckd.md)
+    Experiment(
+        'ckd-max-margin',
+        'CKD (Max Margin)',
+        CKD.format('max-margin'),
+        seeds=CKD_SEEDS,
+        tables=('synthground-methods', 'ckd-table4', 'ckd-table4-seeds'),
+        labels={'ckd-table4': 'Max Margin', 'ckd-table4-seeds': 'Max Margin'},
+        paper={'ckd-table4': {'paper Flickr30k R@1': 42.11, 'paper ReferIt R@1': 22.94}},
+    ),
+    Experiment(
+        'ckd-nce',
+        'CKD (NCE)',
+        CKD.format('nce'),
+        seeds=CKD_SEEDS,
+        tables=('ckd-table4', 'ckd-table4-seeds'),
+        labels={'ckd-table4': 'NCE', 'ckd-table4-seeds': 'NCE'},
+        paper={'ckd-table4': {'paper Flickr30k R@1': 48.35, 'paper ReferIt R@1': 26.63}},
+    ),
+    Experiment(
+        'ckd-distill',
+        'CKD (Distill)',
+        CKD.format('distill'),
+        seeds=CKD_SEEDS,
+        tables=('ckd-table4', 'ckd-table4-seeds'),
+        labels={'ckd-table4': 'Distill', 'ckd-table4-seeds': 'Distill'},
+        paper={'ckd-table4': {'paper Flickr30k R@1': 45.05, 'paper ReferIt R@1': 17.25}},
+    ),
+    Experiment(
+        'ckd-nce-distill',
+        'CKD (NCE + Distill)',
+        CKD.format('nce-distill'),
+        seeds=CKD_SEEDS,
+        tables=('synthground-methods', 'ckd-table4', 'ckd-table4-seeds'),
+        labels={'ckd-table4': 'NCE + Distill', 'ckd-table4-seeds': 'NCE + Distill'},
+        paper={'ckd-table4': {'paper Flickr30k R@1': 50.96, 'paper ReferIt R@1': 27.59}},
+    ),
+    Experiment(
+        'ckd-nce-distill-b3',
+        'CKD (NCE + Distill, b = 3)',
+        CKD.format('nce-distill'),
+        seeds=CKD_SEEDS,
+        cfg_options={'custom_hooks.0.max_weight': 3},
+        tables=('ckd-table4', 'ckd-table4-seeds'),
+        labels={
+            'ckd-table4': 'NCE + Distill, b = 3 (λ reaches 2)',
+            'ckd-table4-seeds': 'NCE + Distill, b = 3',
+        },
+    ),
+)
+
+
+def experiment(name: str) -> Experiment:
+    for e in EXPERIMENTS:
+        if e.name == name:
+            return e
+    raise KeyError(f'no experiment {name!r}; known: {", ".join(e.name for e in EXPERIMENTS)}')
+
+
+def table(name: str) -> Table:
+    for t in TABLES:
+        if t.name == name:
+            return t
+    raise KeyError(f'no table {name!r}; known: {", ".join(t.name for t in TABLES)}')
+
+
+def splits_of(e: Experiment) -> list[str]:
+    """The benchmark splits the tables of ``e`` read, in table order."""
+    return list(dict.fromkeys(s for t in TABLES if t.name in e.tables for s in t.splits))
+
+
+def select(names: list[str] | None) -> list[Experiment]:
+    """The experiments named, or the rows of the tables named (all when ``names`` is None)."""
+    if not names:
+        return list(EXPERIMENTS)
+    chosen = set()
+    for name in names:
+        if any(t.name == name for t in TABLES):
+            chosen.update(e.name for e in EXPERIMENTS if name in e.tables)
+        else:
+            chosen.add(experiment(name).name)
+    return [e for e in EXPERIMENTS if e.name in chosen]
+
+
+def check_registry() -> None:
+    """Unique names; every table an experiment names exists, every table has rows."""
+    names = [e.name for e in EXPERIMENTS]
+    if len(set(names)) != len(names):
+        raise ValueError(f'experiment names repeat: {names}')
+    table_names = {t.name for t in TABLES}
+    for e in EXPERIMENTS:
+        unknown = set(e.tables) - table_names
+        if unknown:
+            raise ValueError(f'experiment {e.name!r} names unknown tables {sorted(unknown)}')
+    for t in TABLES:
+        if not any(t.name in e.tables for e in EXPERIMENTS):
+            raise ValueError(f'table {t.name!r} has no rows')

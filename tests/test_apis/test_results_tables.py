@@ -1,0 +1,160 @@
+"""The generated doc tables: rendering, markers, and the docs equal results/synthground.json."""
+
+import json
+import os
+import os.path as osp
+import shutil
+
+import pytest
+
+from mmgrounding.apis import synthground_leaderboard as registry
+from mmgrounding.apis.experiments import Experiment
+from mmgrounding.apis.results_tables import Column, Table, render_table, rewrite_docs, stale_tables
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+RESULTS = osp.join(REPO, 'results', 'synthground.json')
+
+POINTING = dict(metric='PointingGameMetric', settings=dict(protocol='grid', tolerance=0.0))
+RECALL = dict(metric='BoxRecallMetric', settings=dict(iou_thr=0.5, protocol='any'))
+
+
+def run(pointing, recall=None, *, heatmap=False):
+    metrics = {'pointing/accuracy': pointing}
+    protocols = {
+        'pointing': dict(POINTING, predicts=['pred_heatmaps' if heatmap else 'pred_boxes'])
+    }
+    if recall is not None:
+        metrics['box_recall/R@1'] = recall
+        protocols['box_recall'] = dict(RECALL, predicts=['pred_boxes'])
+    return dict(splits={'Flickr30k': dict(metrics=metrics, protocols=protocols)})
+
+
+TABLE = Table(
+    'toy',
+    'docs/toy.md',
+    (
+        Column('paper', kind='paper'),
+        Column('pointing', 'Flickr30k', 'pointing/accuracy'),
+        Column('per seed', 'Flickr30k', 'pointing/accuracy', kind='seeds'),
+        Column('R@1', 'Flickr30k', 'box_recall/R@1'),
+    ),
+)
+EXPERIMENTS = (
+    Experiment('a', 'A', 'a.py', seeds=(0, 1, 2), tables=('toy',), paper={'toy': {'paper': 1.5}}),
+    Experiment('b', 'B', 'b.py', seeds=(0, 1), tables=('toy',)),
+    Experiment('c', 'C', 'c.py', seeds=(0,), tables=('toy',)),
+    Experiment('d', 'D', 'd.py', seeds=(0,), tables=('other',)),
+)
+# A: 60, 62, 64 -> mean 62, sample std sqrt((4 + 0 + 4) / 2) = 2; R@1 10, 11, 15 -> 12 ± 2.65
+# (deviations -2, -1, 3: sqrt(14 / 2) = 2.6458); B: only seed 1 present; C: no run
+RESULTS_TOY = dict(
+    runs={
+        'a/seed0': run(60.0, 10.0),
+        'a/seed1': run(62.0, 11.0),
+        'a/seed2': run(64.0, 15.0),
+        'b/seed1': run(30.0, heatmap=True),
+    }
+)
+
+
+def test_cells_are_mean_and_sample_std_over_the_present_seeds():
+    lines = render_table(TABLE, EXPERIMENTS, RESULTS_TOY).splitlines()
+    assert lines[0] == '| method | paper | pointing | per seed | R@1 | seeds |'
+    assert lines[2] == '| A | 1.5 | 62.00 ± 2.00 | 60.00 / 62.00 / 64.00 | 12.00 ± 2.65 | 0, 1, 2 |'
+    # B has one of its two seeds, and no R@1 (a heatmap model)
+    assert lines[3] == '| B | – | 30.00 | 30.00 | - | 1 (of 2) |'
+    assert lines[4] == '| C | – | not run | not run | not run | not run |'
+    assert not any(line.startswith('| D |') for line in lines)  # not a row of this table
+
+
+def test_protocol_of_every_column_is_printed_and_kinds_are_not_mixed():
+    text = render_table(TABLE, EXPERIMENTS, RESULTS_TOY)
+    pointing = [line for line in text.splitlines() if line.startswith('- "pointing"')]
+    assert len(pointing) == 1
+    assert 'pointing accuracy' in pointing[0] and "protocol='grid'" in pointing[0]
+    assert 'point at the top box for A' in pointing[0]
+    assert 'point from the heatmap for B' in pointing[0]
+    recall = [line for line in text.splitlines() if line.startswith('- "R@1"')][0]
+    assert recall.startswith('- "R@1": box accuracy R@1, `BoxRecallMetric(')
+    assert 'pointing' not in recall
+    assert 'Awaiting a full `make leaderboard` run: B, C.' in text
+
+
+def test_rewrite_then_check_and_a_hand_edited_number_is_caught(tmp_path):
+    doc = tmp_path / 'docs' / 'toy.md'
+    doc.parent.mkdir()
+    doc.write_text(
+        '# Toy\n\ntext before\n<!-- results:begin toy -->\nold\n'
+        '<!-- results:end toy -->\ntext after\n'
+    )
+    assert stale_tables([TABLE], EXPERIMENTS, RESULTS_TOY, str(tmp_path)) == ['docs/toy.md: toy']
+    assert rewrite_docs([TABLE], EXPERIMENTS, RESULTS_TOY, str(tmp_path)) == [str(doc)]
+    text = doc.read_text()
+    assert text.startswith('# Toy\n\ntext before\n<!-- results:begin toy -->\n| method |')
+    assert text.endswith('<!-- results:end toy -->\ntext after\n')
+    assert stale_tables([TABLE], EXPERIMENTS, RESULTS_TOY, str(tmp_path)) == []
+    assert rewrite_docs([TABLE], EXPERIMENTS, RESULTS_TOY, str(tmp_path)) == []
+    doc.write_text(text.replace('62.00 ± 2.00', '62.50 ± 2.00'))
+    assert stale_tables([TABLE], EXPERIMENTS, RESULTS_TOY, str(tmp_path)) == ['docs/toy.md: toy']
+
+
+def test_missing_or_repeated_markers_name_the_page(tmp_path):
+    doc = tmp_path / 'docs' / 'toy.md'
+    doc.parent.mkdir()
+    doc.write_text('no markers\n')
+    with pytest.raises(ValueError, match='toy.md: expected one block'):
+        stale_tables([TABLE], EXPERIMENTS, RESULTS_TOY, str(tmp_path))
+
+
+def test_registry_is_consistent_and_its_configs_exist():
+    registry.check_registry()
+    for e in registry.EXPERIMENTS:
+        assert osp.isfile(osp.join(REPO, e.config)), e.config
+        for t in e.tables:
+            for header in e.paper.get(t, {}):
+                assert any(
+                    c.header == header and c.kind == 'paper' for c in registry.table(t).columns
+                ), (e.name, header)
+    assert registry.splits_of(registry.experiment('amc')) == [
+        'Flickr30k',
+        'RefCOCO+ testA',
+        'RefCOCO+ testB',
+        'ReferIt',
+        'Flickr30k val',
+    ]
+    assert {e.name for e in registry.select(['ckd-table4'])} == {
+        'ckd-max-margin',
+        'ckd-nce',
+        'ckd-distill',
+        'ckd-nce-distill',
+        'ckd-nce-distill-b3',
+    }
+
+
+def load_results():
+    with open(RESULTS) as f:
+        return json.load(f)
+
+
+def test_docs_equal_what_the_results_file_renders_to():
+    assert stale_tables(registry.TABLES, registry.EXPERIMENTS, load_results(), REPO) == []
+
+
+def test_a_hand_edited_number_in_the_real_docs_fails_the_check(tmp_path):
+    results = load_results()
+    shutil.copytree(osp.join(REPO, 'docs'), tmp_path / 'docs')
+    assert stale_tables(registry.TABLES, registry.EXPERIMENTS, results, str(tmp_path)) == []
+    # change the first number of the first generated table
+    table = registry.TABLES[0]
+    path = tmp_path / table.doc
+    text = path.read_text()
+    begin = text.index(f'<!-- results:begin {table.name} -->')
+    row = text.index('\n| ', text.index('|---|', begin))
+    cell = text.index(' | ', row + 3) + 3
+    end = text.index(' ', cell)
+    assert text[cell:end].replace('.', '').isdigit(), text[cell:end]
+    path.write_text(text[:cell] + '99.99' + text[end:])
+    assert stale_tables(registry.TABLES, registry.EXPERIMENTS, results, str(tmp_path)) == [
+        f'{table.doc}: {table.name}'
+    ]
+    os.remove(path)
