@@ -1,26 +1,12 @@
-# AMC evaluated on ReferItGame test
-# as the paper does: images at 384 x 384 (a 24 x 24 Grad-CAM grid; the ViT interpolates its
-# position embedding) and the official pointing rule (the map upsampled bicubically to the
-# image, first maximum, strictly inside the box). Tests a checkpoint of albef_vg.py, which
-# evaluates Flickr30k Entities at 256 px itself:
+# AMC evaluated on ReferItGame test as the paper does: as albef_vg_test-384px_refcoco+.py (384
+# x 384 images, a 24 x 24 Grad-CAM grid, the official pointing rule) on the RefCLEF berkeley
+# split. Tests a checkpoint of albef_vg.py:
 #   python tools/test.py configs/amc/albef_vg_test-384px_referit.py CHECKPOINT
-_base_ = ['./albef_vg.py']
+_base_ = ['./albef_vg_test-384px_refcoco+.py']
 
-image_size = (384, 384)
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
-    dict(type='LoadGroundingAnnotations'),
-    dict(type='PackGroundingInputs'),
-]
 test_dataloader = dict(
-    _delete_=True,
-    batch_size=8,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
+        _delete_=True,
         type='ReferItGameDataset',
         data_root='data/referit/',
         ann_file='refclef/instances.json',
@@ -28,7 +14,6 @@ test_dataloader = dict(
         split='test',
         data_prefix=dict(img='saiapr_tc-12/'),
         test_mode=True,
-        pipeline=test_pipeline,
-    ),
+        pipeline={{_base_.test_pipeline}},
+    )
 )
-test_evaluator = [dict(type='PointingGameMetric', protocol='amc_official')]
