@@ -1,4 +1,5 @@
 """Evaluate a grounding model (mmdet's command line)."""
+
 import argparse
 import json
 import os
@@ -8,7 +9,13 @@ from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
-from mmgrounding.utils import needs_cpu_distributed, register_all_modules, setup_cpu_distributed
+from mmgrounding.utils import (
+    needs_cpu_distributed,
+    register_all_modules,
+    set_trust_checkpoints,
+    setup_cpu_distributed,
+)
+from mmgrounding.utils.compat import TRUST_HELP
 
 
 def parse_args() -> argparse.Namespace:
@@ -18,7 +25,8 @@ def parse_args() -> argparse.Namespace:
         'checkpoint',
         nargs='?',
         default=None,
-        help="checkpoint file; omit (or 'none') for models without weights, e.g. baselines")
+        help="checkpoint file; omit (or 'none') for models without weights, e.g. baselines",
+    )
     parser.add_argument('--work-dir', help='the dir to save the evaluation metrics')
     parser.add_argument('--out', help='dump predictions to a pickle file (.pkl)')
     parser.add_argument('--metrics-json', help='write the metrics to this JSON file (rank 0)')
@@ -28,9 +36,10 @@ def parse_args() -> argparse.Namespace:
         '--cfg-options',
         nargs='+',
         action=DictAction,
-        help='override config settings, e.g. test_dataloader.batch_size=8')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+        help='override config settings, e.g. test_dataloader.batch_size=8',
+    )
+    parser.add_argument('--trust-checkpoint', action='store_true', help=TRUST_HELP)
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -71,6 +80,8 @@ def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
     cfg = build_config(args)
+    # before the runner exists: load_from / resume / init_cfg checkpoints read with this
+    set_trust_checkpoints(args.trust_checkpoint or bool(cfg.get('trust_checkpoint', False)))
     runner = Runner.from_cfg(cfg)
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):

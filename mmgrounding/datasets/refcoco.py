@@ -3,7 +3,6 @@ files of the UNC ``refer`` distribution."""
 import contextlib
 import io
 import os.path as osp
-import pickle
 from collections import Counter
 
 from mmengine.dataset import BaseDataset
@@ -13,6 +12,7 @@ from mmengine.utils import is_abs
 from pycocotools.coco import COCO
 
 from mmgrounding.registry import DATASETS
+from mmgrounding.utils.safe_pickle import ForbiddenGlobalError, loads_plain_data
 
 from .utils import (
     GroundingAnnotationError,
@@ -32,12 +32,15 @@ def load_refs(path: str) -> list[dict]:
     Each ref has ``ref_id``, ``ann_id``, ``image_id``, ``split``, ``category_id``,
     ``sent_ids``, ``file_name`` and ``sentences``: a list of
     ``dict(tokens, raw, sent_id, sent)``. The official files were written by Python 2, so
-    byte strings that are not ASCII are decoded as latin-1. Like any pickle, the file can run
-    code when loaded: read only files from the official distribution or SynthGround.
+    byte strings that are not ASCII are decoded as latin-1. The file is read with a
+    restricted unpickler that builds dicts, lists, tuples, strings, numbers, None and bools
+    only: a pickle that names any function or class (which is how a pickle runs code) is
+    refused before that function is looked up.
 
     Raises:
         FileNotFoundError: the file does not exist.
-        GroundingAnnotationError: the file is truncated or corrupt, or is not a list of refs.
+        GroundingAnnotationError: the file names a global (the error names it), is
+            truncated or corrupt, or is not a list of refs.
     """
     with get_local_path(path) as local_path:
         if not osp.isfile(local_path):
@@ -46,9 +49,15 @@ def load_refs(path: str) -> list[dict]:
             data = f.read()
     try:
         try:
-            refs = pickle.loads(data)
+            refs = loads_plain_data(data)
         except UnicodeDecodeError:
-            refs = pickle.loads(data, encoding='latin1')  # Python 2 str that is not ASCII
+            # Python 2 str that is not ASCII
+            refs = loads_plain_data(data, encoding='latin1')
+    except ForbiddenGlobalError as e:
+        raise GroundingAnnotationError(
+            f'{path}: refused to unpickle the global {e.qualified_name}: a refs file holds '
+            'only dicts, lists, strings and numbers, and a pickle that names a function or '
+            'class can run code when loaded; this file is not an official REFER file') from e
     # A damaged pickle fails in many ways (EOFError, UnpicklingError, ValueError, ...):
     # every one of them means the same thing here, and is re-raised with the file name.
     except Exception as e:

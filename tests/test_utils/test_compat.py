@@ -1,7 +1,5 @@
-"""Resume through mmengine 0.10.7 on torch >= 2.6 (weights_only default) works."""
-import pickle
+"""Resume through mmengine 0.10.7 on torch >= 2.6 works with the weights-only loader."""
 
-import pytest
 import torch
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
@@ -9,6 +7,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from mmgrounding.utils import load_local_checkpoint
+from mmgrounding.utils.compat import _admitted_names
 
 
 class PairDataset(Dataset):
@@ -23,7 +22,6 @@ class PairDataset(Dataset):
 
 
 class LinearModel(BaseModel):
-
     def __init__(self):
         super().__init__()
         self.linear = nn.Linear(1, 1)
@@ -32,7 +30,7 @@ class LinearModel(BaseModel):
         pred = self.linear(torch.stack(inputs) if isinstance(inputs, list) else inputs)
         if mode == 'loss':
             targets = torch.stack(targets) if isinstance(targets, list) else targets
-            return dict(loss=((pred - targets)**2).mean())
+            return dict(loss=((pred - targets) ** 2).mean())
         return pred
 
 
@@ -41,14 +39,19 @@ def make_runner(work_dir, max_epochs, resume=False):
         model=LinearModel(),
         work_dir=str(work_dir),
         train_dataloader=dict(
-            dataset=PairDataset(), sampler=dict(type='DefaultSampler', shuffle=True),
-            batch_size=4, num_workers=0, collate_fn=dict(type='default_collate')),
+            dataset=PairDataset(),
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            batch_size=4,
+            num_workers=0,
+            collate_fn=dict(type='default_collate'),
+        ),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
         resume=resume,
         randomness=dict(seed=0),
-        default_scope='mmengine')
+        default_scope='mmengine',
+    )
 
 
 def test_resume_restores_epoch_weights_and_optimizer(tmp_path):
@@ -56,11 +59,17 @@ def test_resume_restores_epoch_weights_and_optimizer(tmp_path):
     runner.train()
     weights = runner.model.linear.weight.detach().clone()
     ckpt = tmp_path / 'epoch_2.pth'
-    if tuple(int(v) for v in torch.__version__.split('.')[:2]) >= (2, 6):
-        # the reason for the compat layer: torch's default refuses the runner's checkpoint
-        with pytest.raises(pickle.UnpicklingError):
-            torch.load(ckpt)
-    state = load_local_checkpoint(str(ckpt))
+    # importing mmgrounding admitted the runner's types: torch's own weights-only load works
+    assert torch.load(ckpt, weights_only=True)['meta']['epoch'] == 2
+    # every global of a runner checkpoint is one the safe loader admits, no more is needed
+    admitted = torch.serialization.get_safe_globals()
+    torch.serialization.clear_safe_globals()
+    try:
+        found = set(torch.serialization.get_unsafe_globals_in_checkpoint(str(ckpt)))
+    finally:
+        torch.serialization.add_safe_globals(admitted)
+    assert found and found <= set(_admitted_names())
+    state = load_local_checkpoint(str(ckpt))  # weights_only=True (no trust)
     assert state['meta']['epoch'] == 2 and 'message_hub' in state
 
     resumed = make_runner(tmp_path, max_epochs=3, resume=True)
