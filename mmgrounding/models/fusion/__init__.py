@@ -1,7 +1,8 @@
 from .albef_fusion import ALBEFFusionEncoder, FusionLayer, MultiHeadAttention
+from .visual_object_graph import VisualObjectGraph, graph_update
 from .word_region_attention import WordRegionAttention, phrase_region_scores
 
 __all__ = [
     'ALBEFFusionEncoder', 'FusionLayer', 'MultiHeadAttention', 'WordRegionAttention',
-    'phrase_region_scores'
+    'phrase_region_scores', 'VisualObjectGraph', 'graph_update'
 ]

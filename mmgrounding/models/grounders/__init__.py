@@ -3,10 +3,11 @@ from .base import BaseGrounder
 from .baselines import CentreBaselineGrounder, DetectorScoreBaselineGrounder, RandomBaselineGrounder
 from .ckd import CKDGrounder
 from .infoground import InfoGroundGrounder
+from .reir import ReIRGrounder
 from .selfeq import SelfEQGrounder
 
 __all__ = [
     'ALBEFGrounder', 'BaseGrounder', 'CKDGrounder', 'CentreBaselineGrounder',
     'DetectorScoreBaselineGrounder', 'InfoGroundGrounder', 'RandomBaselineGrounder',
-    'SelfEQGrounder'
+    'SelfEQGrounder', 'ReIRGrounder'
 ]

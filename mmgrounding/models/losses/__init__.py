@@ -4,7 +4,13 @@ from .contrastive import distilled_targets, info_nce, soft_cross_entropy
 from .image_sentence_nce_loss import ImageSentenceNCELoss, image_sentence_nce_loss
 from .infoground_image_loss import InfoGroundImageLoss, infoground_image_loss
 from .infoground_language_loss import InfoGroundLanguageLoss, infoground_language_loss
+from .image_caption_ranking_loss import ImageCaptionRankingLoss, image_caption_ranking_loss
 from .max_margin_loss import MaxMarginLoss, max_margin_loss
+from .phrase_reconstruction_loss import PhraseReconstructionLoss, phrase_reconstruction_loss
+from .relation_classification_loss import RelationClassificationLoss, relation_classification_loss
+from .self_taught_regression_loss import (SelfTaughtRegressionLoss, delta_coder,
+                                          self_taught_regression_loss,
+                                          self_taught_regression_targets)
 from .self_consistency_loss import SelfConsistencyLoss, self_consistency_loss
 
 __all__ = [
@@ -12,5 +18,8 @@ __all__ = [
     'distilled_targets', 'info_nce', 'soft_cross_entropy', 'ImageSentenceNCELoss',
     'image_sentence_nce_loss', 'MaxMarginLoss', 'max_margin_loss', 'InfoGroundImageLoss',
     'infoground_image_loss', 'InfoGroundLanguageLoss', 'infoground_language_loss',
-    'SelfConsistencyLoss', 'self_consistency_loss'
+    'SelfConsistencyLoss', 'self_consistency_loss', 'ImageCaptionRankingLoss',
+    'image_caption_ranking_loss', 'PhraseReconstructionLoss', 'phrase_reconstruction_loss',
+    'RelationClassificationLoss', 'relation_classification_loss', 'SelfTaughtRegressionLoss',
+    'delta_coder', 'self_taught_regression_loss', 'self_taught_regression_targets'
 ]

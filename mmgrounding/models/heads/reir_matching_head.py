@@ -1,0 +1,54 @@
+"""ReIR's matching head: F_cls (phrase–region score) and F_reg (box deltas), Eq. 2 and 9."""
+
+from typing import Optional
+
+import torch
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmgrounding.registry import MODELS
+
+
+def _mlp(in_dim: int, hidden_dim: int, out_dim: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(in_dim, hidden_dim), nn.ReLU(inplace=True), nn.Linear(hidden_dim, out_dim)
+    )
+
+
+@MODELS.register_module()
+class ReIRMatchingHead(BaseModule):
+    """Two FC networks on a phrase x_q and its boxes x_o, shared by both stages.
+
+    F_cls([x_q ⊙ x_o, x_q, x_o]) -> score ŝ; F_reg([x_q, x_o]) -> (dx, dy, dw, dh) in the
+    weighted delta space of :func:`delta_coder`. With ``reg_uses_phrase=False`` F_reg sees
+    x_o only (Table 2's "STR without x_q"). The last layer of F_reg starts at zero, so an
+    untrained head leaves the boxes where they are.
+
+    Args:
+        dim: d, the size of x_q and x_o.
+        hidden_dim: hidden size of both networks (official F_reg: 256).
+        reg_uses_phrase: feed x_q to F_reg.
+        init_cfg: mmengine init config.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        *,
+        hidden_dim: int = 256,
+        reg_uses_phrase: bool = True,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.reg_uses_phrase = reg_uses_phrase
+        self.cls = _mlp(3 * dim, hidden_dim, 1)
+        self.reg = _mlp((2 if reg_uses_phrase else 1) * dim, hidden_dim, 4)
+        nn.init.zeros_(self.reg[-1].weight)
+        nn.init.zeros_(self.reg[-1].bias)
+
+    def forward(self, phrases: Tensor, regions: Tensor) -> tuple[Tensor, Tensor]:
+        """(P, d) phrases and (P, K, d) their regions -> (P, K) scores, (P, K, 4) deltas."""
+        q = phrases[:, None].expand_as(regions)  # (P, K, d)
+        scores = self.cls(torch.cat([q * regions, q, regions], dim=-1))[..., 0]
+        deltas = self.reg(torch.cat([q, regions], dim=-1) if self.reg_uses_phrase else regions)
+        return scores, deltas
