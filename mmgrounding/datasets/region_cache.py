@@ -185,6 +185,22 @@ BOTTOM_UP_KEYS = dict(boxes='boxes_xyxy', features='features', scores='scores',
                       labels='labels')
 
 
+def background_first_evidence(labels: np.ndarray, class_probs: np.ndarray) -> bool:
+    """Whether ``class_probs`` (K, C+1) look like background-first columns.
+
+    The cache keeps the background column last and ``labels`` 0-based over the C classes, so
+    ``labels`` should be the argmax of ``class_probs[:, :-1]``. When the argmax of
+    ``class_probs[:, 1:]`` (background first, as Faster R-CNN's ``['__background__'] +
+    classes`` and the CKD official code order them) agrees with more boxes, the columns are
+    in the other order.
+    """
+    if len(labels) == 0 or class_probs.shape[1] < 2:
+        return False
+    agree_last = (class_probs[:, :-1].argmax(axis=1) == labels).mean()
+    agree_first = (class_probs[:, 1:].argmax(axis=1) == labels).mean()
+    return bool(agree_first > agree_last)
+
+
 def _h5_size(group, name: str) -> int:
     value = group.attrs[name] if name in group.attrs else group[name][()]
     return int(np.asarray(value).reshape(-1)[0])
@@ -242,6 +258,12 @@ def import_bottom_up_h5(h5_path: str,
                 entry = {ours: group[theirs][()] for theirs, ours in BOTTOM_UP_KEYS.items()}
                 if 'class_probs' in group:
                     entry['class_probs'] = group['class_probs'][()]
+                    if background_first_evidence(entry['labels'], entry['class_probs']):
+                        raise RegionCacheError(
+                            f'{h5_path}: group {key!r}: the labels are the argmax of '
+                            'class_probs[:, 1:], not of class_probs[:, :-1]: the background '
+                            'column comes first; the cache keeps it last (move it with '
+                            'np.roll(class_probs, -1, axis=1) when writing the file)')
                 if all(n in group.attrs or n in group for n in ('image_h', 'image_w')):
                     entry['image_hw'] = (_h5_size(group, 'image_h'), _h5_size(group, 'image_w'))
             except KeyError as e:
