@@ -163,3 +163,21 @@ def test_explained_galbef_step_gives_maps_without_amc(vocab):
     assert state['image_embeds'].shape[0] == state['idx'].shape[0] == 4
     _, state = model.albef_losses(torch.randn(4, 3, 32, 32), samples(), explain=False)
     assert state['cam'] is None
+
+
+def test_explaining_the_positives_alone_gives_the_same_losses_and_maps(vocab):
+    images = torch.randn(4, 3, 32, 32)
+    results = []
+    for positives_only in (False, True):
+        torch.manual_seed(0)
+        model = MODELS.build(tiny_albef_cfg(vocab, explain_positives_only=positives_only))
+        model.eval()  # no dropout: the two layouts would draw different dropout masks
+        torch.manual_seed(1)
+        losses, state = model.albef_losses(images, samples(), explain=True)
+        grad = torch.autograd.grad(losses['loss_amc'], model.fusion.layers[1].output.dense.weight)
+        results.append((losses, state['cam'], grad[0]))
+    (losses_a, cam_a, grad_a), (losses_b, cam_b, grad_b) = results
+    for key in losses_a:
+        torch.testing.assert_close(losses_a[key], losses_b[key], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(cam_a, cam_b, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(grad_a, grad_b, atol=1e-5, rtol=1e-4)

@@ -63,6 +63,11 @@ class ALBEFGrounder(BaseGrounder):
             ``'hardest'`` (take the most similar non-matching pair; deterministic).
         loss_weights: weights of ``itc``, ``itm``, ``mlm`` and ``amc``; ``mlm=0`` builds no
             MLM head and skips the MLM passes (no ``loss_mlm``).
+        explain_positives_only: when the maps are trained (AMC, SelfEQ), run the B positive
+            pairs through the fusion encoder with the explained layer watched and the 2B
+            negative pairs in a second pass with fused attention, instead of all 3B rows in
+            one watched pass (the same losses and maps up to float rounding; the double
+            backward then runs through the positives only). False keeps the one-pass step.
         box_area_power: when the test pipeline loads detector boxes (``LoadRegionFeatures``),
             ``predict`` also ranks them per phrase by heatmap mass inside the box divided by
             area ** ``box_area_power`` (AMC Table 3: 0.5) into ``pred_boxes`` for Recall@k.
@@ -89,6 +94,7 @@ class ALBEFGrounder(BaseGrounder):
                  text_pool: str = 'cls',
                  loss_weights: dict | None = None,
                  box_area_power: float = 0.5,
+                 explain_positives_only: bool = False,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -113,6 +119,7 @@ class ALBEFGrounder(BaseGrounder):
             predictions.decoder.bias = predictions.bias
         self.temp = nn.Parameter(torch.tensor(float(temperature)))
         self.box_area_power = box_area_power
+        self.explain_positives_only = explain_positives_only
 
         self.tokenizer = self._build_tokenizer(tokenizer)
         self.explainer = MODELS.build(explainer)
@@ -364,11 +371,15 @@ class ALBEFGrounder(BaseGrounder):
             return F.cross_entropy(logits, labels), None
         # A loss on the map differentiates the Grad-CAM gradient, so the fusion layers after
         # the explained one need twice-differentiable attention: the math kernel, not flash.
+        rows = batch if self.explain_positives_only else 3 * batch
         with self.explainer.watch(self) as captured, sdpa_kernel(SDPBackend.MATH):
-            logits = self.itm_logits(text_all, mask_all, image_all)
+            logits = self.itm_logits(text_all[:rows], mask_all[:rows], image_all[:rows])
         cam = self.explainer.explain(
-            logits[:batch, 1], captured['probs'], text_mask=mask_all.bool(), grid_hw=grid_hw,
-            create_graph=True)[:batch]  # (B, h, w)
+            logits[:batch, 1], captured['probs'], text_mask=mask_all[:rows].bool(),
+            grid_hw=grid_hw, create_graph=True)[:batch]  # (B, h, w)
+        if rows < 3 * batch:  # the negatives' pass, fused attention and no second order
+            logits = torch.cat([logits, self.itm_logits(text_all[rows:], mask_all[rows:],
+                                                        image_all[rows:])])
         return F.cross_entropy(logits, labels), cam
 
     def _amc(self, cam: Tensor, data_samples: SampleList, inputs: Tensor) -> Tensor:

@@ -39,7 +39,8 @@ class SelfEQGrounder(ALBEFGrounder):
         explainer: as in :class:`ALBEFGrounder`, with per-sample min–max normalisation (the
             official code's), which the threshold k of R assumes.
         amc_loss: None (SelfEQ uses no boxes); a config adds AMC as well.
-        **kwargs: the arguments of :class:`ALBEFGrounder`.
+        **kwargs: the arguments of :class:`ALBEFGrounder`; ``explain_positives_only``
+            defaults to True here (both branches explain their positives only).
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class SelfEQGrounder(ALBEFGrounder):
         amc_loss: dict | None = None,
         **kwargs,
     ) -> None:
+        kwargs.setdefault('explain_positives_only', True)
         super().__init__(explainer=explainer, amc_loss=amc_loss, **kwargs)
         self.consistency_loss = MODELS.build(self_consistency_loss)
         self.paraphrase_loss_weights = {
