@@ -67,6 +67,7 @@ def build_args(synthground_root):
         # the cache is opened on first use
         'LoadRegionFeatures': dict(cache_dir=osp.join(synthground_root, 'regions')),
         'LoadWordFeatures': dict(cache_dir=osp.join(synthground_root, 'words')),
+        'LoadTeacherClassProbs': dict(cache_dir=osp.join(synthground_root, 'teacher')),
         'LoadCaptionNegatives': dict(
             negatives_file=osp.join(synthground_root, 'negatives.json')),  # read on first use
         'CKDGrounder': {k: v for k, v in tiny_ckd_cfg(write_vocab(
