@@ -181,3 +181,57 @@ def test_explaining_the_positives_alone_gives_the_same_losses_and_maps(vocab):
         torch.testing.assert_close(losses_a[key], losses_b[key], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(cam_a, cam_b, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(grad_a, grad_b, atol=1e-5, rtol=1e-4)
+
+
+def test_distillation_weight_ramps_over_the_first_iterations(vocab):
+    from mmengine.logging import MessageHub
+    model = MODELS.build(tiny_albef_cfg(vocab, distill_alpha=0.4, distill_alpha_ramp=100))
+    hub = MessageHub.get_instance('test_alpha_ramp')
+    hub.update_info('iter', 25)
+    # 0.4 * 25 / 100 = 0.1; from iteration 100 on the full 0.4
+    assert model.current_distill_alpha() == pytest.approx(0.1)
+    hub.update_info('iter', 250)
+    assert model.current_distill_alpha() == pytest.approx(0.4)
+    epoch = MODELS.build(tiny_albef_cfg(vocab, distill_alpha=0.4, distill_alpha_ramp='epoch'))
+    hub.update_info('iter', 10)
+    hub.update_info('max_iters', 200)
+    hub.update_info('max_epochs', 5)  # 40 iterations per epoch: 0.4 * 10 / 40 = 0.1
+    assert epoch.current_distill_alpha() == pytest.approx(0.1)
+    assert MODELS.build(tiny_albef_cfg(vocab)).current_distill_alpha() == 0.4  # no ramp
+    with pytest.raises(ValueError, match='distill_alpha_ramp'):
+        MODELS.build(tiny_albef_cfg(vocab, distill_alpha_ramp='warmup'))
+
+
+def test_prediction_truncates_phrases_to_the_test_length(vocab):
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_albef_cfg(vocab, max_text_length_test=4)).eval()
+    lengths = []
+    model.itm_logits = (lambda f: lambda t, m, i: (lengths.append(t.shape[1]), f(t, m, i))[1])(
+        model.itm_logits)
+    model.explain_phrases(torch.randn(1, 3, 32, 32), ['the blue square on the left'])
+    assert lengths == [4]  # [CLS] + 2 words + [SEP]; 30 tokens during training
+    assert model.tokenize(['the blue square on the left'], torch.device('cpu'))[
+        'input_ids'].shape[1] == 8
+
+
+def test_attention_probability_dropout_is_an_option(vocab):
+    from mmgrounding.models.fusion import ALBEFFusionEncoder
+    bert = dict(hidden_size=16, num_attention_heads=2, intermediate_size=32,
+                hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.5)
+    text, mask, image = torch.randn(2, 5, 16), torch.ones(2, 5, dtype=torch.bool), \
+        torch.randn(2, 7, 16)
+    for attention_dropout in (False, True):
+        torch.manual_seed(0)
+        fusion = ALBEFFusionEncoder(config=bert, num_layers=1, image_dim=16,
+                                    attention_dropout=attention_dropout).train()
+        first, second = fusion(text, mask, image), fusion(text, mask, image)
+        # without it the probabilities are never dropped (only hidden dropout, 0 here)
+        assert torch.equal(first, second) != attention_dropout
+        fusion.eval()
+        torch.testing.assert_close(fusion(text, mask, image), fusion(text, mask, image))
+    # the explained probabilities are kept before the dropout: they sum to 1
+    attention = fusion.layers[0].crossattention.self
+    fusion.train()
+    attention.keep_probs = True
+    fusion(text, mask, image)
+    torch.testing.assert_close(attention.probs.sum(-1), torch.ones(2, 2, 5))

@@ -21,12 +21,16 @@ class MultiHeadAttention(nn.Module):
 
     Set ``keep_probs = True`` to compute the attention explicitly and keep the probabilities
     in ``self.probs`` (B, heads, L, N), part of the autograd graph; otherwise the fused kernel
-    runs and nothing is kept.
+    runs and nothing is kept. ``dropout`` drops attention probabilities in training (BERT's
+    ``attention_probs_dropout_prob``); the kept ``probs`` are those before the dropout, as in
+    ALBEF's saved attention maps.
     """
 
-    def __init__(self, hidden_size: int, num_heads: int, context_size: int) -> None:
+    def __init__(self, hidden_size: int, num_heads: int, context_size: int, *,
+                 dropout: float = 0.0) -> None:
         super().__init__()
         self.num_heads = num_heads
+        self.dropout = dropout
         self.query = nn.Linear(hidden_size, hidden_size)
         self.key = nn.Linear(context_size, hidden_size)
         self.value = nn.Linear(context_size, hidden_size)
@@ -51,10 +55,14 @@ class MultiHeadAttention(nn.Module):
             if bias is not None:
                 scores = scores + bias
             self.probs = scores.softmax(dim=-1)
-            out = self.probs @ v
+            probs = self.probs
+            if self.dropout > 0 and self.training:
+                probs = F.dropout(probs, p=self.dropout)
+            out = probs @ v
         else:
             self.probs = None
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+            out = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=bias, dropout_p=self.dropout if self.training else 0.0)
         batch, _, length, _ = out.shape
         return out.transpose(1, 2).reshape(batch, length, -1)  # (B, L, D)
 
@@ -62,10 +70,11 @@ class MultiHeadAttention(nn.Module):
 class AttentionBlock(nn.Module):
     """Attention plus BERT's output projection, residual and LayerNorm."""
 
-    def __init__(self, config: BertConfig, context_size: int) -> None:
+    def __init__(self, config: BertConfig, context_size: int, *,
+                 attention_dropout: float = 0.0) -> None:
         super().__init__()
         self.self = MultiHeadAttention(config.hidden_size, config.num_attention_heads,
-                                       context_size)
+                                       context_size, dropout=attention_dropout)
         self.output = BertSelfOutput(config)
 
     def forward(self, hidden: Tensor, context: Tensor, mask: Tensor | None) -> Tensor:
@@ -75,10 +84,13 @@ class AttentionBlock(nn.Module):
 class FusionLayer(nn.Module):
     """Self-attention over text, cross-attention to image tokens, feed-forward."""
 
-    def __init__(self, config: BertConfig, image_size: int) -> None:
+    def __init__(self, config: BertConfig, image_size: int, *,
+                 attention_dropout: float = 0.0) -> None:
         super().__init__()
-        self.attention = AttentionBlock(config, config.hidden_size)
-        self.crossattention = AttentionBlock(config, image_size)
+        self.attention = AttentionBlock(config, config.hidden_size,
+                                        attention_dropout=attention_dropout)
+        self.crossattention = AttentionBlock(config, image_size,
+                                             attention_dropout=attention_dropout)
         self.intermediate = BertIntermediate(config)
         self.output = BertOutput(config)
 
@@ -97,6 +109,9 @@ class ALBEFFusionEncoder(BaseModule):
         config: ``BertConfig`` fields (hidden size, heads, intermediate size, dropout).
         num_layers: fusion layers.
         image_dim: width of the image tokens (the cross-attention keys' input).
+        attention_dropout: apply ``config``'s ``attention_probs_dropout_prob`` to the
+            attention probabilities of every layer in training, as BERT and ALBEF do. False
+            (the default, what every config trained so far) drops none.
         init_cfg: mmengine init config.
     """
 
@@ -105,11 +120,13 @@ class ALBEFFusionEncoder(BaseModule):
                  config: dict | None = None,
                  num_layers: int = 6,
                  image_dim: int = 768,
+                 attention_dropout: bool = False,
                  init_cfg: dict | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.config = BertConfig(**(config or {}))
+        p = self.config.attention_probs_dropout_prob if attention_dropout else 0.0
         self.layers = nn.ModuleList(
-            FusionLayer(self.config, image_dim) for _ in range(num_layers))
+            FusionLayer(self.config, image_dim, attention_dropout=p) for _ in range(num_layers))
         self.apply(self._init_weights)
 
     def _init_weights(self, module: nn.Module) -> None:

@@ -15,6 +15,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from mmengine.dist import get_world_size
+from mmengine.logging import MessageHub
 from torch import Tensor, nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from transformers import BertTokenizerFast
@@ -53,9 +54,16 @@ class ALBEFGrounder(BaseGrounder):
         queue_size: ITC queue length Q (ALBEF: 65,536).
         teacher_decay: teacher = d · teacher + (1 − d) · student (ALBEF: 0.995).
         distill_alpha: weight of the teacher's similarities in the ITC targets (0.4).
+        distill_alpha_ramp: ramp the weight linearly from 0 over the first iterations, as the
+            official ALBEF code does over its first epoch: an int (iterations), ``'epoch'``
+            (the runner's iterations per epoch, max_iters / max_epochs) or None (no ramp).
+            The iteration is the runner's (MessageHub ``iter``); outside a runner the full
+            weight is used.
         temperature: initial ITC temperature, learnable, clamped to [0.001, 0.5].
         mlm_probability: share of tokens masked for MLM (80% [MASK], 10% random, 10% kept).
         max_text_length: tokens per text.
+        max_text_length_test: tokens per phrase at prediction (official ALBEF/AMC
+            evaluation: 25); None uses ``max_text_length``.
         text_pool: the text-side vector of ITC and ITM: ``'cls'`` (ALBEF; its BERT is
             pretrained) or ``'mean'`` of the real tokens, which trains much faster from random
             initialisation, where the [CLS] outputs start nearly identical for all texts.
@@ -87,9 +95,11 @@ class ALBEFGrounder(BaseGrounder):
                  queue_size: int = 65536,
                  teacher_decay: float = 0.995,
                  distill_alpha: float = 0.4,
+                 distill_alpha_ramp: int | str | None = None,
                  temperature: float = 0.07,
                  mlm_probability: float = 0.15,
                  max_text_length: int = 30,
+                 max_text_length_test: int | None = None,
                  hard_negatives: str = 'sample',
                  text_pool: str = 'cls',
                  loss_weights: dict | None = None,
@@ -135,6 +145,11 @@ class ALBEFGrounder(BaseGrounder):
             setattr(self, teacher, module)
         self.teacher_decay = teacher_decay
         self.distill_alpha = distill_alpha
+        if not (distill_alpha_ramp is None or distill_alpha_ramp == 'epoch'
+                or (isinstance(distill_alpha_ramp, int) and distill_alpha_ramp > 0)):
+            raise ValueError("distill_alpha_ramp must be None, 'epoch' or a positive int, "
+                             f'got {distill_alpha_ramp!r}')
+        self.distill_alpha_ramp = distill_alpha_ramp
         self.queue_size = queue_size
         self.register_buffer('image_queue', F.normalize(torch.randn(embed_dim, queue_size), dim=0))
         self.register_buffer('text_queue', F.normalize(torch.randn(embed_dim, queue_size), dim=0))
@@ -151,6 +166,7 @@ class ALBEFGrounder(BaseGrounder):
         self.text_pool = text_pool
         self.mlm_probability = mlm_probability
         self.max_text_length = max_text_length
+        self.max_text_length_test = max_text_length_test
 
     @staticmethod
     def _build_tokenizer(cfg: dict) -> BertTokenizerFast:
@@ -168,11 +184,14 @@ class ALBEFGrounder(BaseGrounder):
 
     # ------------------------------------------------------------------ encoders
     def tokenize(self, texts: list[str], device: torch.device, *,
-                 same_length_across_processes: bool = False) -> dict:
+                 same_length_across_processes: bool = False,
+                 max_length: int | None = None) -> dict:
         """Token ids and mask (B, L), padded to the longest text (of all processes when
-        ``same_length_across_processes``, so that text features can be gathered)."""
+        ``same_length_across_processes``, so that text features can be gathered), truncated
+        to ``max_length`` (default ``max_text_length``)."""
         tokens = self.tokenizer(texts, padding='longest', truncation=True,
-                                max_length=self.max_text_length, return_tensors='pt')
+                                max_length=max_length or self.max_text_length,
+                                return_tensors='pt')
         ids, mask = tokens['input_ids'].to(device), tokens['attention_mask'].to(device)
         if same_length_across_processes and get_world_size() > 1:
             length = torch.tensor(ids.shape[1], device=device)
@@ -317,13 +336,28 @@ class ALBEFGrounder(BaseGrounder):
                                        dim=1)  # (E, B_all + Q)
             text_feat_all = torch.cat([gather_fn(text_feat_m).T, queue['text']], dim=1)
             positives = idx[:, None] == idx_all  # (B, B_all + Q)
+            alpha = self.current_distill_alpha()
             targets_i2t = distilled_targets(positives, image_feat_m @ text_feat_all / self.temp,
-                                            self.distill_alpha)
+                                            alpha)
             targets_t2i = distilled_targets(positives, text_feat_m @ image_feat_all / self.temp,
-                                            self.distill_alpha)
+                                            alpha)
         loss_i2t = soft_cross_entropy(image_feat @ text_feat_all / self.temp, targets_i2t)
         loss_t2i = soft_cross_entropy(text_feat @ image_feat_all / self.temp, targets_t2i)
         return (loss_i2t + loss_t2i).mean() / 2
+
+    def current_distill_alpha(self) -> float:
+        """The distillation weight at the runner's current iteration (``distill_alpha_ramp``)."""
+        if self.distill_alpha_ramp is None:
+            return self.distill_alpha
+        hub = MessageHub.get_current_instance()
+        step = hub.get_info('iter')
+        ramp = self.distill_alpha_ramp
+        if ramp == 'epoch':
+            max_iters, max_epochs = hub.get_info('max_iters'), hub.get_info('max_epochs')
+            ramp = max_iters // max_epochs if max_iters and max_epochs else None
+        if step is None or not ramp:
+            return self.distill_alpha
+        return self.distill_alpha * min(1.0, step / ramp)
 
     def itm_loss(self, image_embeds: Tensor, image_feat: Tensor, text_embeds: Tensor,
                  text_feat: Tensor, text_mask: Tensor, idx: Tensor, *, explain: bool,
@@ -418,7 +452,7 @@ class ALBEFGrounder(BaseGrounder):
     def explain_phrases(self, image: Tensor, phrases: list[str]) -> Tensor:
         """Grad-CAM maps (P, h, w) of P phrases over one image (1, 3, H, W), one pass."""
         device = image.device
-        text = self.tokenize(phrases, device)
+        text = self.tokenize(phrases, device, max_length=self.max_text_length_test)
         with torch.enable_grad():
             image_embeds = self.image_encoder(image).expand(len(phrases), -1, -1)
             text_embeds = self.text_encoder(text['input_ids'], text['attention_mask'])
