@@ -7,8 +7,12 @@ NUM_IMAGES ?= 1500
 
 .PHONY: setup test demo synthground lint format clean
 
+# CONSTRAINTS=requirements/constraints.txt: every pip install of the setup takes the exact
+# releases of the tested environment (docs/get_started.md, reproducible installs)
+CONSTRAINTS ?=
+
 setup:
-	@bash tools/setup_env.sh
+	@VENV="$(VENV)" CONSTRAINTS="$(CONSTRAINTS)" bash tools/setup_env.sh
 
 test: setup
 	$(PY) -m pytest -q tests

@@ -14,8 +14,16 @@
 #                      installed torch (e.g. a CUDA build) is always kept.
 #   MMGROUNDING_CACHE  wheel cache folder (default: ${XDG_CACHE_HOME:-~/.cache}/mmgrounding)
 #   MAX_JOBS           parallel compile jobs for mmcv (default: number of cores)
+#   CONSTRAINTS        a pip constraints file applied to every install (`make setup
+#                      CONSTRAINTS=requirements/constraints.txt` installs the exact releases of
+#                      the last tested environment); empty: the ranges of requirements/*.txt.
 set -euo pipefail
 
+CONSTRAINTS="${CONSTRAINTS:-}"
+if [ -n "$CONSTRAINTS" ]; then
+    [ -f "$CONSTRAINTS" ] || { printf '[setup] constraints file %s not found\n' "$CONSTRAINTS"; exit 1; }
+    CONSTRAINTS="$(cd "$(dirname "$CONSTRAINTS")" && pwd)/$(basename "$CONSTRAINTS")"
+fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VENV="${VENV:-.venv}"
@@ -33,9 +41,19 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PY="$VENV/bin/python"
 PIP=("$PY" -m pip install --disable-pip-version-check --no-input -q)
+PIN=()
+if [ -n "$CONSTRAINTS" ]; then
+    PIN=(-c "$CONSTRAINTS")
+    PIP+=("${PIN[@]}")
+    log "every install constrained by $CONSTRAINTS"
+fi
 
-# Fast path: everything installed by this very script revision and requirement files.
-want_stamp="$(cat tools/setup_env.sh requirements/*.txt setup.py 2>/dev/null | sha1sum | cut -c1-16 || true)"
+# Fast path: everything installed by this very script revision, requirement files and
+# constraints (a setup without constraints does not count as one with them).
+want_stamp="$( { cat tools/setup_env.sh requirements/*.txt setup.py
+                 echo "constraints: ${CONSTRAINTS:-none}"
+                 [ -z "$CONSTRAINTS" ] || cat "$CONSTRAINTS"; } 2>/dev/null \
+              | sha1sum | cut -c1-16 || true)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want_stamp" ] \
     && "$PY" -c "import torch, mmcv, mmcv.ops, mmdet, mmengine, mmgrounding" 2>/dev/null; then
     log "environment up to date ($VENV)"
@@ -77,7 +95,8 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
         # version the ops were compiled against; ours is.
         MMCV_WITH_OPS=1 FORCE_CUDA="${FORCE_CUDA:-0}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
             "$PY" -m pip wheel --disable-pip-version-check --no-input --no-deps --no-cache-dir \
-            --no-build-isolation --no-binary mmcv -w "$tmp" "mmcv==$MMCV_VERSION"
+            --no-build-isolation --no-binary mmcv -w "$tmp" ${PIN[@]+"${PIN[@]}"} \
+            "mmcv==$MMCV_VERSION"
         built="$(ls "$tmp"/mmcv-$MMCV_VERSION-*.whl | head -n 1)"
         mv "$built" "$wheel_dir/"
         wheel="$wheel_dir/$(basename "$built")"
@@ -99,5 +118,29 @@ PYTHON="$PY" bash tools/setup_wordnet.sh \
 
 "$PY" -c "import torch, mmcv, mmcv.ops, mmdet, mmengine, mmgrounding" \
     || { log "import check failed"; exit 1; }
+if [ -n "$CONSTRAINTS" ]; then
+    # pip applies constraints only to what it installs: name what differs (e.g. a kept torch).
+    "$PY" - "$CONSTRAINTS" <<'EOF'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from packaging.requirements import Requirement
+
+differ = []
+for line in open(sys.argv[1]):
+    line = line.split('#', 1)[0].strip()
+    if not line:
+        continue
+    req = Requirement(line)
+    try:
+        installed = version(req.name)
+    except PackageNotFoundError:
+        installed = 'missing'
+    if installed == 'missing' or not req.specifier.contains(installed, prereleases=True):
+        differ.append(f'{req.name} {installed} (constraint {req.specifier})')
+print('[setup] ' + ('differs from the constraints: ' + ', '.join(differ) if differ
+                    else 'every constrained release installed as pinned'))
+EOF
+fi
 echo "$want_stamp" > "$STAMP"
 log "ready: torch $TORCH_VERSION, mmcv $("$PY" -c 'import mmcv; print(mmcv.__version__)'), $VENV"
