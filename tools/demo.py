@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 import time
 
 from rich.console import Console
@@ -77,7 +78,7 @@ def format_table(rows: list[tuple[str, dict]]) -> str:
 def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
-    console = Console()
+    console = Console(file=sys.stdout)  # not the evaluations' redirected stdout
     start = time.perf_counter()
     ex.ensure_synthground(args.data, seed=args.seed, num_images=args.num_images)
     console.print(f'SynthGround in {args.data} (seed {args.seed}, {args.num_images} images)')

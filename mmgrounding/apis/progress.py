@@ -4,11 +4,14 @@
 the training processes: per training the model, iteration / total, the latest loss, elapsed and
 remaining time. :class:`EvalDisplay` draws a bar per evaluation from the records of the same
 hook running in this process. On a console that is not a terminal (a log file, CI) rich draws
-nothing live, so both also print a plain status line every ``plain_interval`` seconds.
+nothing live, so both also print a plain status line every ``plain_interval`` seconds. The
+console is bound to the ``sys.stdout`` of its creation: the evaluations send their own console
+log to a file (``sys.stdout`` redirected), the display stays on the terminal.
 """
 
 import json
 import os.path as osp
+import sys
 import time
 
 from rich.console import Console
@@ -90,7 +93,7 @@ class TrainingDisplay:
     """Progress of the trainings of :func:`mmgrounding.apis.experiments.train_all`."""
 
     def __init__(self, console: Console | None = None, *, plain_interval: float = 60.0) -> None:
-        self.console = console or Console()
+        self.console = console or Console(file=sys.stdout)
         self.progress = _progress(self.console, TextColumn('{task.fields[loss]}'))
         self.plain_interval = plain_interval
         self.tasks: dict[str, int] = {}
@@ -201,7 +204,7 @@ class EvalDisplay:
     """A progress bar per evaluation (model × split) run in this process."""
 
     def __init__(self, console: Console | None = None, *, plain_interval: float = 60.0) -> None:
-        self.console = console or Console()
+        self.console = console or Console(file=sys.stdout)
         self.progress = _progress(self.console)
         self.plain_interval = plain_interval
         self.tasks: dict[tuple[str, str], int] = {}

@@ -70,6 +70,33 @@ BASELINES = ('synthground-baselines', 'synthground-methods', 'amc-demo')
 IG_SEEDS = (0, 1, 2)
 CKD_SEEDS = (0, 1, 2, 3, 4)
 
+
+def _ckd(
+    variant: str,
+    row: str,
+    paper: tuple[float, float] | None,
+    *,
+    name: str | None = None,
+    in_methods_table: bool = False,
+    cfg_options: dict | None = None,
+    table4_label: str | None = None,
+) -> Experiment:
+    """A CKD Table 4 row: ``configs/ckd/ckd-<variant>_...``, its paper R@1 (Flickr30k, ReferIt)."""
+    return Experiment(
+        name or f'ckd-{variant}',
+        f'CKD ({row})',
+        CKD.format(variant),
+        seeds=CKD_SEEDS,
+        cfg_options=cfg_options or {},
+        tables=(('synthground-methods',) if in_methods_table else ())
+        + ('ckd-table4', 'ckd-table4-seeds'),
+        labels={'ckd-table4': table4_label or row, 'ckd-table4-seeds': row},
+        paper={}
+        if paper is None
+        else {'ckd-table4': {'paper Flickr30k R@1': paper[0], 'paper ReferIt R@1': paper[1]}},
+    )
+
+
 EXPERIMENTS = (
     # fixed baselines: evaluated only
     Experiment(
@@ -158,53 +185,17 @@ EXPERIMENTS = (
         },
     ),
     # CKD Table 4 (docs/methods/ckd.md)
-    Experiment(
-        'ckd-max-margin',
-        'CKD (Max Margin)',
-        CKD.format('max-margin'),
-        seeds=CKD_SEEDS,
-        tables=('synthground-methods', 'ckd-table4', 'ckd-table4-seeds'),
-        labels={'ckd-table4': 'Max Margin', 'ckd-table4-seeds': 'Max Margin'},
-        paper={'ckd-table4': {'paper Flickr30k R@1': 42.11, 'paper ReferIt R@1': 22.94}},
-    ),
-    Experiment(
-        'ckd-nce',
-        'CKD (NCE)',
-        CKD.format('nce'),
-        seeds=CKD_SEEDS,
-        tables=('ckd-table4', 'ckd-table4-seeds'),
-        labels={'ckd-table4': 'NCE', 'ckd-table4-seeds': 'NCE'},
-        paper={'ckd-table4': {'paper Flickr30k R@1': 48.35, 'paper ReferIt R@1': 26.63}},
-    ),
-    Experiment(
-        'ckd-distill',
-        'CKD (Distill)',
-        CKD.format('distill'),
-        seeds=CKD_SEEDS,
-        tables=('ckd-table4', 'ckd-table4-seeds'),
-        labels={'ckd-table4': 'Distill', 'ckd-table4-seeds': 'Distill'},
-        paper={'ckd-table4': {'paper Flickr30k R@1': 45.05, 'paper ReferIt R@1': 17.25}},
-    ),
-    Experiment(
-        'ckd-nce-distill',
-        'CKD (NCE + Distill)',
-        CKD.format('nce-distill'),
-        seeds=CKD_SEEDS,
-        tables=('synthground-methods', 'ckd-table4', 'ckd-table4-seeds'),
-        labels={'ckd-table4': 'NCE + Distill', 'ckd-table4-seeds': 'NCE + Distill'},
-        paper={'ckd-table4': {'paper Flickr30k R@1': 50.96, 'paper ReferIt R@1': 27.59}},
-    ),
-    Experiment(
-        'ckd-nce-distill-b3',
-        'CKD (NCE + Distill, b = 3)',
-        CKD.format('nce-distill'),
-        seeds=CKD_SEEDS,
+    _ckd('max-margin', 'Max Margin', (42.11, 22.94), in_methods_table=True),
+    _ckd('nce', 'NCE', (48.35, 26.63)),
+    _ckd('distill', 'Distill', (45.05, 17.25)),
+    _ckd('nce-distill', 'NCE + Distill', (50.96, 27.59), in_methods_table=True),
+    _ckd(
+        'nce-distill',
+        'NCE + Distill, b = 3',
+        None,
+        name='ckd-nce-distill-b3',
         cfg_options={'custom_hooks.0.max_weight': 3},
-        tables=('ckd-table4', 'ckd-table4-seeds'),
-        labels={
-            'ckd-table4': 'NCE + Distill, b = 3 (λ reaches 2)',
-            'ckd-table4-seeds': 'NCE + Distill, b = 3',
-        },
+        table4_label='NCE + Distill, b = 3 (λ reaches 2)',
     ),
 )
 

@@ -194,6 +194,7 @@ def test_smoke_run_trains_reuses_evaluates_and_renders(synthground_root, tmp_pat
     ]
     first = leaderboard(*args)
     assert 'trained gALBEF (seed 0)' in first and 'training: 1 trained' in first
+    assert 'evaluated gALBEF (seed 0) · Flickr30k' in first and 'evaluation: 4 evaluations' in first
     results = json.loads(out.read_text())
     run = results['runs']['galbef/seed0']
     assert run['smoke'] and run['max_iters'] == 4 and run['training']['status'] == 'trained'
@@ -211,6 +212,9 @@ def test_smoke_run_trains_reuses_evaluates_and_renders(synthground_root, tmp_pat
     assert progress[0]['event'] == 'start' and progress[0]['total'] == 4
     assert [r['iter'] for r in progress if r['event'] == 'iter' and r['stage'] == 'train'][-1] == 4
     assert results['runs']['centre/seed0']['training'] is None
+    # the runner's console log went to the evaluation's log file, the display to the console
+    test_log = open(osp.join(osp.dirname(checkpoint), 'eval', 'Flickr30k', 'test.log')).read()
+    assert 'pointing game over' in test_log and 'evaluated' not in test_log
     # the smoke numbers went into the copy of the docs, which now equal the smoke JSON
     assert stale_tables(registry.TABLES, registry.EXPERIMENTS, results, str(tmp_path)) == []
     demo = (tmp_path / 'docs' / 'methods' / 'amc.md').read_text()
