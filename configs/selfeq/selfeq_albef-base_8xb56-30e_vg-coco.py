@@ -63,8 +63,11 @@ model = dict(
         pooling='batch',
         std_over='masked_map',
     ),
-    max_text_length=25,
-)  # the official tokenizer call
+    max_text_length=25,  # the official tokenizer call, in training and evaluation
+    max_text_length_test=25,
+    fusion=dict(attention_dropout=True),  # ALBEF's BERT drops attention probabilities
+    distill_alpha_ramp='epoch',  # the official ramp of alpha over the first epoch
+)
 vg = dict(
     type='VisualGenomeTripletDataset',
     data_root='data/vg/',

@@ -39,6 +39,9 @@ def test_paper_scale_configs_follow_the_paper(synthground_root):
     # the official code's map normalisation and batch-pooled L_mean (issue 13, item 6)
     assert amc.model.amc_loss.mean_pooling == 'batch'
     assert amc.model.explainer.normalize == 'minmax'
+    # the official ALBEF code's details (issue 13, item 10)
+    assert amc.model.fusion.attention_dropout and amc.model.distill_alpha_ramp == 'epoch'
+    assert amc.model.max_text_length_test == 25
     # batch 512 on 8 GPUs, Adam lr 1e-5, 20 epochs, VG boxes and regions, 256 px ViT-B/16
     assert amc.train_dataloader.batch_size * 8 == 512
     assert amc.optim_wrapper.optimizer == dict(type='Adam', lr=1e-5)

@@ -45,6 +45,9 @@ def test_paper_scale_config_follows_the_paper():
     parts = cfg.train_dataloader.dataset.datasets
     assert [p.type for p in parts] == ['VisualGenomeTripletDataset', 'CocoCaptionsDataset']
     assert 'LoadGroundingAnnotations' not in [t['type'] for t in cfg.train_pipeline]
+    # the official ALBEF code's details (issue 13, item 10)
+    assert cfg.model.max_text_length == cfg.model.max_text_length_test == 25
+    assert cfg.model.fusion.attention_dropout and cfg.model.distill_alpha_ramp == 'epoch'
 
 
 def test_training_items_carry_a_paraphrase_and_no_box(synthground_root, tmp_path):
