@@ -1,5 +1,5 @@
 import mmdet.visualization  # noqa: F401
 
-from .grounding_visualizer import GroundingVisualizer, overlay_heatmap
+from .grounding_visualizer import GroundingVisualizer, overlay_heatmap, spotlight_heatmap
 
-__all__ = ['GroundingVisualizer', 'overlay_heatmap']
+__all__ = ['GroundingVisualizer', 'overlay_heatmap', 'spotlight_heatmap']

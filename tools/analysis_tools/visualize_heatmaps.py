@@ -1,11 +1,14 @@
-"""Draw phrase heatmaps of a model: image, phrase, heatmap overlay, ground-truth box -> PNG.
+"""Draw a model's grounding of test phrases: one figure per (image, caption) -> PNG.
 
     python tools/analysis_tools/visualize_heatmaps.py CONFIG [CHECKPOINT] --out-dir DIR \\
-        [--num 16] [--cfg-options test_dataloader.dataset.data_root=...]
+        [--num 16] [--max-phrases 6] [--columns 3] [--min-side 320] \\
+        [--cfg-options test_dataloader.dataset.data_root=...]
 
-One PNG per (image, caption) of the test split with a panel per phrase (up to
-``--max-phrases``): the heatmap over the image, ground-truth boxes in green, the top predicted
-box in red when the model ranks boxes, and the phrase.
+Each figure (``GroundingVisualizer``) has the caption on top and a panel per phrase: the
+phrase in a strip above the image, the image upscaled (nearest neighbour) so its shorter side
+has at least ``--min-side`` pixels, the heatmap over it, the ground-truth boxes in green, the
+top predicted box in magenta, the predicted point (heatmap peak or top-box centre, as the
+pointing game takes it) as a green (hit) or red (miss) dot, and a HIT / MISS strip below.
 """
 import argparse
 import os
@@ -28,7 +31,10 @@ def main() -> None:
     parser.add_argument('checkpoint', nargs='?', default=None)
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--num', type=int, default=16, help='samples to draw')
-    parser.add_argument('--max-phrases', type=int, default=4)
+    parser.add_argument('--max-phrases', type=int, default=6, help='panels per figure')
+    parser.add_argument('--columns', type=int, default=3, help='panels per row')
+    parser.add_argument('--min-side', type=int, default=320,
+                        help='upscale each image so its shorter side has this many pixels')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
 
@@ -42,7 +48,8 @@ def main() -> None:
     model.eval()
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     visualizer = VISUALIZERS.build(dict(type='GroundingVisualizer', name='heatmap_tool',
-                                        max_phrases=args.max_phrases))
+                                        max_phrases=args.max_phrases, columns=args.columns,
+                                        min_side=args.min_side))
     os.makedirs(args.out_dir, exist_ok=True)
     step = max(1, len(dataset) // args.num)
     for index in range(0, min(len(dataset), step * args.num), step):

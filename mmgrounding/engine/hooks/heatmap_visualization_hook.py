@@ -1,4 +1,4 @@
-"""Log heatmap overlays of a few evaluation samples (TensorBoard, work dir)."""
+"""Log the grounding figures of a few evaluation samples (TensorBoard, work dir)."""
 import os
 import os.path as osp
 from typing import Optional, Sequence
@@ -16,9 +16,12 @@ from mmgrounding.registry import HOOKS
 class HeatmapVisualizationHook(Hook):
     """Draw the first sample of every ``interval``-th evaluation batch.
 
-    In validation the pictures go to the visualizer's backends (TensorBoard and the local
-    ``vis_data`` folder) at the current training step; in testing with ``test_out_dir`` they
-    are written as PNG files under ``work_dir/test_out_dir``.
+    The current visualizer draws it (``GroundingVisualizer``: one figure per sample with a
+    panel per phrase, its heatmap, boxes, predicted point and hit). In validation the figures
+    go to the visualizer's backends (TensorBoard and the local ``vis_data`` folder) under
+    ``val_<image file>`` at the current training step; in testing with ``test_out_dir`` they
+    are written as ``<img_id>_<caption_id>.png`` under ``work_dir/<timestamp>/test_out_dir``,
+    without one they go to the backends at the batch index.
 
     Args:
         draw: whether to draw at all (``tools/test.py --show-dir`` switches it on).
