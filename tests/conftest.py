@@ -26,6 +26,22 @@ def synthground_root(tmp_path_factory) -> str:
     return str(root) + '/'
 
 
+@pytest.fixture(scope='session')
+def learning_data(tmp_path_factory) -> dict:
+    """A 150-image SynthGround with its vocabularies and a region cache of pixel features,
+    for the learning tests (tests/learning.py)."""
+    from tests.learning import build_learning_data
+    return build_learning_data(str(tmp_path_factory.mktemp('learning')))
+
+
+@pytest.fixture(scope='session')
+def learning_baselines(learning_data, tmp_path_factory) -> dict:
+    """Test metrics of the centre and detector-score baselines on ``learning_data``."""
+    from tests.learning import run
+    return {name: run(name, learning_data, str(tmp_path_factory.mktemp(name)))
+            for name in ('centre', 'detector-score')}
+
+
 @pytest.fixture
 def free_port() -> str:
     """A TCP port nothing listens on now, for the rendezvous of a multi-process test (a
