@@ -1,0 +1,155 @@
+"""CAM-WSVG's fusion (§3.4): attention layers over visual, text and CAM tokens with [REG]."""
+
+from typing import Optional, Sequence
+
+import torch
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmgrounding.registry import MODELS
+
+
+@MODELS.register_module()
+class RegTokenFusion(BaseModule):
+    """One [REG] token per attention layer; the [REG] outputs are merged into one vector.
+
+    With ``num_layers`` = the number of visual levels (paper: 3), layer i attends over
+    ``[REG_i] + level i's visual tokens + all text tokens + all CAM tokens``; with
+    ``num_layers`` = 1 the single layer takes the visual tokens of every level (Table 5's
+    "one attention layer"). Each visual token gets its (learned) level embedding; each
+    token kind a type embedding. The [REG] outputs are merged by ``'concat'`` (L·C_p) or
+    ``'conv'`` (a 1×1 convolution over the L [REG] outputs stacked as channels: one
+    learned weight per layer, C_p out; Table 5).
+
+    Each "attention layer" is ``depth`` ``nn.TransformerEncoderLayer`` s (pre-norm).
+
+    Args:
+        dim: C_p.
+        num_levels: visual levels given to :meth:`forward`.
+        num_layers: 1 or ``num_levels``.
+        merge: ``'concat'`` or ``'conv'``.
+        depth: transformer layers per attention layer.
+        num_heads: attention heads.
+        ffn_dim: feed-forward width.
+        dropout: dropout of the transformer layers.
+        init_cfg: mmengine init config.
+    """
+
+    MERGES = ('concat', 'conv')
+    KINDS = ('reg', 'visual', 'text', 'cam')
+
+    def __init__(
+        self,
+        *,
+        dim: int = 256,
+        num_levels: int = 3,
+        num_layers: int = 3,
+        merge: str = 'concat',
+        depth: int = 1,
+        num_heads: int = 8,
+        ffn_dim: int = 1024,
+        dropout: float = 0.1,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if num_layers not in (1, num_levels):
+            raise ValueError(f'num_layers must be 1 or num_levels={num_levels}, got {num_layers}')
+        if merge not in self.MERGES:
+            raise ValueError(f'merge must be one of {self.MERGES}, got {merge!r}')
+        self.dim = dim
+        self.num_levels = num_levels
+        self.num_layers = num_layers
+        self.merge = merge
+        self.reg_tokens = nn.Parameter(torch.zeros(num_layers, dim))
+        self.level_embed = nn.Parameter(torch.zeros(num_levels, dim))
+        self.type_embed = nn.Embedding(len(self.KINDS), dim)
+        nn.init.normal_(self.reg_tokens, std=0.02)
+        nn.init.normal_(self.level_embed, std=0.02)
+        self.layers = nn.ModuleList(
+            nn.TransformerEncoder(
+                nn.TransformerEncoderLayer(
+                    dim,
+                    num_heads,
+                    ffn_dim,
+                    dropout,
+                    activation='gelu',
+                    batch_first=True,
+                    norm_first=True,
+                ),
+                depth,
+                enable_nested_tensor=False,
+            )
+            for _ in range(num_layers)
+        )
+        self.conv = nn.Conv1d(num_layers, 1, 1) if merge == 'conv' else None
+
+    @property
+    def out_dim(self) -> int:
+        return self.dim * self.num_layers if self.merge == 'concat' else self.dim
+
+    def token_layout(
+        self, layer: int, visual_lengths: Sequence[int], text_length: int, cam_length: int
+    ) -> dict[str, tuple[int, int]]:
+        """The ``[start, end)`` of each token kind in the sequence of attention layer
+        ``layer``: ``'reg'``, ``'visual<l>'`` per level it sees, ``'text'``, ``'cam'``."""
+        levels = range(self.num_levels) if self.num_layers == 1 else [layer]
+        layout, start = {'reg': (0, 1)}, 1
+        for level in levels:
+            layout[f'visual{level}'] = (start, start + visual_lengths[level])
+            start += visual_lengths[level]
+        layout['text'] = (start, start + text_length)
+        start += text_length
+        layout['cam'] = (start, start + cam_length)
+        return layout
+
+    def _sequence(
+        self,
+        layer: int,
+        visual: Sequence[Tensor],
+        text: Tensor,
+        text_mask: Tensor,
+        cam: Tensor,
+        cam_mask: Tensor,
+    ) -> tuple[Tensor, Tensor]:
+        """Tokens (P, S, C_p) and key padding mask (P, S) (True = ignored) of one layer."""
+        num = text.shape[0]
+        types = self.type_embed.weight
+        levels = range(self.num_levels) if self.num_layers == 1 else [layer]
+        parts = [(self.reg_tokens[layer] + types[0]).expand(num, 1, -1)]
+        masks = [text_mask.new_zeros((num, 1))]
+        for level in levels:
+            parts.append(visual[level] + self.level_embed[level] + types[1])
+            masks.append(text_mask.new_zeros(visual[level].shape[:2]))
+        parts += [text + types[2], cam + types[3]]
+        masks += [~text_mask, ~cam_mask]
+        return torch.cat(parts, dim=1), torch.cat(masks, dim=1)
+
+    def forward(
+        self,
+        visual: Sequence[Tensor],
+        text: Tensor,
+        text_mask: Tensor,
+        cam: Tensor,
+        cam_mask: Tensor,
+    ) -> Tensor:
+        """Merged [REG] outputs.
+
+        Args:
+            visual: ``num_levels`` (P, N_l, C_p) visual tokens of each query's image.
+            text: (P, L, C_p) text tokens; text_mask (P, L) bool, True at real tokens.
+            cam: (P, M, C_p) CAM tokens; cam_mask (P, M) bool, True at real tokens (all
+                False for a query without CAM tokens).
+
+        Returns:
+            (P, out_dim).
+        """
+        if len(visual) != self.num_levels:
+            raise ValueError(f'{len(visual)} visual levels for num_levels={self.num_levels}')
+        regs = []
+        for i, layer in enumerate(self.layers):
+            tokens, padding = self._sequence(i, visual, text, text_mask, cam, cam_mask)
+            regs.append(layer(tokens, src_key_padding_mask=padding)[:, 0])  # (P, C_p)
+        stacked = torch.stack(regs, dim=1)  # (P, layers, C_p)
+        if self.conv is not None:
+            return self.conv(stacked)[:, 0]  # (P, C_p)
+        return stacked.flatten(1)  # (P, layers * C_p)

@@ -1,0 +1,297 @@
+"""CAM-WSVG: a CAM encoder with attention mining, multi-level visual features and a [REG]
+fusion that regresses the box ("Improve weakly supervised visual grounding by learning where
+to focus on"; docs/methods/camwsvg.md)."""
+
+from typing import Optional
+
+import torch
+from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_xyxy_to_cxcywh
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pad_sequence
+
+from mmgrounding.registry import MODELS
+from mmgrounding.structures import SampleList
+from mmgrounding.text.noun_classes import NounClassMapper
+
+from .albef import ALBEFGrounder
+from .base import BaseGrounder
+
+
+@MODELS.register_module()
+class CAMWSVGGrounder(BaseGrounder):
+    """Per query (a phrase of a caption) and its image:
+
+    1. visual: :class:`MultiLevelVisualEncoder` maps F^(3)_l of the chosen levels, flattened
+       to tokens;
+    2. text: BERT over ``[CLS] query [SEP]``, projected to C_p;
+    3. CAM: the head noun's classes (:class:`NounClassMapper`), the Grad-CAM of their summed
+       logit in a frozen :class:`CAMClassifier` (:class:`ConvGradCAMExplainer`), turned into
+       CAM tokens and a refined map by :class:`CAMEncoder`; a query whose noun has no class
+       gets no CAM tokens (counted in ``noun_mapper.unmatched``);
+    4. fusion: :class:`RegTokenFusion` → :class:`RegBoxHead` → the box (normalised cx, cy, w, h
+       of the whole image);
+    5. the self-taught target (interpretation): :class:`PhraseProposalAttention` of the
+       query over its image's detector proposals, trained by L_rec (the phrase's word pieces
+       rebuilt from the attended feature by :class:`PhraseReconstructionDecoder`); its most
+       attended proposal is the target of the [REG] box (:class:`RegBoxLoss`), detached.
+
+    Losses: ``loss_rec``, ``loss_reg`` (times ``regression_switch``, which
+    :class:`LossWeightStaircaseHook` can raise from 0 once the attention has learned) and,
+    with ``attention_mining_loss``, ``loss_am`` (the frozen classifier's class scores on the
+    images with the refined map erased, :class:`AttentionMiningLoss`).
+
+    Predictions: ``pred_boxes`` (P, 1, 4) the regressed box in original image pixels (also
+    ``pred_boxes_fused`` (P, 4)), ``pred_scores`` (P, 1) ones, ``pred_boxes_target`` (P, 4)
+    the self-taught target, and with a CAM encoder ``pred_cam_raw`` / ``pred_heatmaps``
+    (P, h, w): the Grad-CAM map before and the refined map after the CAM encoder (zeros for
+    queries without a class). The input must be the whole image resized (no padding): the
+    box is relative to the image.
+
+    Inputs: images (``inputs``), ``data_samples[i].proposals`` (``bboxes`` (M, 4) in original
+    pixels, ``feats`` (M, D): ``LoadRegionFeatures`` before ``Resize``), metainfo ``phrases``
+    and ``ori_shape`` (or ``height``/``width``).
+
+    Args:
+        visual_encoder: :class:`MultiLevelVisualEncoder` config.
+        text_encoder: :class:`BertTextEncoder` config.
+        tokenizer: ``dict(vocab_file=...)`` or ``dict(name_or_path=...)`` (as ALBEF).
+        fusion: :class:`RegTokenFusion` config (``dim``, ``num_levels`` default from the
+            visual encoder).
+        box_head: :class:`RegBoxHead` config.
+        proposal_attention: :class:`PhraseProposalAttention` config (``region_dim`` = D).
+        phrase_decoder: :class:`PhraseReconstructionDecoder` config.
+        classifier: :class:`CAMClassifier` config, or None (no CAM encoder: Table 3 row 1).
+        explainer: :class:`ConvGradCAMExplainer` config (target path inside the classifier).
+        cam_encoder: :class:`CAMEncoder` config (with ``classifier``).
+        attention_mining_loss: :class:`AttentionMiningLoss` config, or None (no AM).
+        reconstruction_loss: ``PhraseReconstructionLoss`` config.
+        regression_loss: :class:`RegBoxLoss` config.
+        class_match: :class:`NounClassMapper` ``match`` (``'hyponym'`` for ImageNet WordNet
+            ids, ``'name'`` for a classifier trained on nouns).
+        max_text_length: token limit of a query.
+        regression_switch: factor of ``loss_reg`` before any hook sets it.
+        data_preprocessor: as in :class:`mmengine.model.BaseModel`.
+    """
+
+    def __init__(
+        self,
+        *,
+        visual_encoder: dict,
+        text_encoder: dict,
+        tokenizer: dict,
+        fusion: dict,
+        box_head: dict,
+        proposal_attention: dict,
+        phrase_decoder: dict,
+        classifier: Optional[dict] = None,
+        explainer: Optional[dict] = None,
+        cam_encoder: Optional[dict] = None,
+        attention_mining_loss: Optional[dict] = None,
+        reconstruction_loss: dict = dict(type='PhraseReconstructionLoss'),
+        regression_loss: dict = dict(type='RegBoxLoss'),
+        class_match: str = 'hyponym',
+        max_text_length: int = 40,
+        regression_switch: float = 1.0,
+        data_preprocessor: Optional[dict] = None,
+    ) -> None:
+        super().__init__(data_preprocessor=data_preprocessor)
+        if (classifier is None) != (cam_encoder is None) or (
+            (classifier is None) != (explainer is None)
+        ):
+            raise ValueError('classifier, explainer and cam_encoder go together')
+        if attention_mining_loss is not None and classifier is None:
+            raise ValueError('attention mining needs the classifier and the CAM encoder')
+        self.visual_encoder = MODELS.build(visual_encoder)
+        dim = self.visual_encoder.dim
+        self.dim = dim
+        self.text_encoder = MODELS.build(text_encoder)
+        self.tokenizer = ALBEFGrounder._build_tokenizer(tokenizer)
+        self.text_projection = nn.Linear(self.text_encoder.hidden_size, dim)
+        self.fusion = MODELS.build(
+            fusion, default_args=dict(dim=dim, num_levels=len(self.visual_encoder.levels))
+        )
+        self.box_head = MODELS.build(box_head, default_args=dict(in_dim=self.fusion.out_dim))
+        self.proposal_attention = MODELS.build(
+            proposal_attention, default_args=dict(query_dim=dim, dim=dim)
+        )
+        self.phrase_decoder = MODELS.build(
+            phrase_decoder,
+            default_args=dict(num_words=len(self.tokenizer), in_dim=self.proposal_attention.dim),
+        )
+        self.reconstruction_loss = MODELS.build(reconstruction_loss)
+        self.regression_loss = MODELS.build(regression_loss)
+        self.classifier = MODELS.build(classifier) if classifier else None
+        self.explainer = MODELS.build(explainer) if explainer else None
+        self.cam_encoder = (
+            MODELS.build(cam_encoder, default_args=dict(dim=dim)) if cam_encoder else None
+        )
+        self.attention_mining_loss = (
+            MODELS.build(attention_mining_loss) if attention_mining_loss else None
+        )
+        self.noun_mapper = None
+        if self.classifier is not None:
+            if self.classifier.class_names is None:
+                raise ValueError('the CAM classifier needs class_names for the noun link')
+            self.noun_mapper = NounClassMapper(self.classifier.class_names, match=class_match)
+        self.max_text_length = max_text_length
+        self.regression_switch = float(regression_switch)
+
+    # ------------------------------------------------------------------ inputs
+    @staticmethod
+    def _image_hw(sample) -> tuple[int, int]:
+        meta = sample.metainfo
+        if meta.get('ori_shape') is not None:
+            return tuple(int(v) for v in meta['ori_shape'][:2])
+        if meta.get('height') and meta.get('width'):
+            return int(meta['height']), int(meta['width'])
+        raise KeyError(
+            f'CAMWSVGGrounder: sample {meta.get("img_id")} has no ori_shape (nor height/width)'
+        )
+
+    def _text(self, texts: list[str], device: torch.device) -> dict:
+        tokens = self.tokenizer(
+            texts,
+            padding='longest',
+            truncation=True,
+            max_length=self.max_text_length,
+            return_tensors='pt',
+        )
+        ids, mask = tokens['input_ids'].to(device), tokens['attention_mask'].to(device)
+        feats = self.text_projection(self.text_encoder(ids, mask))  # (P, L, C_p)
+        weights = mask.to(feats.dtype)[..., None]
+        pooled = (feats * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)  # (P, C_p)
+        special = torch.tensor(self.tokenizer.all_special_ids, device=device)
+        words = [row[~torch.isin(row, special)] for row in ids]  # the word pieces
+        return dict(feats=feats, mask=mask.bool(), pooled=pooled, words=words)
+
+    def _cams(self, images: Tensor, owner: Tensor, texts: list[str]) -> dict:
+        """Class mask (P, C), Grad-CAM maps, CAM tokens (P, M, C_p) and their mask (P, M)."""
+        num = len(texts)
+        device = images.device
+        if self.classifier is None:
+            return dict(
+                tokens=images.new_zeros((num, 0, self.dim)),
+                mask=torch.zeros((num, 0), dtype=torch.bool, device=device),
+            )
+        num_classes = self.classifier.head.out_features
+        class_mask = torch.zeros((num, num_classes), dtype=torch.bool, device=device)
+        for p, text in enumerate(texts):
+            class_mask[p, self.noun_mapper.classes_of_phrase(text)] = True
+        has = class_mask.any(dim=1)
+        queries = has.nonzero()[:, 0]  # (Q,)
+        query_images = images[owner[queries]]  # (Q, 3, H, W)
+        with torch.enable_grad(), self.explainer.watch(self.classifier) as captured:
+            logits = self.classifier(query_images.detach())
+            score = (logits * class_mask[queries]).sum(dim=1)  # (Q,)
+            if len(queries):
+                raw = self.explainer.explain(score, captured['activations']).detach()
+                acts = captured['activations'].detach()
+        if not len(queries):  # no query has a class: the map grid from one forward pass
+            with torch.no_grad(), self.explainer.watch(self.classifier) as captured:
+                self.classifier(images[:1])
+            acts = captured['activations'][:0].detach()
+            raw = acts.new_zeros((0, *acts.shape[2:]))
+        tokens, refined = self.cam_encoder(
+            raw, acts if self.cam_encoder.feature_channels else None
+        )  # (Q, M, C_p), (Q, h, w)
+        all_tokens = tokens.new_zeros((num, tokens.shape[1], self.dim))
+        all_tokens[queries] = tokens
+        return dict(
+            tokens=all_tokens,
+            mask=has[:, None].expand(-1, tokens.shape[1]),
+            class_mask=class_mask,
+            queries=queries,
+            query_images=query_images,
+            raw=raw,
+            refined=refined,
+        )
+
+    def _run(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        images = inputs.float()
+        device = images.device
+        texts = [t for s in data_samples for t in s.metainfo['phrases']]
+        owner = torch.tensor(
+            [i for i, s in enumerate(data_samples) for _ in s.metainfo['phrases']],
+            dtype=torch.long,
+            device=device,
+        )  # (P,)
+        text = self._text(texts, device)
+        levels = self.visual_encoder(images)  # per level (B, C_p, h, w)
+        visual = [level.flatten(2).transpose(1, 2)[owner] for level in levels]  # (P, N_l, C_p)
+        cams = self._cams(images, owner, texts)
+        reg = self.fusion(visual, text['feats'], text['mask'], cams['tokens'], cams['mask'])
+        pred = self.box_head(reg)  # (P, 4) normalised cx, cy, w, h
+
+        boxes = pad_sequence(
+            [s.proposals.bboxes.float() for s in data_samples], batch_first=True
+        ).to(device)  # (B, M, 4)
+        feats = pad_sequence(
+            [s.proposals.feats.float() for s in data_samples], batch_first=True
+        ).to(device)  # (B, M, D)
+        lengths = torch.tensor([len(s.proposals.bboxes) for s in data_samples], device=device)
+        valid = torch.arange(boxes.shape[1], device=device)[None] < lengths[:, None]  # (B, M)
+        alpha, z = self.proposal_attention(text['pooled'], feats[owner], valid[owner])
+        image_hw = torch.tensor([self._image_hw(s) for s in data_samples], device=device)
+        whwh = image_hw[owner].flip(-1).repeat(1, 2).float()  # (P, 4) as W, H, W, H
+        rows = torch.arange(len(texts), device=device)
+        target_xyxy = (
+            boxes[owner][rows, alpha.argmax(dim=1)]
+            if boxes.shape[1]
+            else (whwh.new_zeros((len(texts), 4)))
+        )
+        return dict(
+            texts=texts,
+            owner=owner,
+            text=text,
+            cams=cams,
+            pred=pred,
+            alpha=alpha,
+            z=z,
+            has_boxes=valid[owner].any(dim=1),
+            target_xyxy=target_xyxy.detach(),
+            whwh=whwh,
+        )
+
+    # ------------------------------------------------------------------ modes
+    def loss(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> dict:
+        out = self._run(inputs, data_samples)
+        logits, targets, mask = self.phrase_decoder(out['z'], out['text']['words'])
+        losses = dict(loss_rec=self.reconstruction_loss(logits, targets, mask))
+        target = bbox_xyxy_to_cxcywh(out['target_xyxy'] / out['whwh']).clamp(0, 1)
+        losses['loss_reg'] = self.regression_switch * self.regression_loss(
+            out['pred'], target, weights=out['has_boxes'].float()
+        )
+        if self.attention_mining_loss is not None:
+            cams = out['cams']
+            erased = self.attention_mining_loss.erase(cams['query_images'], cams['refined'])
+            scores = self.classifier(erased)  # (Q, C), frozen weights
+            losses['loss_am'] = self.attention_mining_loss(
+                scores, cams['class_mask'][cams['queries']], maps=cams['refined']
+            )
+        return losses
+
+    @torch.no_grad()
+    def predict(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> SampleList:
+        out = self._run(inputs, data_samples)
+        boxes = bbox_cxcywh_to_xyxy(out['pred']) * out['whwh']  # (P, 4) original pixels
+        cams = out['cams']
+        maps = {}
+        if self.classifier is not None:
+            grid = cams['refined'].shape[1:]
+            for key, source in (('pred_cam_raw', 'raw'), ('pred_heatmaps', 'refined')):
+                full = boxes.new_zeros((len(out['texts']), *grid))
+                full[cams['queries']] = cams[source].float()
+                maps[key] = full
+        for i, sample in enumerate(data_samples):
+            own = out['owner'] == i
+            sample.pred_boxes = boxes[own][:, None]  # (P_i, 1, 4)
+            sample.pred_scores = boxes.new_ones((int(own.sum()), 1))
+            sample.pred_boxes_fused = boxes[own]
+            sample.pred_boxes_target = out['target_xyxy'][own]
+            for key, value in maps.items():
+                setattr(sample, key, value[own])
+        return data_samples
+
+    def _forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None, **kwargs):
+        """(P, 4) normalised (cx, cy, w, h) boxes of every query."""
+        return self._run(inputs, data_samples)['pred']
