@@ -6,11 +6,11 @@ from typing import Optional
 
 import cv2
 import numpy as np
-import torch
 from mmengine.dist import master_only
 from mmengine.visualization import Visualizer
 
-from mmgrounding.evaluation.functional import box_centres, heatmap_peaks, pointing_hits
+from mmgrounding.evaluation.functional import pointing_protocol, protocol_hits, protocol_points
+from mmgrounding.evaluation.metrics.utils import gt_boxes_and_index
 from mmgrounding.registry import VISUALIZERS
 from mmgrounding.structures import GroundingDataSample
 
@@ -129,37 +129,38 @@ class PhraseOutcome:
         return HIT_COLOUR if self.hit else MISS_COLOUR
 
 
-def phrase_outcomes(sample: GroundingDataSample) -> list[PhraseOutcome]:
+# how each point rule of the pointing protocols is named in a panel's status strip
+POINT_SOURCES = {
+    'heatmap_cell': 'heatmap peak',
+    'heatmap_upsampled': 'upsampled heatmap peak',
+    'box_centre': 'top box centre',
+}
+
+
+def phrase_outcomes(sample: GroundingDataSample, *, protocol: str = 'grid') -> list[PhraseOutcome]:
     """The point, its source, hit and top box of every phrase, as the pointing game finds
-    them by default (:class:`~mmgrounding.evaluation.PointingGameMetric` with
-    ``source='auto'``, no tolerance): the heatmap peak when the sample has heatmaps, else the
-    centre of the top-ranked box."""
+    them under ``protocol`` (:class:`~mmgrounding.evaluation.PointingGameMetric` with that
+    protocol, ``source='auto'``, no tolerance; ``'grid'``: the heatmap peak when the sample
+    has heatmaps, else the centre of the top-ranked box)."""
     num = sample.num_phrases
     hw = tuple(sample.metainfo['ori_shape'][:2])
     top_boxes = None
     if 'pred_boxes' in sample and sample.pred_boxes.shape[1] > 0:
         top_boxes = sample.pred_boxes[:, 0].detach().float().cpu()  # (P, 4)
+    heatmaps = None
     if 'pred_heatmaps' in sample:
-        points, source = (
-            heatmap_peaks(sample.pred_heatmaps.detach().float().cpu(), hw),
-            'heatmap peak',
-        )
-    elif top_boxes is not None:
-        points, source = box_centres(top_boxes), 'top box centre'
-    else:
+        heatmaps = sample.pred_heatmaps.detach().float().cpu()
+    try:
+        points, point = protocol_points(protocol, hw, heatmaps=heatmaps, top_boxes_xyxy=top_boxes)
+    except ValueError:  # the protocol's prediction is missing: nothing to point with
         return [PhraseOutcome(None, '', None, None) for _ in range(num)]
-    gt = sample.get('gt_instances')
-    if gt is not None and len(gt):
-        boxes = gt.bboxes.tensor if hasattr(gt.bboxes, 'tensor') else gt.bboxes
-        boxes, index = boxes.detach().float().cpu(), gt.labels.detach().long().cpu()
-    else:
-        boxes, index = torch.zeros((0, 4)), torch.zeros(0, dtype=torch.long)
-    hits = pointing_hits(points, boxes, index)
+    boxes, index = gt_boxes_and_index(sample)
+    hits = protocol_hits(protocol, points, boxes, index)
     has_box = [bool((index == p).any()) for p in range(num)]
     return [
         PhraseOutcome(
             (float(points[p, 0]), float(points[p, 1])),
-            source,
+            POINT_SOURCES[point],
             bool(hits[p]) if has_box[p] else None,
             None if top_boxes is None else top_boxes[p].numpy(),
         )
@@ -226,6 +227,9 @@ class GroundingVisualizer(Visualizer):
             low, its colours true) or ``'jet'`` (the map in JET colours over the image).
         floor: brightness of the image where the map is lowest (``'spotlight'``).
         alpha: weight of the JET colours (``'jet'``).
+        protocol: the pointing protocol whose point and hit the panels show (a key of
+            :data:`~mmgrounding.evaluation.functional.POINTING_PROTOCOLS`; set it to the
+            evaluator's so that the figures agree with the reported accuracy).
         **kwargs: passed to :class:`mmengine.visualization.Visualizer`.
     """
 
@@ -240,6 +244,7 @@ class GroundingVisualizer(Visualizer):
         style: str = 'spotlight',
         floor: float = 0.3,
         alpha: float = 0.5,
+        protocol: str = 'grid',
         **kwargs,
     ) -> None:
         super().__init__(name=name, **kwargs)
@@ -257,6 +262,8 @@ class GroundingVisualizer(Visualizer):
         self.style = style
         self.floor = floor
         self.alpha = alpha
+        pointing_protocol(protocol)  # an unknown name raises here, not at the first figure
+        self.protocol = protocol
         self.gap = max(4, font_px // 2)
 
     # -- text -------------------------------------------------------------------------------
@@ -416,7 +423,7 @@ class GroundingVisualizer(Visualizer):
     def draw_sample(self, image: np.ndarray, sample: GroundingDataSample) -> np.ndarray:
         """The figure of ``sample`` over its original ``image`` (H, W, 3) RGB, as RGB."""
         layout, phrases = self.sample_layout(image.shape[:2], sample)
-        outcomes = phrase_outcomes(sample)[: len(phrases)]
+        outcomes = phrase_outcomes(sample, protocol=self.protocol)[: len(phrases)]
         canvas = np.empty((*layout.size_hw, 3), dtype=np.uint8)
         canvas[:] = BACKGROUND
         img_h, img_w = layout.image_hw

@@ -93,6 +93,35 @@ def test_outcomes_follow_the_pointing_game():
     np.testing.assert_array_equal(box[1].top_box, [5.0, 25.0, 15.0, 35.0])
 
 
+def test_outcomes_follow_the_evaluators_protocol():
+    # the corner map of tests/test_evaluation/test_pointing_protocols.py: a 2 x 2 map over a
+    # 100 x 100 image with its mass in cell (0, 1); the grid protocol points at that cell's
+    # centre (75, 25), the official AMC protocol at the bicubic overshoot pixel (91, 8)
+    sample = GroundingDataSample(
+        metainfo=dict(ori_shape=(100, 100), img_path='c.jpg', phrases=['a cat'])
+    )
+    sample.gt_instances = InstanceData(
+        bboxes=torch.tensor([[80.0, 0.0, 100.0, 20.0]]), labels=torch.tensor([0])
+    )
+    sample.pred_heatmaps = torch.tensor([[[0.0, 1.0], [0.0, 0.0]]])
+    [grid] = phrase_outcomes(sample)
+    assert grid.point == (75.0, 25.0) and grid.hit is False
+    [amc] = phrase_outcomes(sample, protocol='amc_official')
+    assert amc.point == (91.0, 8.0) and amc.hit is True
+    assert amc.status == 'HIT (upsampled heatmap peak)'
+    # InfoGround's protocol points with the top box even when there is a heatmap, and
+    # strictly: the centre (80, 10) on the box's left border misses
+    sample.pred_boxes = torch.tensor([[[70.0, 0.0, 90.0, 20.0]]])
+    [box] = phrase_outcomes(sample, protocol='infoground')
+    assert box.point == (80.0, 10.0) and box.hit is False and box.source == 'top box centre'
+    assert phrase_outcomes(sample, protocol='grid')[0].hit is False  # the heatmap's (75, 25)
+    # a protocol whose prediction is missing shows no point
+    del sample.pred_boxes
+    assert phrase_outcomes(sample, protocol='reir')[0].status == 'no prediction'
+    with pytest.raises(ValueError, match='pointing protocol must be one of'):
+        GroundingVisualizer(name='test_grounding_visualizer_bad', protocol='pointing15')
+
+
 def test_layout_sizes_and_panels(vis):
     sample = _sample(phrases=['one', 'two', 'three', 'four', 'five'])
     layout, phrases = vis.sample_layout((H, W), sample)

@@ -6,7 +6,9 @@ from .pointing import (
     heatmap_peaks,
     pointing_hits,
     pointing_protocol,
+    protocol_hits,
     protocol_pointing_hits,
+    protocol_points,
     union_boxes_per_phrase,
     upsampled_heatmap_peaks,
 )
@@ -20,7 +22,9 @@ __all__ = [
     'POINTING_PROTOCOLS',
     'PointingProtocol',
     'pointing_protocol',
+    'protocol_hits',
     'protocol_pointing_hits',
+    'protocol_points',
     'union_boxes_per_phrase',
     'upsampled_heatmap_peaks',
 ]

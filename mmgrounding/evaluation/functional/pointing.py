@@ -189,8 +189,79 @@ def pointing_hits(
     return hits
 
 
+def _spec(protocol: str | PointingProtocol) -> PointingProtocol:
+    return protocol if isinstance(protocol, PointingProtocol) else pointing_protocol(protocol)
+
+
+def protocol_points(
+    protocol: str | PointingProtocol,
+    image_hw: tuple[int, int],
+    *,
+    heatmaps: Optional[Tensor] = None,
+    top_boxes_xyxy: Optional[Tensor] = None,
+) -> tuple[Tensor, str]:
+    """The predicted point of each phrase of one image under a protocol.
+
+    Args:
+        protocol: a key of :data:`POINTING_PROTOCOLS` or a :class:`PointingProtocol`.
+        image_hw: (H, W) original image size.
+        heatmaps: (P, h, w) maps spanning the whole image, or None.
+        top_boxes_xyxy: (P, 4) the top-ranked box of each phrase, or None.
+
+    Returns:
+        (P, 2) points (x, y) in original image pixels and the point rule used
+        (``PointingProtocol.point`` with ``'auto'`` resolved).
+
+    Raises:
+        ValueError: the protocol needs a prediction that is not given.
+    """
+    spec = _spec(protocol)
+    point = spec.point
+    if point == 'auto':
+        point = 'heatmap_cell' if heatmaps is not None else 'box_centre'
+    if point.startswith('heatmap'):
+        if heatmaps is None:
+            raise ValueError(f'pointing protocol {protocol!r} needs heatmaps')
+        find = heatmap_peaks if point == 'heatmap_cell' else upsampled_heatmap_peaks
+        return find(heatmaps, image_hw), point
+    if top_boxes_xyxy is None:
+        raise ValueError(f'pointing protocol {protocol!r} needs ranked boxes')
+    return box_centres(top_boxes_xyxy), point
+
+
+def protocol_hits(
+    protocol: str | PointingProtocol,
+    points: Tensor,
+    gt_boxes_xyxy: Tensor,
+    box_phrase_index: Tensor,
+    *,
+    tolerance: float = 0.0,
+) -> Tensor:
+    """Whether each phrase's point hits its ground truth under a protocol's box and border
+    rules (``gt``, ``strict``).
+
+    Args:
+        protocol: a key of :data:`POINTING_PROTOCOLS` or a :class:`PointingProtocol`.
+        points: (P, 2) points (:func:`protocol_points`).
+        gt_boxes_xyxy: (K, 4) ground-truth boxes in original image pixels.
+        box_phrase_index: (K,) the phrase each box belongs to.
+        tolerance: pixels a point may lie outside a box and still hit.
+
+    Returns:
+        (P,) bool.
+    """
+    spec = _spec(protocol)
+    if spec.gt == 'union':
+        gt_boxes_xyxy, box_phrase_index = union_boxes_per_phrase(
+            gt_boxes_xyxy, box_phrase_index, points.shape[0]
+        )
+    return pointing_hits(
+        points, gt_boxes_xyxy, box_phrase_index, tolerance=tolerance, strict=spec.strict
+    )
+
+
 def protocol_pointing_hits(
-    protocol: str,
+    protocol: str | PointingProtocol,
     gt_boxes_xyxy: Tensor,
     box_phrase_index: Tensor,
     image_hw: tuple[int, int],
@@ -199,10 +270,11 @@ def protocol_pointing_hits(
     top_boxes_xyxy: Optional[Tensor] = None,
     tolerance: float = 0.0,
 ) -> Tensor:
-    """The pointing-game hits of one image's phrases under a named protocol.
+    """The pointing-game hits of one image's phrases under a named protocol:
+    :func:`protocol_points`, then :func:`protocol_hits`.
 
     Args:
-        protocol: a key of :data:`POINTING_PROTOCOLS`.
+        protocol: a key of :data:`POINTING_PROTOCOLS` or a :class:`PointingProtocol`.
         gt_boxes_xyxy: (K, 4) ground-truth boxes in original image pixels.
         box_phrase_index: (K,) the phrase each box belongs to.
         image_hw: (H, W) original image size.
@@ -216,23 +288,7 @@ def protocol_pointing_hits(
     Raises:
         ValueError: the protocol needs a prediction that is not given.
     """
-    spec = pointing_protocol(protocol)
-    point = spec.point
-    if point == 'auto':
-        point = 'heatmap_cell' if heatmaps is not None else 'box_centre'
-    if point.startswith('heatmap'):
-        if heatmaps is None:
-            raise ValueError(f'pointing protocol {protocol!r} needs heatmaps')
-        find = heatmap_peaks if point == 'heatmap_cell' else upsampled_heatmap_peaks
-        points = find(heatmaps, image_hw)
-    else:
-        if top_boxes_xyxy is None:
-            raise ValueError(f'pointing protocol {protocol!r} needs ranked boxes')
-        points = box_centres(top_boxes_xyxy)
-    if spec.gt == 'union':
-        gt_boxes_xyxy, box_phrase_index = union_boxes_per_phrase(
-            gt_boxes_xyxy, box_phrase_index, points.shape[0]
-        )
-    return pointing_hits(
-        points, gt_boxes_xyxy, box_phrase_index, tolerance=tolerance, strict=spec.strict
+    points, _ = protocol_points(
+        protocol, image_hw, heatmaps=heatmaps, top_boxes_xyxy=top_boxes_xyxy
     )
+    return protocol_hits(protocol, points, gt_boxes_xyxy, box_phrase_index, tolerance=tolerance)

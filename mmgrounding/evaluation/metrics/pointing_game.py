@@ -1,4 +1,5 @@
 from collections import defaultdict
+from dataclasses import replace
 from typing import Optional, Sequence
 
 from mmengine.evaluator import BaseMetric
@@ -59,28 +60,24 @@ class PointingGameMetric(BaseMetric):
             )
         self.protocol = protocol
         self.source = source
-        # the point this metric uses: the protocol's, or for 'grid' the one ``source`` names
-        self.point = (
-            spec.point
-            if source == 'auto'
-            else {'heatmap': 'heatmap_cell', 'box': 'box_centre'}[source]
-        )
+        # the protocol this metric applies: for 'grid', ``source`` may fix its point
+        if source != 'auto':
+            spec = replace(spec, point={'heatmap': 'heatmap_cell', 'box': 'box_centre'}[source])
+        self.spec = spec
         self.tolerance = tolerance
         self.per_type = per_type
 
     def process(self, data_batch: dict, data_samples: Sequence) -> None:
+        needs = {
+            'heatmap_cell': 'pred_heatmaps',
+            'heatmap_upsampled': 'pred_heatmaps',
+            'box_centre': 'pred_boxes',
+        }.get(self.spec.point)  # None for 'auto': whichever the sample has
         for sample in data_samples:
             metainfo = field(sample, 'metainfo', sample)
             ori_hw = tuple(field(metainfo, 'ori_shape'))[:2]
             heatmaps = field(sample, 'pred_heatmaps')
             boxes = field(sample, 'pred_boxes')
-            if self.point == 'box_centre':
-                heatmaps = None  # the top box's centre even when the sample has a map
-            needs = {
-                'heatmap_cell': 'pred_heatmaps',
-                'heatmap_upsampled': 'pred_heatmaps',
-                'box_centre': 'pred_boxes',
-            }.get(self.point)
             if needs is not None and field(sample, needs) is None:
                 raise KeyError(
                     f'sample {field(metainfo, "img_path")} has no {needs} '
@@ -90,7 +87,7 @@ class PointingGameMetric(BaseMetric):
                 raise KeyError(f'sample {field(metainfo, "img_path")} has no prediction')
             gt_boxes, index = gt_boxes_and_index(sample)
             hits = protocol_pointing_hits(
-                self.protocol,
+                self.spec,
                 gt_boxes,
                 index,
                 ori_hw,

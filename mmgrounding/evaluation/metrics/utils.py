@@ -1,4 +1,5 @@
 """Reading predictions and ground truth from the samples a metric receives."""
+
 from typing import Any
 
 import torch
@@ -15,9 +16,9 @@ def field(sample: Any, key: str, default: Any = None) -> Any:
 def gt_boxes_and_index(sample: Any) -> tuple[Tensor, Tensor]:
     """(K, 4) ground-truth xyxy boxes (original image pixels) and (K,) their phrase index."""
     gt = field(sample, 'gt_instances')
-    if gt is None:
+    bboxes = None if gt is None else field(gt, 'bboxes')
+    if bboxes is None:  # no ground truth, or an empty InstanceData
         return torch.zeros((0, 4)), torch.zeros(0, dtype=torch.long)
-    bboxes = field(gt, 'bboxes')
     labels = field(gt, 'labels')
     bboxes = bboxes.tensor if hasattr(bboxes, 'tensor') else bboxes
     return bboxes.detach().float().cpu().reshape(-1, 4), labels.detach().long().cpu()
