@@ -10,6 +10,7 @@ import torch
 from mmgrounding import registry
 from tests.test_models.albef_tiny import tiny_albef_cfg, write_vocab
 from tests.test_models.ckd_tiny import tiny_ckd_cfg
+from tests.test_models.camwsvg_tiny import camwsvg_build_args
 from tests.test_models.reir_tiny import reir_build_args
 
 REGISTRIES = {
@@ -83,6 +84,7 @@ def build_args(synthground_root):
             tokenizer=dict(vocab_file=write_vocab(Path(synthground_root) / 'test_vocab.txt')),
             attention=dict(type='WordRegionAttention', region_dim=6, word_dim=16, embed_dim=8)),
         **reir_build_args(write_vocab(Path(synthground_root) / 'test_vocab.txt')),
+        **camwsvg_build_args(write_vocab(Path(synthground_root) / 'test_vocab.txt')),
     }
 
 

@@ -23,10 +23,13 @@ def class_synset(name: str):
     match = _WNID.match(name)
     try:
         if match:
-            return wordnet.synset_from_pos_and_offset('n', int(match.group(1)))
+            synset = wordnet.synset_from_pos_and_offset('n', int(match.group(1)))
+            if synset is None:
+                raise ValueError('no such offset')
+            return synset
         if _SYNSET_NAME.match(name):
             return wordnet.synset(name)
-    except Exception as error:  # nltk raises WordNetError / ValueError
+    except Exception as error:  # nltk raises WordNetError / ValueError, or returns None
         raise ValueError(f'class {name!r} is not a WordNet noun synset: {error}') from error
     return most_frequent_synset(name.replace('_', ' '))
 

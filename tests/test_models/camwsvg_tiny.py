@@ -8,7 +8,7 @@ from mmgrounding.structures import GroundingDataSample
 from .albef_tiny import write_vocab
 
 SHAPES = ['circle', 'square', 'star']
-__all__ = ['SHAPES', 'tiny_batch', 'tiny_camwsvg_cfg', 'write_vocab']
+__all__ = ['SHAPES', 'camwsvg_build_args', 'tiny_batch', 'tiny_camwsvg_cfg', 'write_vocab']
 
 
 def tiny_resnet(base: int = 4) -> dict:
@@ -79,3 +79,18 @@ def tiny_batch(num_images: int = 2, *, size: int = 64, num_boxes: int = 5, seed:
         )
         samples.append(sample)
     return images, samples
+
+
+def camwsvg_build_args(vocab_file: str) -> dict:
+    """Arguments of CAM-WSVG's registered components for tests/test_registry.py."""
+    cfg = tiny_camwsvg_cfg(vocab_file)
+    return {
+        'CAMWSVGGrounder': {k: v for k, v in cfg.items() if k != 'type'},
+        'MultiLevelVisualEncoder': {k: v for k, v in cfg['visual_encoder'].items() if k != 'type'},
+        'CAMClassifier': {k: v for k, v in cfg['classifier'].items() if k != 'type'},
+        'ConvGradCAMExplainer': dict(target_layer='backbone.layer4'),
+        'CAMEncoder': dict(dim=16, num_groups=4),
+        'RegTokenFusion': dict(dim=16, num_heads=2),
+        'RegBoxHead': dict(in_dim=8),
+        'PhraseProposalAttention': dict(query_dim=8, region_dim=6, dim=8),
+    }
