@@ -36,7 +36,7 @@ def test_match_by_iou_and_background_below_the_threshold():
     assert not none.any() and (empty[:, -1] == 1).all()
 
 
-def make_cache(root, boxes, *, class_probs=None, dim=4):
+def make_cache(root, boxes, *, class_probs=None, dim=4, image_hw=(100, 100)):
     cache = RegionCache.create(
         str(root), dict(detector=dict(type='test'), extraction=dict(feature_dim=dim))
     )
@@ -45,7 +45,7 @@ def make_cache(root, boxes, *, class_probs=None, dim=4):
         scores=np.ones(len(boxes)),
         labels=np.zeros(len(boxes)),
         features=np.ones((len(boxes), dim), np.float32),
-        image_hw=(100, 100),
+        image_hw=image_hw,
     )
     if class_probs is not None:
         entry['class_probs'] = class_probs
@@ -85,3 +85,40 @@ def test_pipeline_replaces_the_feature_cache_class_probs(tmp_path):
         )(dict(img_id=7))
     with pytest.raises(KeyError, match='after LoadRegionFeatures'):
         LoadTeacherClassProbs(teacher)(dict(img_id=7))
+
+
+def test_teacher_boxes_share_the_feature_boxes_frame_and_clipping(tmp_path):
+    # both detectors found [90, 0, 130, 10], past the right border of the 100 x 100 image;
+    # after a 2x resize the feature box is [180, 0, 260, 20] clipped to [180, 0, 200, 20] by
+    # LoadRegionFeatures. Unclipped, the teacher's copy would overlap it by IoU 20 / 80 = 0.25
+    # (no match at 0.5); clipped alike, by 1.
+    box = np.array([[90, 0, 130, 10]], np.float32)
+    features = make_cache(tmp_path / 'features', box)
+    teacher = make_cache(tmp_path / 'teacher', box, class_probs=TEACHER_PROBS[:1])
+    pipeline = Compose(
+        [
+            dict(type='LoadRegionFeatures', cache_dir=features),
+            dict(type='LoadTeacherClassProbs', cache_dir=teacher),
+        ]
+    )
+    results = pipeline(
+        dict(img_id=7, ori_shape=(100, 100), img_shape=(200, 200), scale_factor=(2.0, 2.0))
+    )
+    np.testing.assert_allclose(results['region_boxes'], [[180, 0, 200, 20]])
+    assert results['teacher_matched'].tolist() == [True]
+    np.testing.assert_allclose(results['region_class_probs'], TEACHER_PROBS[:1])
+
+
+def test_teacher_cache_of_other_images_is_refused(tmp_path):
+    features = make_cache(tmp_path / 'features', FEATURE_BOXES)
+    teacher = make_cache(
+        tmp_path / 'teacher', TEACHER_BOXES, class_probs=TEACHER_PROBS, image_hw=(80, 120)
+    )
+    pipeline = Compose(
+        [
+            dict(type='LoadRegionFeatures', cache_dir=features),
+            dict(type='LoadTeacherClassProbs', cache_dir=teacher),
+        ]
+    )
+    with pytest.raises(Exception, match=r'image 7\): extracted from an image of \(80, 120\)'):
+        pipeline(dict(img_id=7, height=100, width=100))

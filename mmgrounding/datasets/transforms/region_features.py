@@ -30,6 +30,38 @@ def region_geometry(results: dict) -> np.ndarray | None:
     return None if np.array_equal(matrix, np.eye(3)) else matrix
 
 
+def project_region_boxes(boxes: np.ndarray, results: dict) -> np.ndarray:
+    """(K, 4) xyxy boxes in original image pixels -> the frame of the image at this point of
+    the pipeline (:func:`region_geometry`), clipped to ``img_shape``."""
+    boxes = boxes.astype(np.float32)
+    matrix = region_geometry(results)
+    if matrix is None:
+        return boxes
+    projected = HorizontalBoxes(boxes)
+    projected.project_(matrix)
+    if results.get('img_shape') is not None:
+        projected.clip_(results['img_shape'][:2])
+    return projected.numpy()
+
+
+def check_entry_size(cache: RegionCache, img_id: str, entry: dict, results: dict) -> None:
+    """Raise if a cache entry was extracted from an image of another size than the sample's
+    original (``ori_shape``, else ``height``/``width``): a cache of other images. Entries
+    without a stored size (``image_hw`` (-1, -1)) and samples without one pass."""
+    stored_hw = tuple(int(v) for v in entry['image_hw'])
+    if results.get('ori_shape') is not None:
+        sample_hw = tuple(int(v) for v in results['ori_shape'][:2])
+    elif results.get('height') and results.get('width'):
+        sample_hw = int(results['height']), int(results['width'])
+    else:
+        return
+    if stored_hw[0] > 0 and stored_hw != sample_hw:
+        raise RegionCacheError(
+            f'{cache.entry_path(img_id)} (image {img_id}): extracted from an image '
+            f'of {stored_hw} (H, W), but the sample is {sample_hw}'
+        )
+
+
 @TRANSFORMS.register_module()
 class LoadRegionFeatures(BaseTransform):
     """Load the detector boxes and region features of the sample's image from a cache.
@@ -83,33 +115,15 @@ class LoadRegionFeatures(BaseTransform):
             self._cache = RegionCache(self.cache_dir)
         return self._cache
 
-    def _original_hw(self, results: dict) -> tuple[int, int] | None:
-        if results.get('ori_shape') is not None:
-            return tuple(int(v) for v in results['ori_shape'][:2])
-        if results.get('height') and results.get('width'):
-            return int(results['height']), int(results['width'])
-        return None
-
     def transform(self, results: dict) -> dict:
         img_id = str(results['img_id'])
         entry = self.cache.read(img_id, fields=self.fields, topk=self.topk)
         if 'class_probs' in self.fields and 'class_probs' not in entry:
             raise RegionCacheError(f'{self.cache.entry_path(img_id)} (image {img_id}): no '
                                    'class_probs stored; use with_class_probs=False')
-        stored_hw = tuple(int(v) for v in entry['image_hw'])
-        sample_hw = self._original_hw(results)
-        if self.check_size and stored_hw[0] > 0 and sample_hw and stored_hw != sample_hw:
-            raise RegionCacheError(
-                f'{self.cache.entry_path(img_id)} (image {img_id}): extracted from an image '
-                f'of {stored_hw} (H, W), but the sample is {sample_hw}')
-        boxes = entry['boxes_xyxy'].astype(np.float32)
-        matrix = region_geometry(results)
-        if matrix is not None:
-            projected = HorizontalBoxes(boxes)
-            projected.project_(matrix)
-            if results.get('img_shape') is not None:
-                projected.clip_(results['img_shape'][:2])
-            boxes = projected.numpy()
+        if self.check_size:
+            check_entry_size(self.cache, img_id, entry, results)
+        boxes = project_region_boxes(entry['boxes_xyxy'], results)
         results['region_boxes'] = boxes
         results['region_feats'] = entry['features'].astype(np.float32)
         results['region_scores'] = entry['scores'].astype(np.float32)

@@ -3,12 +3,12 @@
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
-from mmdet.structures.bbox import HorizontalBoxes, bbox_overlaps
+from mmdet.structures.bbox import bbox_overlaps
 
 from mmgrounding.datasets.region_cache import RegionCache, RegionCacheError
 from mmgrounding.registry import TRANSFORMS
 
-from .region_features import region_geometry
+from .region_features import check_entry_size, project_region_boxes
 
 
 def match_teacher_class_probs(
@@ -52,7 +52,9 @@ class LoadTeacherClassProbs(BaseTransform):
     The paper's main rows distil the class probabilities of one detector (e.g. trained on
     Open Images) into region features of another (the Visual Genome bottom-up model). Place
     this after :class:`LoadRegionFeatures` (the feature cache); each of its boxes gets the
-    class probabilities of the teacher box of highest IoU (mmdet's ``bbox_overlaps``), or the
+    class probabilities of the teacher box of highest IoU (mmdet's ``bbox_overlaps``; the
+    teacher boxes are mapped into the feature boxes' frame and clipped as
+    :class:`LoadRegionFeatures` does, and a teacher entry of another image size raises), or the
     background one-hot when that IoU is below ``iou_thr`` (interpretation: the paper does
     not say how the two box sets are matched). Sets ``region_class_probs`` (K, C + 1) and
     ``teacher_matched`` (K,) bool; counts the unmatched boxes in ``num_unmatched``. The
@@ -89,12 +91,9 @@ class LoadTeacherClassProbs(BaseTransform):
                 f'{self.cache.entry_path(img_id)} (image {img_id}): the '
                 'teacher cache stores no class_probs'
             )
-        teacher_boxes = entry['boxes_xyxy'].astype(np.float32)
-        matrix = region_geometry(results)  # the feature boxes' frame
-        if matrix is not None:
-            projected = HorizontalBoxes(teacher_boxes)
-            projected.project_(matrix)
-            teacher_boxes = projected.numpy()
+        check_entry_size(self.cache, img_id, entry, results)  # a teacher of other images
+        # the feature boxes' frame, clipped as LoadRegionFeatures clips them
+        teacher_boxes = project_region_boxes(entry['boxes_xyxy'], results)
         probs, matched = match_teacher_class_probs(
             results['region_boxes'], teacher_boxes, entry['class_probs'], iou_thr=self.iou_thr
         )
