@@ -49,9 +49,14 @@ def _apply_masked(mlp: nn.Module, x: Tensor, mask: Optional[Tensor]) -> Tensor:
     """
     if mask is None:
         return mlp(x.reshape(-1, x.shape[-1])).reshape(*x.shape[:-1], -1)
-    valid = mlp(x[mask])  # (n_valid, D')
-    out = valid.new_zeros(*x.shape[:-1], valid.shape[-1])
-    out[mask] = valid
+    return scatter_rows(mlp(x[mask]), mask)
+
+
+def scatter_rows(rows: Tensor, mask: Tensor) -> Tensor:
+    """Put the (n, D) ``rows`` at the n True entries of ``mask`` (row-major order, as
+    ``x[mask]`` reads them): shape mask.shape + (D,), zero elsewhere."""
+    out = rows.new_zeros(*mask.shape, rows.shape[-1])
+    out[mask] = rows
     return out
 
 

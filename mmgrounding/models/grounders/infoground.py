@@ -10,7 +10,7 @@ from mmgrounding.registry import MODELS
 from mmgrounding.structures import SampleList
 from mmgrounding.text import tag_words, word_tokenize_with_spans
 
-from ..fusion.word_region_attention import phrase_region_scores
+from ..fusion.word_region_attention import phrase_region_scores, scatter_rows
 from .albef import ALBEFGrounder
 from .base import BaseGrounder
 from .word_batch import (
@@ -408,10 +408,8 @@ class InfoGroundGrounder(BaseGrounder):
             rows = torch.cat([rows, negatives['feats'][negatives['mask']]])
         row_queries, row_values = self.attention.project_words(rows[None])  # (1, n [+ m], d)
         num_words = int(word_mask.sum())
-        queries = row_queries.new_zeros(*word_mask.shape, row_queries.shape[-1])  # (B, L, d)
-        word_values = torch.zeros_like(queries)
-        queries[word_mask] = row_queries[0, :num_words]
-        word_values[word_mask] = row_values[0, :num_words]
+        queries = scatter_rows(row_queries[0, :num_words], word_mask)  # (B, L, d)
+        word_values = scatter_rows(row_values[0, :num_words], word_mask)
 
         phi, _ = self.attention.compatibility(
             queries, word_values, keys, region_values, region_mask=region_mask, all_pairs=True
@@ -430,10 +428,8 @@ class InfoGroundGrounder(BaseGrounder):
             num_captions, num_tokens = word_mask.shape
             if joint:
                 neg_mask = negatives['mask']  # (M, K')
-                neg_queries = row_queries.new_zeros(*neg_mask.shape, row_queries.shape[-1])
-                neg_values = torch.zeros_like(neg_queries)
-                neg_queries[neg_mask] = row_queries[0, num_words:]
-                neg_values[neg_mask] = row_values[0, num_words:]
+                neg_queries = scatter_rows(row_queries[0, num_words:], neg_mask)  # (M, K', d)
+                neg_values = scatter_rows(row_values[0, num_words:], neg_mask)
                 phi_neg, _ = self.attention.compatibility(
                     neg_queries,
                     neg_values,
