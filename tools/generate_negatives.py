@@ -15,9 +15,10 @@ split itself; words tagged NOUN in at least ``--min-noun-fraction`` of their occ
 that are single tokens of the LM; the LM's ``--num-plausible`` most likely candidates are
 reranked by p / q and, without the noun itself, the best ``--num-negatives`` kept
 (``mmgrounding/text/negatives.py``). ``--mode plausible`` skips the reranking (Table 2);
-``random_captions`` is Table 2's "random" row as the paper and the official sampler define it:
+``random_captions`` draws Table 2's "random" row as the paper and the official sampler do:
 for each noun, a random noun of each of ``--num-negatives`` random captions of other images
-of ``--vocab-captions`` (seeded per caption and noun), placed in the caption; ``random``
+of ``--vocab-captions`` (seeded per caption and noun), then placed in the caption (the
+official code reads it in its own caption: docs/methods/infoground.md); ``random``
 (ours) draws the candidate vocabulary uniformly (seeded per caption).
 
 The cache is one JSON file (format in ``mmgrounding.text.negatives.read_negatives``), written

@@ -1,6 +1,7 @@
-# InfoGround on SynthGround, Table 2's "random" row as the paper and the official sampler
-# define it: each negative is a noun of a random caption of another image, placed in the
-# positive caption (tools/generate_negatives.py --mode random_captions). The sibling
+# InfoGround on SynthGround, Table 2's "random" row drawn as the paper and the official
+# sampler draw it: each negative is a noun of a random caption of another image, placed in
+# the positive caption (the official code reads it in its own caption: a difference kept,
+# docs/methods/infoground.md) (tools/generate_negatives.py --mode random_captions). The sibling
 # ...-random.py draws the candidate vocabulary uniformly instead (ours).
 #   python tools/generate_negatives.py data/synthground/infoground/mlm --mode random_captions \
 #       --captions data/synthground/coco/annotations/captions_train.json \

@@ -10,10 +10,12 @@ A noun s of a caption is replaced by words s' that fit the context c but do not 
 3. drop s itself and keep the ``num_negatives`` (25) best.
 
 Ablation modes (the paper's Table 2): ``'plausible'`` keeps the top of p without
-reranking; ``'random_captions'`` is the Table 2 "random" row as the paper and the official
-sampler define it: each negative is a noun of a random caption of another image
-(:func:`random_caption_nouns`), placed in the positive caption's context; ``'random'``
-(ours) draws the candidate vocabulary uniformly instead.
+reranking; ``'random_captions'`` draws the Table 2 "random" row's nouns as the paper and the
+official sampler do: each negative is a noun of a random caption of another image
+(:func:`random_caption_nouns`), then placed in the positive caption's context (the official
+``cache_neg_features_random.py`` reads each noun in its own caption instead: a difference
+kept, docs/methods/infoground.md); ``'random'`` (ours) draws the candidate vocabulary
+uniformly instead.
 
 The selection functions are pure functions of tensors; :func:`masked_lm_log_probs` runs any
 Hugging Face masked LM (``AutoModelForMaskedLM``) over a caption, and
