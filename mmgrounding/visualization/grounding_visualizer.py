@@ -9,7 +9,12 @@ import numpy as np
 from mmengine.dist import master_only
 from mmengine.visualization import Visualizer
 
-from mmgrounding.evaluation.functional import pointing_protocol, protocol_hits, protocol_points
+from mmgrounding.evaluation.functional import (
+    PointingProtocol,
+    pointing_protocol,
+    protocol_hits,
+    protocol_points,
+)
 from mmgrounding.evaluation.metrics.utils import gt_boxes_and_index
 from mmgrounding.registry import VISUALIZERS
 from mmgrounding.structures import GroundingDataSample
@@ -137,7 +142,9 @@ POINT_SOURCES = {
 }
 
 
-def phrase_outcomes(sample: GroundingDataSample, *, protocol: str = 'grid') -> list[PhraseOutcome]:
+def phrase_outcomes(
+    sample: GroundingDataSample, *, protocol: str | PointingProtocol = 'grid'
+) -> list[PhraseOutcome]:
     """The point, its source, hit and top box of every phrase, as the pointing game finds
     them under ``protocol`` (:class:`~mmgrounding.evaluation.PointingGameMetric` with that
     protocol, ``source='auto'``, no tolerance; ``'grid'``: the heatmap peak when the sample
@@ -228,8 +235,10 @@ class GroundingVisualizer(Visualizer):
         floor: brightness of the image where the map is lowest (``'spotlight'``).
         alpha: weight of the JET colours (``'jet'``).
         protocol: the pointing protocol whose point and hit the panels show (a key of
-            :data:`~mmgrounding.evaluation.functional.POINTING_PROTOCOLS`; set it to the
-            evaluator's so that the figures agree with the reported accuracy).
+            :data:`~mmgrounding.evaluation.functional.POINTING_PROTOCOLS`, or a metric's
+            ``PointingGameMetric.spec``; set it to the evaluator's so that the figures agree
+            with the reported accuracy, as ``tools/analysis_tools/visualize_heatmaps.py``
+            does).
         **kwargs: passed to :class:`mmengine.visualization.Visualizer`.
     """
 
@@ -244,7 +253,7 @@ class GroundingVisualizer(Visualizer):
         style: str = 'spotlight',
         floor: float = 0.3,
         alpha: float = 0.5,
-        protocol: str = 'grid',
+        protocol: str | PointingProtocol = 'grid',
         **kwargs,
     ) -> None:
         super().__init__(name=name, **kwargs)
@@ -262,7 +271,8 @@ class GroundingVisualizer(Visualizer):
         self.style = style
         self.floor = floor
         self.alpha = alpha
-        pointing_protocol(protocol)  # an unknown name raises here, not at the first figure
+        if not isinstance(protocol, PointingProtocol):
+            pointing_protocol(protocol)  # an unknown name raises here, not at the first figure
         self.protocol = protocol
         self.gap = max(4, font_px // 2)
 

@@ -51,3 +51,27 @@ def test_figures_of_the_centre_baseline(synthground_root, tmp_path):
             for colour in ((0, 160, 0), (220, 0, 0))
         ]
         assert max(strips) >= width * scale - 2
+
+
+def test_figures_take_the_test_evaluators_pointing_protocol():
+    import importlib.util
+
+    from mmengine.config import Config
+
+    from mmgrounding.evaluation.functional import POINTING_PROTOCOLS
+
+    spec = importlib.util.spec_from_file_location(
+        'visualize_heatmaps', osp.join(REPO, 'tools', 'analysis_tools', 'visualize_heatmaps.py')
+    )
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    amc = Config(dict(test_evaluator=[dict(type='PointingGameMetric', protocol='amc_official')]))
+    assert tool.evaluator_protocol(amc) == POINTING_PROTOCOLS['amc_official']
+    # a grid metric that reads the top box: the figures read it too
+    boxes = Config(
+        dict(test_evaluator=dict(metrics=[dict(type='PointingGameMetric', source='box')]))
+    )
+    assert tool.evaluator_protocol(boxes).point == 'box_centre'
+    assert tool.evaluator_protocol(Config(dict(test_evaluator=dict(type='BoxRecallMetric')))) == (
+        'grid'
+    )

@@ -8,7 +8,8 @@ Each figure (``GroundingVisualizer``) has the caption on top and a panel per phr
 phrase in a strip above the image, the image upscaled (nearest neighbour) so its shorter side
 has at least ``--min-side`` pixels, the heatmap over it, the ground-truth boxes in green, the
 top predicted box in magenta, the predicted point (heatmap peak or top-box centre, as the
-pointing game takes it) as a green (hit) or red (miss) dot, and a HIT / MISS strip below.
+config's ``PointingGameMetric`` in ``test_evaluator`` takes it: its protocol and source; the
+grid protocol without one) as a green (hit) or red (miss) dot, and a HIT / MISS strip below.
 """
 import argparse
 import os
@@ -21,8 +22,19 @@ from mmengine.dataset import pseudo_collate
 from mmengine.fileio import get
 from mmengine.runner import load_checkpoint
 
-from mmgrounding.registry import DATASETS, MODELS, VISUALIZERS
+from mmgrounding.registry import DATASETS, METRICS, MODELS, VISUALIZERS
 from mmgrounding.utils import register_all_modules
+
+
+def evaluator_protocol(cfg: Config):
+    """The pointing protocol of the config's test ``PointingGameMetric`` (with its
+    ``source``), or ``'grid'`` when the test evaluator has none."""
+    evaluator = cfg.get('test_evaluator') or []
+    metrics = evaluator.get('metrics', evaluator) if isinstance(evaluator, dict) else evaluator
+    for metric in metrics if isinstance(metrics, (list, tuple)) else [metrics]:
+        if metric.get('type') == 'PointingGameMetric':
+            return METRICS.build(metric).spec
+    return 'grid'
 
 
 def main() -> None:
@@ -47,9 +59,11 @@ def main() -> None:
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.eval()
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    protocol = evaluator_protocol(cfg)
+    print(f'pointing protocol of the figures: {protocol}')
     visualizer = VISUALIZERS.build(dict(type='GroundingVisualizer', name='heatmap_tool',
                                         max_phrases=args.max_phrases, columns=args.columns,
-                                        min_side=args.min_side))
+                                        min_side=args.min_side, protocol=protocol))
     os.makedirs(args.out_dir, exist_ok=True)
     step = max(1, len(dataset) // args.num)
     for index in range(0, min(len(dataset), step * args.num), step):
