@@ -44,26 +44,19 @@ def write_config(tmp_path: Path, root: str, *, epoch_based: bool, workers: int) 
     config.write_text(f"""
 _base_ = [{AMC_CONFIG!r}]
 data_root = {root!r}
-image_size = (32, 32)
 bert = dict(vocab_size={vocab_size}, hidden_size=32, num_attention_heads=2,
             intermediate_size=64, max_position_embeddings=64)
-model = dict(
-    image_encoder=dict(img_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=2),
+model = dict(  # the config's 96 px in 24 px patches: a 4x4 grid
+    image_encoder=dict(img_size=96, patch_size=24, embed_dim=32, depth=1, num_heads=2),
     text_encoder=dict(config=bert, num_layers=1),
     fusion=dict(config=bert, num_layers=1),
     tokenizer=dict(vocab_file={vocab!r}), embed_dim=16, queue_size=16, max_text_length=16)
-train_pipeline = [
+train_pipeline = [  # the config's, with random flips and colour jitter
     dict(type='LoadImageFromFile'),
     dict(type='LoadGroundingAnnotations'),
     dict(type='RandomFlipWithText', prob=0.5),
     dict(type='GroundingColorJitter', prob=0.8),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
-    dict(type='PackGroundingInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
-    dict(type='LoadGroundingAnnotations'),
+    dict(type='Resize', scale=(96, 96), keep_ratio=False),
     dict(type='PackGroundingInputs'),
 ]
 train_dataloader = dict(
@@ -71,8 +64,7 @@ train_dataloader = dict(
     dataset=dict(data_root=data_root, sources=('objects', ), indices={4 * MAX_ITERS},
                  pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+    batch_size=8, num_workers=0, persistent_workers=False, dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 train_cfg = {loop}
 param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10)]
