@@ -2,9 +2,9 @@
 
 The cache is not a detector's: for every ground-truth box of an image it holds one tight and
 several loose copies (IoU about 0.55-0.85 with the box), then random boxes, up to
-NUM_REGIONS. A region's feature is the sum of fixed random word vectors of the phrases that
-name its object, scaled by the square of the copy's IoU with the object (so phrases can be
-matched to regions, the tight copy best), plus its offset to the object (so a loose box can
+NUM_REGIONS. A region's feature is the one-hot colour, shape and size that the phrases
+naming its object say, scaled by the square of the copy's IoU with the object (so phrases
+can be matched to regions, the tight copy best), plus its offset to the object (so a loose box can
 be regressed), plus noise; random boxes get noise only.
 Detector scores are random, so the detector-score baseline is near chance.
 """
@@ -19,7 +19,9 @@ from mmgrounding.text.relation_vocab import count_relations, relation_classes, w
 
 from .ckd_tiny import DATA_PREFIX, SHAPES, flickr_dataset
 
-FEATURE_DIM = 24
+COLOURS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange']
+SIZES = ['small', 'large']
+FEATURE_DIM = len(COLOURS) + len(SHAPES) + len(SIZES) + 4 + 3  # + offset + 3 spare
 NUM_REGIONS = 16
 LOOSE_COPIES = 3
 __all__ = [
@@ -62,6 +64,19 @@ def _jitter(box: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarr
     return box + rng.uniform(-scale, scale, size=4) * np.array([w, h, w, h])
 
 
+def _attributes(words: set) -> np.ndarray:
+    """(FEATURE_DIM - 4,) one-hot colour, shape and size named by an object's phrases."""
+    lemmas = {head_noun(word) for word in words} | set(words)
+    codes = np.zeros(FEATURE_DIM - 4)
+    for i, name in enumerate(COLOURS + SHAPES + SIZES):
+        codes[i] = 2.0 * (
+            name in lemmas
+            or (name == 'large' and 'big' in lemmas)
+            or (name == 'small' and 'little' in lemmas)
+        )
+    return codes
+
+
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
     inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(
         0.0, min(a[3], b[3]) - max(a[1], b[1])
@@ -78,14 +93,6 @@ def write_reir_cache(root: str, out: str, *, seed: int = 0) -> dict:
         dict(cache_dir, vocab_file, relation_vocab_file).
     """
     rng = np.random.default_rng(seed)
-    word_rng = np.random.default_rng(1234)
-    word_vectors: dict[str, np.ndarray] = {}
-
-    def word_vector(word: str) -> np.ndarray:
-        if word not in word_vectors:
-            word_vectors[word] = word_rng.normal(size=FEATURE_DIM - 4)
-        return word_vectors[word]
-
     cache = RegionCache.create(
         osp.join(out, 'regions'),
         dict(detector=dict(type='test', classes=SHAPES), extraction=dict(topk=NUM_REGIONS)),
@@ -111,8 +118,8 @@ def write_reir_cache(root: str, out: str, *, seed: int = 0) -> dict:
             boxes, feats, labels = [], [], []
             for box, words in sorted(image['objects'].items()):
                 box = np.asarray(box, np.float64)
-                meaning = sum(word_vector(word) for word in sorted(words))
-                heads = [s for s in SHAPES if s in {head_noun(word) for word in words}]
+                meaning = _attributes(words)
+                heads = [s for s in SHAPES if meaning[len(COLOURS) + SHAPES.index(s)] > 0]
                 label = SHAPES.index(heads[0]) if heads else int(rng.integers(len(SHAPES)))
                 for copy in range(1 + LOOSE_COPIES):
                     moved = box if copy == 0 else _jitter(box, rng, 0.15)

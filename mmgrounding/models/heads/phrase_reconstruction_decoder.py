@@ -12,12 +12,17 @@ from mmgrounding.registry import MODELS
 
 @MODELS.register_module()
 class PhraseReconstructionDecoder(BaseModule):
-    """Teacher-forced LSTM: inputs [W z, e(w_1), ..., e(w_{L-1})], outputs scores of w_1..w_L.
+    """Teacher-forced LSTM: step t reads [e(w_{t-1}), W z] (w_0 a start token, id 0) and
+    scores w_t, for t = 1..L.
+
+    The visual feature z enters every step (the official GRU reads it as its first input
+    only; with it at every step the decoder learns to use z within a few hundred
+    iterations, which a short schedule needs: an interpretation).
 
     Args:
-        num_words: V, the size of the word vocabulary (padding id 0).
+        num_words: V, the size of the word vocabulary (id 0, padding, is the start token).
         in_dim: size of the visual feature z.
-        embed_dim: word embedding size.
+        embed_dim: word embedding size (and the size of W z).
         hidden_dim: LSTM size.
         init_cfg: mmengine init config.
     """
@@ -33,8 +38,8 @@ class PhraseReconstructionDecoder(BaseModule):
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.visual = nn.Linear(in_dim, embed_dim)
-        self.embedding = nn.Embedding(num_words, embed_dim, padding_idx=0)
-        self.lstm = nn.LSTM(embed_dim, hidden_dim, batch_first=True)
+        self.embedding = nn.Embedding(num_words, embed_dim)
+        self.lstm = nn.LSTM(2 * embed_dim, hidden_dim, batch_first=True)
         self.classifier = nn.Linear(hidden_dim, num_words)
 
     def forward(self, visual: Tensor, word_ids: Sequence[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
@@ -48,8 +53,8 @@ class PhraseReconstructionDecoder(BaseModule):
         targets = pad_sequence(list(word_ids), batch_first=True).to(device)  # (P, L)
         lengths = torch.tensor([len(w) for w in word_ids], device=device)
         mask = torch.arange(targets.shape[1], device=device)[None] < lengths[:, None]
-        inputs = torch.cat(
-            [self.visual(visual)[:, None], self.embedding(targets[:, :-1])], dim=1
-        )  # (P, L, E)
-        states, _ = self.lstm(inputs)
+        previous = torch.cat([targets.new_zeros((num, 1)), targets[:, :-1]], dim=1)  # (P, L)
+        words = self.embedding(previous)  # (P, L, E)
+        seen = self.visual(visual)[:, None].expand_as(words)  # (P, L, E)
+        states, _ = self.lstm(torch.cat([words, seen], dim=-1))
         return self.classifier(states), targets, mask

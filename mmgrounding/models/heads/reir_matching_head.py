@@ -3,6 +3,7 @@
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
@@ -19,15 +20,19 @@ def _mlp(in_dim: int, hidden_dim: int, out_dim: int) -> nn.Sequential:
 class ReIRMatchingHead(BaseModule):
     """Two FC networks on a phrase x_q and its boxes x_o, shared by both stages.
 
-    F_cls([x_q ⊙ x_o, x_q, x_o]) -> score ŝ; F_reg([x_q, x_o]) -> (dx, dy, dw, dh) in the
-    weighted delta space of :func:`delta_coder`. With ``reg_uses_phrase=False`` F_reg sees
-    x_o only (Table 2's "STR without x_q"). The last layer of F_reg starts at zero, so an
-    untrained head leaves the boxes where they are.
+    F_cls(scale · x̂_q ⊙ x̂_o) -> log ŝ, on the L2-normalised features, so the score of a
+    box depends on the phrase (with [x_q, x_o] as input, as the official code, the softmax
+    over the boxes cancels the phrase term and every phrase of an image attended to the same
+    box in our runs: an interpretation). F_reg([x_q, x_o]) -> (dx, dy, dw, dh) in the weighted
+    delta space of :func:`delta_coder`; with ``reg_uses_phrase=False`` F_reg sees x_o only
+    (Table 2's "STR without x_q"). The last layer of F_reg starts at zero, so an untrained
+    head leaves the boxes where they are.
 
     Args:
         dim: d, the size of x_q and x_o.
         hidden_dim: hidden size of both networks (official F_reg: 256).
         reg_uses_phrase: feed x_q to F_reg.
+        scale: the temperature of the cosine-like product.
         init_cfg: mmengine init config.
     """
 
@@ -37,11 +42,13 @@ class ReIRMatchingHead(BaseModule):
         *,
         hidden_dim: int = 256,
         reg_uses_phrase: bool = True,
+        scale: float = 10.0,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.reg_uses_phrase = reg_uses_phrase
-        self.cls = _mlp(3 * dim, hidden_dim, 1)
+        self.scale = scale
+        self.cls = _mlp(dim, hidden_dim, 1)
         self.reg = _mlp((2 if reg_uses_phrase else 1) * dim, hidden_dim, 4)
         nn.init.zeros_(self.reg[-1].weight)
         nn.init.zeros_(self.reg[-1].bias)
@@ -49,6 +56,8 @@ class ReIRMatchingHead(BaseModule):
     def forward(self, phrases: Tensor, regions: Tensor) -> tuple[Tensor, Tensor]:
         """(P, d) phrases and (P, K, d) their regions -> (P, K) scores, (P, K, 4) deltas."""
         q = phrases[:, None].expand_as(regions)  # (P, K, d)
-        scores = self.cls(torch.cat([q * regions, q, regions], dim=-1))[..., 0]
+        scores = self.cls(self.scale * F.normalize(q, dim=-1) * F.normalize(regions, dim=-1))[
+            ..., 0
+        ]
         deltas = self.reg(torch.cat([q, regions], dim=-1) if self.reg_uses_phrase else regions)
         return scores, deltas
