@@ -176,7 +176,7 @@ def train_and_test(cfg: Config) -> dict:
     return runner.test()
 
 
-def test_only(cfg: Config) -> dict:
+def evaluate_only(cfg: Config) -> dict:
     cfg = copy.deepcopy(cfg)
     cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
@@ -267,5 +267,5 @@ def run(method: str, data: dict, work_dir: str, *, iters: int = 0, seed: int = 0
     """Test metrics of a baseline (``'centre'``, ``'detector-score'``) or of a method trained
     ``iters`` iterations."""
     if method in ('centre', 'detector-score', 'random'):
-        return test_only(baseline_config(method, data, work_dir))
+        return evaluate_only(baseline_config(method, data, work_dir))
     return train_and_test(method_config(method, data, work_dir, iters=iters, seed=seed, **kwargs))

@@ -1,16 +1,15 @@
 """CKDGrounder: branches, phrase encoder, losses through the model, prediction, end to end."""
+
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
-from mmengine.runner import Runner
 from mmengine.structures import InstanceData
 
 from mmgrounding.datasets import RegionCache, region_feature_stats
 from mmgrounding.registry import MODELS
 from mmgrounding.structures import GroundingDataSample
 
-from .ckd_tiny import DATA_PREFIX, FEATURE_DIM, SHAPES, tiny_ckd_cfg, write_tiny_cache
+from .ckd_tiny import FEATURE_DIM, SHAPES, tiny_ckd_cfg, write_tiny_cache
 
 
 @pytest.fixture(scope='module')
@@ -32,13 +31,20 @@ def make_samples(phrases_per_sample, *, img_ids=None, num_regions=(5, 3), seed=0
         k = num_regions[i % len(num_regions)]
         corners = torch.rand(k, 2, generator=gen) * 50
         sample = GroundingDataSample()
-        sample.set_metainfo(dict(img_id=(img_ids or range(len(phrases_per_sample)))[i],
-                                 phrases=list(phrases), ori_shape=(100, 100)))
+        sample.set_metainfo(
+            dict(
+                img_id=(img_ids or range(len(phrases_per_sample)))[i],
+                phrases=list(phrases),
+                ori_shape=(100, 100),
+            )
+        )
         sample.proposals = InstanceData(
-            bboxes=torch.cat([corners, corners + 10], dim=1), scores=torch.linspace(1, 0, k),
+            bboxes=torch.cat([corners, corners + 10], dim=1),
+            scores=torch.linspace(1, 0, k),
             feats=torch.randn(k, FEATURE_DIM, generator=gen),
             labels=torch.zeros(k, dtype=torch.long),
-            class_probs=torch.rand(k, len(SHAPES) + 1, generator=gen).softmax(dim=1))
+            class_probs=torch.rand(k, len(SHAPES) + 1, generator=gen).softmax(dim=1),
+        )
         samples.append(sample)
     return samples
 
@@ -57,8 +63,9 @@ def test_branch_outputs_unit_vectors():
 
 def test_phrase_encoder_pools_only_real_words(vocab):
     torch.manual_seed(0)
-    encoder = MODELS.build(dict(type='LSTMPhraseEncoder', vocab_file=vocab, embed_dim=4,
-                                hidden_dim=5))
+    encoder = MODELS.build(
+        dict(type='LSTMPhraseEncoder', vocab_file=vocab, embed_dim=4, hidden_dim=5)
+    )
     # unknown words map to [UNK] (1); punctuation is a token
     assert encoder.token_ids('a purple circle').tolist() == [2, 1, 5]
     alone = encoder(['red'])
@@ -72,8 +79,16 @@ def test_phrase_encoder_pools_only_real_words(vocab):
 def test_glove_initialises_the_embeddings(vocab, tmp_path):
     glove = tmp_path / 'glove.txt'
     glove.write_text('red 1 2 3\nzebra 0 0 0\ncircle -1 0.5 2\n')
-    encoder = MODELS.build(dict(type='LSTMPhraseEncoder', vocab_file=vocab, embed_dim=3,
-                                hidden_dim=4, glove_file=str(glove), freeze_embeddings=True))
+    encoder = MODELS.build(
+        dict(
+            type='LSTMPhraseEncoder',
+            vocab_file=vocab,
+            embed_dim=3,
+            hidden_dim=4,
+            glove_file=str(glove),
+            freeze_embeddings=True,
+        )
+    )
     weight = encoder.embedding.weight
     assert weight[3].tolist() == [1, 2, 3] and weight[5].tolist() == [-1, 0.5, 2]
     assert weight[2].abs().sum() == 0 and not weight.requires_grad  # "a": not in the file
@@ -110,7 +125,8 @@ def test_only_mapped_phrases_enter_the_region_phrase_loss(vocab):
     with_unmapped = model.loss(None, make_samples(PHRASES))['loss_rp']
     mapped_only = make_samples([['a red circle', 'the big square'], ['a circle']])
     assert model.loss(None, mapped_only)['loss_rp'].item() == pytest.approx(
-        with_unmapped.item(), abs=1e-6)
+        with_unmapped.item(), abs=1e-6
+    )
     # no mapped phrase at all: zero, and the NCE term still trains
     losses = model.loss(None, make_samples([['red'], ['a blue shape']]))
     assert losses['loss_rp'].item() == 0.0 and losses['loss_is'] > 0
@@ -119,8 +135,9 @@ def test_only_mapped_phrases_enter_the_region_phrase_loss(vocab):
 def test_captions_of_one_image_are_all_positives(vocab):
     torch.manual_seed(0)
     model = MODELS.build(tiny_ckd_cfg(vocab, region_phrase_loss=None))
-    samples = make_samples([['a circle'], ['a circle'], ['red']], img_ids=['7', '7', '8'],
-                           num_regions=(4, ))
+    samples = make_samples(
+        [['a circle'], ['a circle'], ['red']], img_ids=['7', '7', '8'], num_regions=(4,)
+    )
     samples[1].proposals = samples[0].proposals  # the same image twice
     loss = model.loss(None, samples)['loss_is']
     # compare with the loss written out: S of every sentence against every image
@@ -134,8 +151,13 @@ def test_captions_of_one_image_are_all_positives(vocab):
 
 def test_max_margin_and_distill_only_variants(vocab):
     torch.manual_seed(0)
-    mm = MODELS.build(tiny_ckd_cfg(vocab, region_phrase_loss=None,
-                                   image_sentence_loss=dict(type='MaxMarginLoss', margin=0.05)))
+    mm = MODELS.build(
+        tiny_ckd_cfg(
+            vocab,
+            region_phrase_loss=None,
+            image_sentence_loss=dict(type='MaxMarginLoss', margin=0.05),
+        )
+    )
     assert set(mm.loss(None, make_samples(PHRASES))) == {'loss_is'}
     distill = MODELS.build(tiny_ckd_cfg(vocab, image_sentence_loss=None))
     assert set(distill.loss(None, make_samples(PHRASES))) == {'loss_rp'}
@@ -154,13 +176,14 @@ def test_predict_ranks_regions_by_score_without_the_detector(vocab):
         # every ranking is a permutation of the proposals
         for p in range(len(phrases)):
             assert sorted(map(tuple, sample.pred_boxes[p].tolist())) == sorted(
-                map(tuple, sample.proposals.bboxes.tolist()))
+                map(tuple, sample.proposals.bboxes.tolist())
+            )
     # the detector's scores, labels and class probabilities do not change the prediction
     others = make_samples(PHRASES)
     for sample in others:
         k = len(sample.proposals)
         sample.proposals.scores = torch.rand(k)
-        sample.proposals.labels = torch.randint(0, 9, (k, ))
+        sample.proposals.labels = torch.randint(0, 9, (k,))
         sample.proposals.class_probs = torch.rand(k, 10)
     again = model.predict(None, others)
     for a, b in zip(samples, again):
@@ -203,62 +226,42 @@ def test_features_are_normalised_by_training_statistics(tiny_cache, vocab):
     assert set(model.state_dict()) >= {'feat_mean', 'feat_std'}
 
 
-def test_train_and_predict_on_synthground(synthground_root, tiny_cache, tmp_path):
-    cache_dir, vocab_file = tiny_cache
-    train_pipeline = [
-        dict(type='LoadGroundingAnnotations'),
-        dict(type='LoadRegionFeatures', cache_dir=cache_dir, with_class_probs=True),
-        dict(type='PackGroundingInputs'),
-    ]
-    test_pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadRegionFeatures', cache_dir=cache_dir),
-        dict(type='LoadGroundingAnnotations'),
-        dict(type='PackGroundingInputs'),
-    ]
+CKD_ITERS = 40
 
-    def loader(split, pipeline, batch_size):
-        return dict(batch_size=batch_size, num_workers=0,
-                    sampler=dict(type='DefaultSampler', shuffle=split == 'train'),
-                    dataset=dict(type='Flickr30kEntitiesDataset', data_root=synthground_root,
-                                 ann_file=f'flickr30k_entities/{split}.txt',
-                                 data_prefix=DATA_PREFIX,
-                                 test_mode=split != 'train', pipeline=pipeline))
 
-    cfg = Config(dict(
-        default_scope='mmgrounding',
-        model=tiny_ckd_cfg(vocab_file, class_names=None, cache_dir=cache_dir),
-        work_dir=str(tmp_path),
-        train_dataloader=loader('train', train_pipeline, 8),
-        test_dataloader=loader('test', test_pipeline, 8),
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=6),
-        test_cfg=dict(type='TestLoop'),
-        test_evaluator=[dict(type='PointingGameMetric'),
-                        dict(type='BoxRecallMetric', topk=(1, 5))],
-        optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3)),
-        custom_hooks=[dict(type='LossWeightStaircaseHook', step_size=3, max_weight=1)],
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
-                           checkpoint=dict(type='CheckpointHook', interval=100)),
-        randomness=dict(seed=0),
-        log_level='WARNING'))
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    assert runner.model.distill_weight == 1.0  # iterations 3-5 are on the second stair
-    metrics = runner.test()
-    assert {'box_recall/R@1', 'box_recall/R@5', 'pointing/accuracy'} <= set(metrics)
-    # the jittered ground-truth boxes are among the 8 proposals, so even a barely trained
-    # ranking finds some of them in its top 5
-    assert 0 <= metrics['box_recall/R@1'] <= metrics['box_recall/R@5'] <= 100
-    assert metrics['box_recall/R@5'] > 0
+def test_ckd_learns_to_ground(learning_data, learning_baselines, tmp_path):
+    """The SynthGround recipe (NCE + Distill, lr 1e-4, λ staircase at a fifth of the run) for
+    CKD_ITERS iterations on the learning build (tests/learning.py: region features are RoIAlign
+    of the pixels, proposals the jittered objects and random boxes) beats the detector-score
+    baseline's R@1 (28.27) by 15 points and the centre baseline's pointing accuracy (2.09) by 40.
+
+    Measured (``measure.py ckd --iters 40 --seed S``): R@1 54.45 / 57.07 / 52.36 and pointing
+    55.50 / 60.21 / 53.93 for seeds 0 / 1 / 2; with both losses multiplied by zero (seed 0)
+    R@1 10.47 and pointing 15.18, which fail both margins."""
+    from tests.learning import method_config, train_and_test
+
+    cfg = method_config('ckd', learning_data, str(tmp_path), iters=CKD_ITERS)
+    metrics = train_and_test(cfg)
+    assert metrics['box_recall/R@1'] >= (
+        learning_baselines['detector-score']['box_recall/R@1'] + 15
+    ), metrics
+    assert metrics['pointing/accuracy'] >= (
+        learning_baselines['centre']['pointing/accuracy'] + 40
+    ), metrics
 
 
 def test_word_vocab_is_ordered_by_count_then_alphabet(tmp_path):
     from mmgrounding.text import build_word_vocab, read_word_vocab, write_word_vocab
+
     words = build_word_vocab(['a red circle', 'A blue circle', 'the circle'], min_count=1)
     # circle 3, a 2, then blue, red, the once each (alphabetical)
     assert words == ['[PAD]', '[UNK]', 'circle', 'a', 'blue', 'red', 'the']
     assert build_word_vocab(['a red circle', 'a circle'], min_count=2) == [
-        '[PAD]', '[UNK]', 'a', 'circle']
+        '[PAD]',
+        '[UNK]',
+        'a',
+        'circle',
+    ]
     write_word_vocab(words, str(tmp_path / 'v.txt'))
     assert read_word_vocab(str(tmp_path / 'v.txt')) == words
     (tmp_path / 'bad.txt').write_text('circle\n')

@@ -1,11 +1,15 @@
 """The leaderboard and dataset statistics tools."""
+
 import importlib.util
 import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+
+from mmgrounding.registry import DATASETS
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -20,11 +24,14 @@ def load_tool(name):
 
 def test_papers_and_flickr_tables():
     leaderboard = load_tool('leaderboard')
-    results = {'centre': {'Flickr30k': {'pointing/accuracy': 8.5, 'pointing/round': 10.0,
-                                        'box_recall/R@1': 0.1},
-                          'RefCOCO+ testA': {'pointing/accuracy': 6.8},
-                          'RefCOCO+ testB': {'pointing/accuracy': 6.6},
-                          'ReferIt': {'pointing/accuracy': 6.4}}}
+    results = {
+        'centre': {
+            'Flickr30k': {'pointing/accuracy': 8.5, 'pointing/round': 10.0, 'box_recall/R@1': 0.1},
+            'RefCOCO+ testA': {'pointing/accuracy': 6.8},
+            'RefCOCO+ testB': {'pointing/accuracy': 6.6},
+            'ReferIt': {'pointing/accuracy': 6.4},
+        }
+    }
     assert leaderboard.format_tables(results, 'papers').splitlines() == [
         '| method | Flickr30k | RefCOCO+ testA | RefCOCO+ testB | ReferIt |',
         '|---|---|---|---|---|',
@@ -38,24 +45,76 @@ def test_papers_and_flickr_tables():
 def test_leaderboard_runs_a_baseline_on_synthground(synthground_root, tmp_path):
     out = tmp_path / 'board.json'
     proc = subprocess.run(
-        [sys.executable, 'tools/analysis_tools/leaderboard.py', '--layout', 'refcoco',
-         '--data-root', synthground_root, '--work-dir', str(tmp_path / 'w'), '--out', str(out),
-         '--model', 'centre', 'configs/baselines/centre_synthground_flickr30k.py'],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            'tools/analysis_tools/leaderboard.py',
+            '--layout',
+            'refcoco',
+            '--data-root',
+            synthground_root,
+            '--work-dir',
+            str(tmp_path / 'w'),
+            '--out',
+            str(out),
+            '--model',
+            'centre',
+            'configs/baselines/centre_synthground_flickr30k.py',
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert '| method | RefCOCO+ testA | RefCOCO+ testB |' in proc.stdout
     results = json.loads(out.read_text())['results']['centre']
     assert set(results) == {'RefCOCO+ testA', 'RefCOCO+ testB'}
-    assert 0 <= results['RefCOCO+ testA']['pointing/accuracy'] <= 100
+    # the centre baseline points at the centre of its 33 x 33 map's middle cell, the image
+    # centre: its accuracy is the share of phrases with a box that holds the centre (borders
+    # included, the 'grid' protocol), computed here from the annotations
+    leaderboard = load_tool('leaderboard')
+    for split in ('RefCOCO+ testA', 'RefCOCO+ testB'):
+        dataset_cfg, _ = leaderboard.benchmark_dataset(split, 'synthground', synthground_root)
+        expected = centre_hit_rate(DATASETS.build(dict(dataset_cfg, pipeline=[])))
+        assert results[split]['pointing/accuracy'] == pytest.approx(expected), split
+
+
+def centre_hit_rate(dataset) -> float:
+    """100 × the share of the dataset's phrases with a box that contains the image centre."""
+    hits = []
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        x, y = info['width'] / 2, info['height'] / 2
+        for phrase in info['phrases']:
+            boxes = np.asarray(phrase['boxes_xyxy'], np.float64).reshape(-1, 4)
+            hits.append(
+                bool(
+                    (
+                        (boxes[:, 0] <= x)
+                        & (x <= boxes[:, 2])
+                        & (boxes[:, 1] <= y)
+                        & (y <= boxes[:, 3])
+                    ).any()
+                )
+            )
+    assert hits
+    return 100.0 * sum(hits) / len(hits)
 
 
 def test_dataset_stats_counts_match_the_loader(synthground_root):
     from mmgrounding.datasets import Flickr30kEntitiesDataset
+
     stats_tool = load_tool('dataset_stats')
     dataset = Flickr30kEntitiesDataset(
-        data_root=synthground_root, ann_file='flickr30k_entities/test.txt',
-        data_prefix=dict(img='images/', annotations='flickr30k_entities/Annotations/',
-                         sentences='flickr30k_entities/Sentences/'), pipeline=[])
+        data_root=synthground_root,
+        ann_file='flickr30k_entities/test.txt',
+        data_prefix=dict(
+            img='images/',
+            annotations='flickr30k_entities/Annotations/',
+            sentences='flickr30k_entities/Sentences/',
+        ),
+        pipeline=[],
+    )
     stats = stats_tool.dataset_stats(dataset)
     phrases = [p for i in range(len(dataset)) for p in dataset[i]['phrases']]
     assert stats['queries'] == len(dataset)
@@ -68,37 +127,57 @@ def test_synthground_referit_column_reads_the_refs_with_the_referit_loader():
     leaderboard = load_tool('leaderboard')
     dataset, evaluator = leaderboard.benchmark_dataset('ReferIt', 'synthground', '/data/sg/')
     assert (dataset['type'], dataset['split'], dataset['data_root']) == (
-        'ReferItGameDataset', 'val', '/data/sg/')
+        'ReferItGameDataset',
+        'val',
+        '/data/sg/',
+    )
     assert dataset['refs_file'] == 'refcoco/refs(unc).p' and 'pipeline' not in dataset
     assert [m['type'] for m in evaluator] == ['PointingGameMetric', 'BoxRecallMetric']
 
 
 # (config, loader, cfg_options, meta.json counts -> expected queries)
 SYNTHGROUND_CONFIGS = [
-    ('synthground_flickr30k.py', 'train', {},
-     lambda c: c['flickr30k_entities']['train']['captions']),
-    ('synthground_flickr30k.py', 'test', {},
-     lambda c: c['flickr30k_entities']['test']['captions']),
-    ('synthground_refcoco.py', 'test', {'test_dataloader.dataset.split': 'testB'},
-     lambda c: c['refcoco']['testB']['sentences']),
+    (
+        'synthground_flickr30k.py',
+        'train',
+        {},
+        lambda c: c['flickr30k_entities']['train']['captions'],
+    ),
+    ('synthground_flickr30k.py', 'test', {}, lambda c: c['flickr30k_entities']['test']['captions']),
+    (
+        'synthground_refcoco.py',
+        'test',
+        {'test_dataloader.dataset.split': 'testB'},
+        lambda c: c['refcoco']['testB']['sentences'],
+    ),
     ('synthground_referit.py', 'test', {}, lambda c: c['refcoco']['val']['sentences']),
-    ('synthground_coco_captions.py', 'train', {},
-     lambda c: c['coco_captions']['train']['captions']),
-    ('synthground_flickr30k_captions.py', 'train',
-     {'train_dataloader.dataset.ann_file': 'flickr30k_entities/val.txt'},
-     lambda c: c['flickr30k_entities']['val']['captions']),
+    (
+        'synthground_coco_captions.py',
+        'train',
+        {},
+        lambda c: c['coco_captions']['train']['captions'],
+    ),
+    (
+        'synthground_flickr30k_captions.py',
+        'train',
+        {'train_dataloader.dataset.ann_file': 'flickr30k_entities/val.txt'},
+        lambda c: c['flickr30k_entities']['val']['captions'],
+    ),
     ('synthground_vg_triplets.py', 'train', {}, None),
 ]
 
 
 @pytest.mark.parametrize('config,loader,options,expected', SYNTHGROUND_CONFIGS)
-def test_dataset_stats_reads_every_synthground_config(synthground_root, config, loader, options,
-                                                      expected):
+def test_dataset_stats_reads_every_synthground_config(
+    synthground_root, config, loader, options, expected
+):
     stats_tool = load_tool('dataset_stats')
     options = {f'{loader}_dataloader.dataset.data_root': synthground_root, **options}
     dataset = stats_tool.build_dataset(
-        os.path.join(REPO, 'configs', '_base_', 'datasets', config), loader=loader,
-        cfg_options=options)
+        os.path.join(REPO, 'configs', '_base_', 'datasets', config),
+        loader=loader,
+        cfg_options=options,
+    )
     stats = stats_tool.dataset_stats(dataset)
     with open(os.path.join(synthground_root, 'meta.json')) as f:
         counts = json.load(f)['counts']
