@@ -24,8 +24,14 @@ class CAMClassifier(BaseModule):
         num_classes: C.
         class_names: the C class names (WordNet ids ``'n02084071'``, synset names
             ``'dog.n.01'`` or plain nouns).
-        checkpoint: a local file of this module's state dict (``state_dict`` key or plain),
-            loaded at build time; None leaves the weights to ``init_cfg``.
+        class_names_file: instead of ``class_names``, a text file whose lines start with the
+            class names in class order (ImageNet's ``LOC_synset_mapping.txt``:
+            ``n01440764 tench, Tinca tinca``).
+        checkpoint: a local file of the weights, loaded at build time; None leaves them to
+            ``init_cfg``.
+        checkpoint_format: ``'mmgrounding'`` (this module's state dict, as written by
+            ``tools/train_cam_classifier.py``) or ``'torchvision'`` (an ImageNet ResNet's
+            ``conv1 ... layer4, fc``: ``fc`` becomes ``head``, the rest ``backbone``).
         frozen: no gradients to the weights and eval mode always (CAM-WSVG's classifier
             stays fixed).
         init_cfg: mmengine init config.
@@ -38,11 +44,18 @@ class CAMClassifier(BaseModule):
         in_channels: int,
         num_classes: int,
         class_names: Optional[list] = None,
+        class_names_file: Optional[str] = None,
         checkpoint: Optional[str] = None,
+        checkpoint_format: str = 'mmgrounding',
         frozen: bool = True,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        if class_names_file is not None:
+            with open(class_names_file, encoding='utf-8') as f:
+                class_names = [line.split()[0] for line in f if line.strip()]
+        if checkpoint_format not in ('mmgrounding', 'torchvision'):
+            raise ValueError(f'unknown checkpoint_format {checkpoint_format!r}')
         if class_names is not None and len(class_names) != num_classes:
             raise ValueError(f'{len(class_names)} class names for {num_classes} classes')
         self.backbone = MODELS.build(backbone)
@@ -51,7 +64,12 @@ class CAMClassifier(BaseModule):
         self.frozen = frozen
         self.checkpoint = checkpoint
         if checkpoint is not None:
-            load_checkpoint(self, checkpoint, map_location='cpu', strict=True)
+            revise = (
+                [(r'^fc\.', 'head.'), (r'^(?!head\.)', 'backbone.')]
+                if checkpoint_format == 'torchvision'
+                else [(r'^module\.', '')]
+            )
+            load_checkpoint(self, checkpoint, map_location='cpu', strict=True, revise_keys=revise)
         if frozen:
             self.requires_grad_(False)
 

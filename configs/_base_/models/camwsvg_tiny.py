@@ -1,0 +1,72 @@
+# A small CAM-WSVG for SynthGround on a CPU: ResNet-18 at base width 16 on 128 px (F3-F5 at
+# 16x16, 8x8, 4x4), C_p = 64, a 2-layer BERT of width 64 over SynthGround's WordPiece
+# vocabulary, and the frozen CAM classifier of
+# configs/camwsvg/cam-classifier_r18_1xb32-20e_synthground.py (its Grad-CAM at layer4, 4x4).
+dim = 64
+bert = dict(
+    vocab_size=512,  # >= the SynthGround vocabulary; unused rows are never indexed
+    hidden_size=64,
+    num_attention_heads=4,
+    intermediate_size=128,
+    max_position_embeddings=64,
+)
+resnet = dict(type='ResNet', depth=18, base_channels=16, norm_cfg=dict(type='BN'))
+model = dict(
+    type='CAMWSVGGrounder',
+    data_preprocessor=dict(
+        type='DetDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+    ),
+    visual_encoder=dict(
+        type='MultiLevelVisualEncoder',
+        backbone=resnet,
+        levels=(3, 4, 5),
+        in_channels=(32, 64, 128),
+        dim=dim,
+        num_heads=4,
+        num_groups=8,
+    ),
+    text_encoder=dict(type='BertTextEncoder', config=bert, num_layers=2),
+    tokenizer=dict(vocab_file='data/synthground/vocab.txt'),
+    fusion=dict(
+        type='RegTokenFusion',
+        num_layers=3,
+        merge='concat',
+        num_heads=4,
+        ffn_dim=128,
+        dropout=0.1,
+    ),
+    box_head=dict(type='RegBoxHead', hidden_dim=dim),
+    proposal_attention=dict(type='PhraseProposalAttention', region_dim=256),
+    phrase_decoder=dict(type='PhraseReconstructionDecoder', embed_dim=64, hidden_dim=128),
+    classifier=dict(
+        type='CAMClassifier',
+        backbone=dict(resnet, out_indices=(3,)),
+        in_channels=128,
+        num_classes=9,
+        class_names=[
+            'circle',
+            'oval',
+            'heart',
+            'square',
+            'triangle',
+            'diamond',
+            'hexagon',
+            'star',
+            'cross',
+        ],
+        checkpoint='data/synthground/camwsvg/cam-classifier_r18-b16.pth',
+    ),
+    explainer=dict(type='ConvGradCAMExplainer', target_layer='backbone.layer4'),
+    cam_encoder=dict(type='CAMEncoder', feature_channels=128, num_blocks=2, num_groups=8),
+    attention_mining_loss=dict(
+        type='AttentionMiningLoss', sigma=0.5, omega=10.0, area_weight=0.1, loss_weight=1.0
+    ),
+    reconstruction_loss=dict(type='PhraseReconstructionLoss', loss_weight=1.0),
+    regression_loss=dict(type='RegBoxLoss', loss_weight=0.1),
+    class_match='name',
+    max_text_length=24,
+    regression_switch=0.0,  # LossWeightStaircaseHook turns L_reg on
+)

@@ -1,0 +1,37 @@
+# The SynthGround stand-in for CAM-WSVG's ImageNet classifier: a small mmdet ResNet-18
+# (base width 16) trained by tools/train_cam_classifier.py on image-level labels, the classes
+# named by the head nouns of each image's caption phrases (multi-label, sigmoid BCE). Its
+# classes are SynthGround's nine shape nouns, matched by name (NounClassMapper match='name').
+#   python tools/train_cam_classifier.py configs/camwsvg/cam-classifier_r18_1xb32-20e_synthground.py
+_base_ = ['../_base_/datasets/synthground_flickr30k.py']
+
+class_names = [
+    'circle',
+    'oval',
+    'heart',
+    'square',
+    'triangle',
+    'diamond',
+    'hexagon',
+    'star',
+    'cross',
+]
+class_match = 'name'
+model = dict(
+    type='CAMClassifier',
+    backbone=dict(
+        type='ResNet', depth=18, base_channels=16, out_indices=(3,), norm_cfg=dict(type='BN')
+    ),
+    in_channels=128,
+    num_classes=len(class_names),
+    class_names=class_names,
+    frozen=False,
+)
+data_preprocessor = dict(
+    type='DetDataPreprocessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+)
+classifier_train = dict(epochs=20, batch_size=32, lr=3e-3, weight_decay=1e-4, seed=0)
+out_file = 'data/synthground/camwsvg/cam-classifier_r18-b16.pth'
