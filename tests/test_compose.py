@@ -1,6 +1,7 @@
 """docs/compose.md: its config files load and do what the page says; the example plugin
 (projects/example_plugin) registers a loss from outside mmgrounding that a config selects
 through ``custom_imports``, gives hand-derived values and trains through tools/train.py."""
+
 import math
 import os
 import os.path as osp
@@ -18,7 +19,6 @@ from mmgrounding.models.losses.infoground_image_loss import (
 )
 from mmgrounding.registry import MODELS
 from tests.test_configs import is_registered, types_in
-from tests.test_models.ckd_tiny import FEATURE_DIM, NUM_REGIONS, write_tiny_cache
 from tests.test_models.test_infoground_grounder import (
     CAPTIONS,
     make_samples,
@@ -30,7 +30,8 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PLUGIN_DIR = osp.join(REPO, 'projects', 'example_plugin')
 EXAMPLE_CONFIG = osp.join(PLUGIN_DIR, 'configs', 'infoground_focal-img_synthground.py')
 NO_NEGATIVES_CONFIG = osp.join(
-    REPO, 'configs', 'infoground', 'infoground_mlm-tiny_1xb50-400it_synthground-no-negatives.py')
+    REPO, 'configs', 'infoground', 'infoground_mlm-tiny_1xb50-400it_synthground-no-negatives.py'
+)
 DOC = osp.join(REPO, 'docs', 'compose.md')
 
 
@@ -43,6 +44,7 @@ def plugin_on_path(monkeypatch):
 def plugin():
     """The plugin package (import it only with ``plugin_on_path``)."""
     import example_plugin
+
     return example_plugin
 
 
@@ -56,10 +58,17 @@ def test_example_config_builds_the_grounder_with_the_plugin_loss(plugin_on_path,
     # everything else is the "no negatives" row's
     base = Config.fromfile(NO_NEGATIVES_CONFIG)
     assert {k: v for k, v in cfg.model.items() if k != 'image_loss'} == {
-        k: v for k, v in base.model.items() if k != 'image_loss'}
+        k: v for k, v in base.model.items() if k != 'image_loss'
+    }
     assert cfg.model.language_loss is None
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg',
-                'optim_wrapper', 'default_scope'):
+    for key in (
+        'train_dataloader',
+        'val_dataloader',
+        'test_dataloader',
+        'train_cfg',
+        'optim_wrapper',
+        'default_scope',
+    ):
         assert cfg[key] == base[key], key
 
     # built with a tiny random frozen encoder in place of SynthGround's masked LM
@@ -77,8 +86,9 @@ def test_example_config_builds_the_grounder_with_the_plugin_loss(plugin_on_path,
     assert set(losses) == {'loss_img'}
     words, word_mask, offsets = model.encode_text(CAPTIONS, torch.device('cpu'))
     regions, region_mask = model._regions(make_samples())
-    phi, _ = model.attention(regions, words, region_mask=region_mask, word_mask=word_mask,
-                             all_pairs=True)  # (B, B, L)
+    phi, _ = model.attention(
+        regions, words, region_mask=region_mask, word_mask=word_mask, all_pairs=True
+    )  # (B, B, L)
     token_mask = torch.stack([model.selected_tokens(c, o) for c, o in zip(CAPTIONS, offsets)])
     expected = plugin().focal_infoground_image_loss(phi, token_mask, gamma=2.0)[token_mask]
     assert losses['loss_img'].item() == pytest.approx(expected.mean().item(), rel=1e-5)
@@ -88,8 +98,9 @@ def test_example_config_builds_the_grounder_with_the_plugin_loss(plugin_on_path,
 def test_example_config_without_the_plugin_path_names_the_import():
     env = dict(os.environ, PYTHONPATH='')
     code = f'from mmengine.config import Config; Config.fromfile({EXAMPLE_CONFIG!r})'
-    proc = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, '-c', code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode != 0
     assert "Failed to import custom modules from {'imports': ['example_plugin']" in proc.stderr
     assert 'You should set `PYTHONPATH`' in proc.stderr
@@ -105,21 +116,26 @@ ALL = torch.ones(2, 1, dtype=torch.bool)
 def test_focal_image_loss_by_hand(plugin_on_path):
     focal = plugin().focal_infoground_image_loss
     # γ = 2: (1 − 3/4)² log(4/3) = log(4/3) / 16; (1 − 1/2)² log 2 = log(2) / 4
-    torch.testing.assert_close(focal(PHI, ALL, gamma=2.0),
-                               torch.tensor([[math.log(4 / 3) / 16], [math.log(2) / 4]]))
+    torch.testing.assert_close(
+        focal(PHI, ALL, gamma=2.0), torch.tensor([[math.log(4 / 3) / 16], [math.log(2) / 4]])
+    )
     # γ = 1: log(4/3) / 4; log(2) / 2
-    torch.testing.assert_close(focal(PHI, ALL, gamma=1.0),
-                               torch.tensor([[math.log(4 / 3) / 4], [math.log(2) / 2]]))
+    torch.testing.assert_close(
+        focal(PHI, ALL, gamma=1.0), torch.tensor([[math.log(4 / 3) / 4], [math.log(2) / 2]])
+    )
     # temperature 0.5 doubles φ: caption 0 p = 9/10 -> (1/10)² log(10/9); caption 1 as before
-    torch.testing.assert_close(focal(PHI, ALL, gamma=2.0, temperature=0.5),
-                               torch.tensor([[math.log(10 / 9) / 100], [math.log(2) / 4]]))
+    torch.testing.assert_close(
+        focal(PHI, ALL, gamma=2.0, temperature=0.5),
+        torch.tensor([[math.log(10 / 9) / 100], [math.log(2) / 4]]),
+    )
     # two positives of three images: φ = (0, 0, log 2), p = (1/4, 1/4, 1/2); L_img is the mean
     # of −log 1/4 over the positives = log 4, p = exp(−log 4) = 1/4 -> (3/4)² log 4
     phi = torch.tensor([[[0.0], [0.0], [math.log(2.0)]]])
     positives = torch.tensor([[True, True, False]])
     torch.testing.assert_close(
         focal(phi, torch.ones(1, 1, dtype=torch.bool), positives=positives, gamma=2.0),
-        torch.tensor([[9 / 16 * math.log(4.0)]]))
+        torch.tensor([[9 / 16 * math.log(4.0)]]),
+    )
 
 
 def test_focal_image_loss_wrapper_reduces_and_builds_from_the_registry(plugin_on_path):
@@ -145,9 +161,11 @@ def test_focal_image_loss_at_gamma_0_is_the_image_loss(plugin_on_path, with_posi
     positives = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=torch.bool)
     positives = positives if with_positives else None
     torch.testing.assert_close(
-        plugin().focal_infoground_image_loss(phi, mask, positives=positives, gamma=0.0,
-                                             temperature=0.7),
-        infoground_image_loss(phi, mask, positives=positives, temperature=0.7))
+        plugin().focal_infoground_image_loss(
+            phi, mask, positives=positives, gamma=0.0, temperature=0.7
+        ),
+        infoground_image_loss(phi, mask, positives=positives, temperature=0.7),
+    )
     for reduction in ('mean', 'sum', 'none'):
         kwargs = dict(temperature=0.7, loss_weight=2.0, reduction=reduction)
         phi_a, phi_b = phi.clone().requires_grad_(), phi.clone().requires_grad_()
@@ -181,35 +199,33 @@ def test_focal_image_loss_properties(plugin_on_path):
 
 
 # ---------------------------------------------------------------------- (iii) real training
-@pytest.fixture(scope='module')
-def tiny_inputs(synthground_root, tmp_path_factory):
-    """A region cache of the 40-image SynthGround (ground-truth boxes jittered, then random
-    boxes; random 16-d features) and a WordPiece vocabulary of its texts."""
-    from mmgrounding.datasets.synthground.vocab import collect_texts, train_vocab
-    out = tmp_path_factory.mktemp('compose')
-    cache_dir, _ = write_tiny_cache(synthground_root, str(out))
-    vocab = str(out / 'vocab.txt')
-    train_vocab(collect_texts(synthground_root), vocab)
-    return cache_dir, vocab
+COMPOSE_ITERS = 60
 
 
-def test_train_tool_trains_the_example_config(synthground_root, tiny_inputs, tmp_path):
-    """The documented command, on a config that inherits the example: a tiny frozen BERT
-    (words encoded online, no word cache), the tiny region cache, 2 iterations, validation."""
-    cache_dir, vocab = tiny_inputs
-    with open(vocab) as f:
-        vocab_size = sum(1 for _ in f)
+def test_train_tool_trains_the_example_config(learning_data, learning_baselines, tmp_path):
+    """The documented command, on a config that inherits the example: a small random frozen
+    BERT (words encoded online, no word cache) and the learning build's region cache of pixel
+    features (tests/learning.py), COMPOSE_ITERS iterations at lr 1e-3 (the measured InfoGround
+    learning-test setting), validation on the test split. The focal-loss grounder learns:
+    R@1 beats the detector-score baseline (28.27) by 10 points.
+
+    Not measured over seeds for this loss: the plain-L_img InfoGround learning test, same
+    setting, measured R@1 42.41 / 42.93 (seeds 0 / 1) and 27.75 with its loss zeroed
+    (tests/test_models/test_learning.py); this test passed at seed 0 (00:25 UTC run).
+    """
+    from tests.learning import NUM_REGIONS, REGION_DIM, bert_cfg
+
+    root, cache_dir, vocab = learning_data['root'], learning_data['cache'], learning_data['vocab']
+    bert = bert_cfg(vocab, 32)
     config = tmp_path / 'infoground_focal-img_tiny.py'
     config.write_text(f"""
 _base_ = [{EXAMPLE_CONFIG!r}]
-data_root = {synthground_root!r}
+data_root = {root!r}
 region_cache = {cache_dir!r}
-bert = dict(vocab_size={vocab_size}, hidden_size=16, num_attention_heads=2,
-            intermediate_size=32, max_position_embeddings=64)
 model = dict(
-    text_encoder=dict(_delete_=True, type='BertTextEncoder', config=bert, num_layers=1),
+    text_encoder=dict(_delete_=True, type='BertTextEncoder', config={bert!r}, num_layers=1),
     tokenizer=dict(_delete_=True, vocab_file={vocab!r}),
-    attention=dict(region_dim={FEATURE_DIM}, word_dim=16, embed_dim=8))
+    attention=dict(region_dim={REGION_DIM}, word_dim=32, embed_dim=32))
 train_pipeline = [
     dict(type='LoadRegionFeatures', cache_dir=region_cache, topk={NUM_REGIONS}),
     dict(type='PackGroundingInputs'),
@@ -220,28 +236,43 @@ test_pipeline = [
     dict(type='LoadGroundingAnnotations'),
     dict(type='PackGroundingInputs'),
 ]
-loader = dict(batch_size=8, num_workers=0, persistent_workers=False)
+loader = dict(num_workers=0, persistent_workers=False)
 train_dataloader = dict(loader, dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(loader, dataset=dict(data_root=data_root, pipeline=test_pipeline))
+val_dataloader = dict(loader, dataset=dict(data_root=data_root, pipeline=test_pipeline,
+                                           ann_file='flickr30k_entities/test.txt'))
 test_dataloader = val_dataloader
-train_cfg = dict(max_iters=2, val_interval=2)
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
+train_cfg = dict(max_iters={COMPOSE_ITERS}, val_interval={COMPOSE_ITERS})
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=6)]
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval={COMPOSE_ITERS}))
 log_processor = dict(window_size=1)
 """)
     work_dir = tmp_path / 'work'
-    env = dict(os.environ, OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join(filter(None, [PLUGIN_DIR,
-                                                        os.environ.get('PYTHONPATH')])))
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        PYTHONPATH=os.pathsep.join(filter(None, [PLUGIN_DIR, os.environ.get('PYTHONPATH')])),
+    )
     proc = subprocess.run(
         [sys.executable, 'tools/train.py', str(config), '--work-dir', str(work_dir)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]
-    losses = [float(v) for v in re.findall(r'Iter\(train\) \[\d/2\].*loss_img: ([\d.]+)', log)]
-    assert len(losses) == 2 and all(0 < v < float('inf') for v in losses)
-    assert 'box_recall/R@1' in log and 'pointing/accuracy' in log
-    checkpoint = torch.load(work_dir / 'iter_2.pth', map_location='cpu', weights_only=False)
-    assert checkpoint['meta']['iter'] == 2
+    losses = re.findall(r'Iter\(train\) \[\s*\d+/\d+\].*loss_img: ([\d.]+)', log)
+    assert len(losses) == COMPOSE_ITERS
+    recall = re.findall(r'Iter\(val\) .*box_recall/R@1: ([\d.]+)', log)
+    assert len(recall) == 1, log[-3000:]
+    baseline = learning_baselines['detector-score']['box_recall/R@1']
+    assert float(recall[0]) >= baseline + 10, (recall, baseline)
+    checkpoint = torch.load(
+        work_dir / f'iter_{COMPOSE_ITERS}.pth', map_location='cpu', weights_only=False
+    )
+    assert checkpoint['meta']['iter'] == COMPOSE_ITERS
     assert "type='FocalInfoGroundImageLoss'" in checkpoint['meta']['cfg']
     assert 'attention.word_query.0.weight' in checkpoint['state_dict']
 
@@ -270,10 +301,13 @@ def mirror(src: str, dst: str) -> None:
 
 def region_loads(cfg):
     """(loader, cache_dir, topk) of every LoadRegionFeatures of the three loaders."""
-    return [(loader, t['cache_dir'], t.get('topk'))
-            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
-            if cfg.get(loader)
-            for t in cfg[loader]['dataset']['pipeline'] if t['type'] == 'LoadRegionFeatures']
+    return [
+        (loader, t['cache_dir'], t.get('topk'))
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+        if cfg.get(loader)
+        for t in cfg[loader]['dataset']['pipeline']
+        if t['type'] == 'LoadRegionFeatures'
+    ]
 
 
 MY_CACHE = 'data/synthground/regions/my-detector/'
@@ -283,27 +317,36 @@ EXPECTED = {
         cfg.test_dataloader.dataset.type == 'RefCOCODataset'
         and cfg.test_dataloader.dataset.split == 'testB'
         and cfg.test_dataloader.dataset.pipeline == base.test_dataloader.dataset.pipeline
-        and cfg.model == base.model and cfg.test_evaluator == base.test_evaluator),
+        and cfg.model == base.model
+        and cfg.test_evaluator == base.test_evaluator
+    ),
     'infoground_mlm-tiny_1xb50-400it_synthground-reranked-top10.py': lambda cfg, base: (
         [k for _, _, k in region_loads(cfg)] == [10, 10, 10]
-        and [c for _, c, _ in region_loads(cfg)] == [c for _, c, _ in region_loads(base)]),
+        and [c for _, c, _ in region_loads(cfg)] == [c for _, c, _ in region_loads(base)]
+    ),
     'infoground_mlm-tiny_1xb50-400it_synthground-reranked-my-detector.py': lambda cfg, base: (
         [c for _, c, _ in region_loads(cfg)] == [MY_CACHE] * 3
         and cfg.model.attention.region_dim == 1024
-        and cfg.train_dataloader.dataset.pipeline[1] == base.train_dataloader.dataset.pipeline[1]),
+        and cfg.train_dataloader.dataset.pipeline[1] == base.train_dataloader.dataset.pipeline[1]
+    ),
     'ckd-nce-distill_lstm_1xb32-600it_synthground-my-detector.py': lambda cfg, base: (
         [c for _, c, _ in region_loads(cfg)] == [MY_CACHE] * 3
-        and cfg.model.cache_dir == MY_CACHE and cfg.model.region_branch.in_dim == 1024
+        and cfg.model.cache_dir == MY_CACHE
+        and cfg.model.region_branch.in_dim == 1024
         and cfg.train_dataloader.dataset.pipeline[1]['with_class_probs']
-        and cfg.custom_hooks[0]['max_weight'] == 3),
+        and cfg.custom_hooks[0]['max_weight'] == 3
+    ),
     'detector-score_synthground_flickr30k-my-detector.py': lambda cfg, base: (
-        [(c, k) for _, c, k in region_loads(cfg)] == [(MY_CACHE, 10)] * 2),
+        [(c, k) for _, c, k in region_loads(cfg)] == [(MY_CACHE, 10)] * 2
+    ),
     'infoground_mlm-tiny_1xb50-400it_synthground-reranked-lang0.5.py': lambda cfg, base: (
         cfg.model.language_loss == dict(type='InfoGroundLanguageLoss', loss_weight=0.5)
-        and cfg.model.image_loss == base.model.image_loss),
+        and cfg.model.image_loss == base.model.image_loss
+    ),
     'amc_albef-tiny_1xb32-900it_synthground-mix-amc0.5-max.py': lambda cfg, base: (
         cfg.model.loss_weights == dict(mlm=0.0, amc=0.5)
-        and cfg.model.amc_loss == dict(type='AMCLoss', variant='max')),
+        and cfg.model.amc_loss == dict(type='AMCLoss', variant='max')
+    ),
 }
 
 
