@@ -68,7 +68,7 @@ def test_pipeline_replaces_the_feature_cache_class_probs(tmp_path):
     np.testing.assert_allclose(
         results['region_class_probs'], [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.0, 0.0, 1.0]]
     )
-    assert results['teacher_matched'].tolist() == [True, True, False]
+    assert results['region_teacher_matched'].tolist() == [True, True, False]
     assert pipeline.transforms[1].num_unmatched == 1
     assert isinstance(
         TRANSFORMS.build(dict(type='LoadTeacherClassProbs', cache_dir=teacher)),
@@ -105,7 +105,7 @@ def test_teacher_boxes_share_the_feature_boxes_frame_and_clipping(tmp_path):
         dict(img_id=7, ori_shape=(100, 100), img_shape=(200, 200), scale_factor=(2.0, 2.0))
     )
     np.testing.assert_allclose(results['region_boxes'], [[180, 0, 200, 20]])
-    assert results['teacher_matched'].tolist() == [True]
+    assert results['region_teacher_matched'].tolist() == [True]
     np.testing.assert_allclose(results['region_class_probs'], TEACHER_PROBS[:1])
 
 
@@ -122,3 +122,36 @@ def test_teacher_cache_of_other_images_is_refused(tmp_path):
     )
     with pytest.raises(Exception, match=r'image 7\): extracted from an image of \(80, 120\)'):
         pipeline(dict(img_id=7, height=100, width=100))
+
+
+def test_ckd_logs_the_share_of_matched_feature_boxes(tmp_path):
+    import torch
+
+    from mmgrounding.registry import MODELS
+    from tests.test_models.ckd_tiny import SHAPES, tiny_ckd_cfg
+
+    features = make_cache(tmp_path / 'features', FEATURE_BOXES, dim=16)
+    teacher = make_cache(
+        tmp_path / 'teacher', TEACHER_BOXES, class_probs=np.eye(3, len(SHAPES) + 1, dtype='f4')
+    )
+    pipeline = Compose(
+        [
+            dict(type='LoadRegionFeatures', cache_dir=features),
+            dict(type='LoadTeacherClassProbs', cache_dir=teacher),
+            dict(type='PackGroundingInputs', meta_keys=('img_id', 'phrase_texts')),
+        ]
+    )
+    packed = pipeline(dict(img_id=7, height=100, width=100, phrase_texts=['a circle']))
+    sample = packed['data_samples']
+    assert sample.proposals.teacher_matched.tolist() == [True, True, False]
+    vocab = tmp_path / 'vocab.txt'
+    vocab.write_text('[PAD]\n[UNK]\na\ncircle\n')
+    model = MODELS.build(tiny_ckd_cfg(str(vocab)))
+    # two feature boxes of three found a teacher box in the first image, all of the second
+    other = pipeline(dict(img_id=7, height=100, width=100, phrase_texts=['a circle']))
+    other = other['data_samples']
+    other.set_metainfo(dict(img_id=8))
+    other.proposals.teacher_matched = torch.ones(3, dtype=torch.bool)
+    losses = model.loss(None, [sample, other])
+    assert float(losses['teacher_match_rate']) == pytest.approx(5 / 6)
+    assert {'loss_is', 'loss_rp'} <= set(losses)

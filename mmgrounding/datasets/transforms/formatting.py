@@ -14,7 +14,7 @@ class PackGroundingInputs(BaseTransform):
 
     Cached detector regions (``region_*`` from :class:`LoadRegionFeatures`) become
     ``proposals``, an InstanceData with ``bboxes``, ``feats``, ``scores``, ``labels`` and
-    ``class_probs`` (when loaded).
+    ``class_probs`` and ``teacher_matched`` (:class:`LoadTeacherClassProbs`) when loaded.
 
     Cached word features (:class:`LoadWordFeatures`) become ``tokens``, an InstanceData of
     the caption's L tokens with ``feats`` (L, D) and ``offsets`` (L, 2), and, when loaded with
@@ -59,7 +59,8 @@ class PackGroundingInputs(BaseTransform):
             sample.proposals = InstanceData(**{
                 name: to_tensor(results[f'region_{key}'])
                 for name, key in (('bboxes', 'boxes'), ('feats', 'feats'), ('scores', 'scores'),
-                                  ('labels', 'labels'), ('class_probs', 'class_probs'))
+                                  ('labels', 'labels'), ('class_probs', 'class_probs'),
+                                  ('teacher_matched', 'teacher_matched'))
                 if f'region_{key}' in results})
         if 'token_feats' in results:  # cached word features (LoadWordFeatures)
             sample.tokens = InstanceData(feats=to_tensor(results['token_feats']),

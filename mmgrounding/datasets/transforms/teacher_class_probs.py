@@ -57,7 +57,9 @@ class LoadTeacherClassProbs(BaseTransform):
     :class:`LoadRegionFeatures` does, and a teacher entry of another image size raises), or the
     background one-hot when that IoU is below ``iou_thr`` (interpretation: the paper does
     not say how the two box sets are matched). Sets ``region_class_probs`` (K, C + 1) and
-    ``teacher_matched`` (K,) bool; counts the unmatched boxes in ``num_unmatched``. The
+    ``region_teacher_matched`` (K,) bool (packed as ``proposals.teacher_matched``;
+    :class:`~mmgrounding.models.CKDGrounder` logs the matched fraction as
+    ``teacher_match_rate``); counts the unmatched boxes in ``num_unmatched``. The
     teacher's classes (``meta.json`` of its cache) are the ones the grounder maps phrases to.
 
     Args:
@@ -98,7 +100,7 @@ class LoadTeacherClassProbs(BaseTransform):
             results['region_boxes'], teacher_boxes, entry['class_probs'], iou_thr=self.iou_thr
         )
         results['region_class_probs'] = probs
-        results['teacher_matched'] = matched
+        results['region_teacher_matched'] = matched
         self.num_unmatched += int((~matched).sum())
         return results
 

@@ -198,6 +198,11 @@ class CKDGrounder(BaseGrounder):
                 boxes_xyxy=boxes[keep],
             )
             losses['loss_rp'] = self.distill_weight * loss_rp
+            if all('teacher_matched' in s.proposals for s in data_samples):
+                # a separate teacher (LoadTeacherClassProbs): the share of feature boxes that
+                # found a teacher box, logged beside the losses (no 'loss' in the name)
+                matched = torch.cat([s.proposals.teacher_matched for s in data_samples])
+                losses['teacher_match_rate'] = matched.float().mean().to(scores.device)
         return losses
 
     @torch.no_grad()
