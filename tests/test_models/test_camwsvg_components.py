@@ -215,3 +215,36 @@ def test_cam_encoder_starts_from_the_raw_map():
     assert tokens.shape == (2, 16, 8)
     with pytest.raises(ValueError):
         encoder(maps)  # features missing
+
+
+def test_cam_classifier_loads_torchvision_and_own_files(tmp_path):
+    cfg = dict(
+        type='CAMClassifier',
+        backbone=dict(type='ResNet', depth=18, base_channels=4, out_indices=(3,)),
+        in_channels=32,
+        num_classes=3,
+        class_names=['circle', 'square', 'star'],
+    )
+    torch.manual_seed(0)
+    source = MODELS.build(dict(cfg, frozen=False)).eval()
+    own = {k: v for k, v in source.state_dict().items()}
+    # torchvision's names: conv1 ... layer4 at the top level, the head as fc
+    torchvision = {
+        (k.replace('head.', 'fc.') if k.startswith('head.') else k[len('backbone.') :]): v
+        for k, v in own.items()
+    }
+    torch.save(torchvision, tmp_path / 'tv.pth')
+    torch.save(dict(state_dict=own), tmp_path / 'own.pth')
+    images = torch.randn(2, 3, 32, 32)
+    for name, fmt in (('tv.pth', 'torchvision'), ('own.pth', 'mmgrounding')):
+        loaded = MODELS.build(dict(cfg, checkpoint=str(tmp_path / name), checkpoint_format=fmt))
+        assert not loaded.training and not any(p.requires_grad for p in loaded.parameters())
+        loaded.train()  # frozen: stays in eval mode
+        torch.testing.assert_close(loaded(images), source(images))
+    names = tmp_path / 'synsets.txt'
+    names.write_text('n01440764 tench, Tinca tinca\nn01443537 goldfish\nn01484850 shark\n')
+    assert MODELS.build(dict(cfg, class_names=None, class_names_file=str(names))).class_names == [
+        'n01440764',
+        'n01443537',
+        'n01484850',
+    ]

@@ -72,6 +72,7 @@ class CAMClassifier(BaseModule):
             load_checkpoint(self, checkpoint, map_location='cpu', strict=True, revise_keys=revise)
         if frozen:
             self.requires_grad_(False)
+            self.eval()
 
     def init_weights(self) -> None:
         if self.checkpoint is None:  # a loaded classifier is not re-initialised
