@@ -71,6 +71,10 @@ def build_args(synthground_root):
         'LoadTeacherClassProbs': dict(cache_dir=osp.join(synthground_root, 'teacher')),
         'LoadCaptionNegatives': dict(
             negatives_file=osp.join(synthground_root, 'negatives.json')),  # read on first use
+        'LoadParaphrases': dict(
+            paraphrases_file=osp.join(synthground_root, 'paraphrases.json')),  # read on first use
+        'SelfEQGrounder': {k: v for k, v in tiny_albef_cfg(write_vocab(
+            Path(synthground_root) / 'test_vocab.txt'), amc_loss=None).items() if k != 'type'},
         'CKDGrounder': {k: v for k, v in tiny_ckd_cfg(write_vocab(
             Path(synthground_root) / 'test_vocab.txt')).items() if k != 'type'},
         'LSTMPhraseEncoder': dict(vocab_file=write_vocab(
