@@ -78,7 +78,7 @@ def format_table(rows: list[tuple[str, dict]]) -> str:
 def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
-    console = Console(file=sys.stdout)  # not the evaluations' redirected stdout
+    console = Console(file=sys.stdout, soft_wrap=True)  # not the evaluations' redirected stdout
     start = time.perf_counter()
     ex.ensure_synthground(args.data, seed=args.seed, num_images=args.num_images)
     console.print(f'SynthGround in {args.data} (seed {args.seed}, {args.num_images} images)')

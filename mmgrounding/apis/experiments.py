@@ -239,9 +239,9 @@ def weights_sha256(checkpoint: str) -> str:
     import hashlib
 
     import torch
-    from mmengine.runner.checkpoint import _load_checkpoint
 
-    state = _load_checkpoint(checkpoint, map_location='cpu')
+    # our own checkpoints (MMEngine's, with its message hub and config): not weights only
+    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
     state = state.get('state_dict', state)
     digest = hashlib.sha256()
     for name in sorted(state):
@@ -325,9 +325,9 @@ def start_training(run: Run, *, threads: int, resume: bool) -> subprocess.Popen:
     if resume:
         command.append('--resume')
     with open(osp.join(run.work_dir, 'train.log'), 'a' if resume else 'w') as log:
-        return subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT
-        )
+        # the caller's working directory: the configs' relative paths (data_root, work_dir)
+        # mean the same in both processes
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
 
 
 def train_all(

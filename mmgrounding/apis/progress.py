@@ -93,7 +93,7 @@ class TrainingDisplay:
     """Progress of the trainings of :func:`mmgrounding.apis.experiments.train_all`."""
 
     def __init__(self, console: Console | None = None, *, plain_interval: float = 60.0) -> None:
-        self.console = console or Console(file=sys.stdout)
+        self.console = console or Console(file=sys.stdout, soft_wrap=True)
         self.progress = _progress(self.console, TextColumn('{task.fields[loss]}'))
         self.plain_interval = plain_interval
         self.tasks: dict[str, int] = {}
@@ -204,7 +204,7 @@ class EvalDisplay:
     """A progress bar per evaluation (model × split) run in this process."""
 
     def __init__(self, console: Console | None = None, *, plain_interval: float = 60.0) -> None:
-        self.console = console or Console(file=sys.stdout)
+        self.console = console or Console(file=sys.stdout, soft_wrap=True)
         self.progress = _progress(self.console)
         self.plain_interval = plain_interval
         self.tasks: dict[tuple[str, str], int] = {}

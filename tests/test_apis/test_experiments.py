@@ -170,7 +170,7 @@ def leaderboard(*args):
 
 
 def test_smoke_run_trains_reuses_evaluates_and_renders(synthground_root, tmp_path):
-    """A baseline and a 4-iteration gALBEF through `leaderboard.py --only`, twice."""
+    """A baseline and a 4-iteration gALBEF through `leaderboard.py --only`; then reused."""
     shutil.copytree(osp.join(REPO, 'docs'), tmp_path / 'docs')
     out = tmp_path / 'smoke.json'
     args = [
@@ -191,16 +191,19 @@ def test_smoke_run_trains_reuses_evaluates_and_renders(synthground_root, tmp_pat
         str(tmp_path),
         '--jobs',
         '1',
+        '--splits',
+        'Flickr30k',
+        'Flickr30k val',
     ]
     first = leaderboard(*args)
     assert 'trained gALBEF (seed 0)' in first and 'training: 1 trained' in first
-    assert 'evaluated gALBEF (seed 0) · Flickr30k' in first and 'evaluation: 4 evaluations' in first
+    assert 'evaluated gALBEF (seed 0)' in first and 'evaluation: 4 evaluations' in first, first
     results = json.loads(out.read_text())
     run = results['runs']['galbef/seed0']
     assert run['smoke'] and run['max_iters'] == 4 and run['training']['status'] == 'trained'
     checkpoint = osp.join(REPO, run['checkpoint'])
     assert run['checkpoint_sha256'] == ex.file_sha256(checkpoint)
-    assert set(run['splits']) == set(registry.splits_of(registry.experiment('galbef')))
+    assert set(run['splits']) == {'Flickr30k', 'Flickr30k val'}
     flickr = run['splits']['Flickr30k']
     assert 0.0 <= flickr['metrics']['pointing/accuracy'] <= 100.0
     assert 'box_recall/R@1' not in flickr['metrics']  # heatmaps only
@@ -214,18 +217,31 @@ def test_smoke_run_trains_reuses_evaluates_and_renders(synthground_root, tmp_pat
     assert results['runs']['centre/seed0']['training'] is None
     # the runner's console log went to the evaluation's log file, the display to the console
     test_log = open(osp.join(osp.dirname(checkpoint), 'eval', 'Flickr30k', 'test.log')).read()
-    assert 'pointing game over' in test_log and 'evaluated' not in test_log
+    assert 'pointing/accuracy' in test_log and 'evaluated' not in test_log
     # the smoke numbers went into the copy of the docs, which now equal the smoke JSON
     assert stale_tables(registry.TABLES, registry.EXPERIMENTS, results, str(tmp_path)) == []
     demo = (tmp_path / 'docs' / 'methods' / 'amc.md').read_text()
     assert f'| gALBEF | {flickr["metrics"]["pointing/accuracy"]:.2f} |' in demo
-    # a second run reuses the training
-    second = leaderboard(*args)
-    assert 'training: 1 reused' in second
-    rerun = json.loads(out.read_text())['runs']['galbef/seed0']
-    assert rerun['training']['status'] == 'reused'
-    assert rerun['checkpoint_sha256'] == run['checkpoint_sha256']
-    assert rerun['splits']['Flickr30k']['metrics'] == flickr['metrics']
+    # a second run reuses the training (the runner in this process, same prepared config)
+    again = ex.Run(
+        registry.experiment('galbef'),
+        0,
+        ex.prepare_config(
+            registry.experiment('galbef'),
+            seed=0,
+            work_dir=ex.run_dir(str(tmp_path / 'w'), registry.experiment('galbef'), 0, 4),
+            data_root=synthground_root,
+            vocab=osp.join(synthground_root, 'vocab.txt'),
+            max_iters=4,
+        ),
+    )
+    reused = ex.train_all([again])['galbef/seed0']
+    assert reused.status == 'reused'
+    assert osp.realpath(reused.checkpoint) == osp.realpath(checkpoint)
+    assert (reused.checkpoint_sha256, reused.weights_sha256) == (
+        run['checkpoint_sha256'],
+        run['weights_sha256'],
+    )
 
 
 def test_smoke_runs_never_write_the_committed_results(tmp_path):
