@@ -30,13 +30,14 @@ from mmengine.config import Config
 from mmgrounding.utils.atomic import atomic_open, atomic_write_json
 from mmgrounding.utils.hashing import file_sha256
 
+from .progress import PROGRESS_FILE, EvalDisplay, TrainingDisplay
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATASETS = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')
 TRAIN_SCRIPT = osp.join(REPO_ROOT, 'tools', 'train.py')
 # the config as the runner dumped it, before tools/train.py adds its own settings (MMEngine
 # writes that version to <work_dir>/config.py)
 CONFIG_FILE = osp.join('experiment', 'config.py')
-PROGRESS_FILE = 'progress.jsonl'
 RECORD_FILE = 'experiment.json'
 
 # benchmark split -> (dataset config, overrides of its test dataset)
@@ -240,8 +241,10 @@ def weights_sha256(checkpoint: str) -> str:
 
     import torch
 
-    # our own checkpoints (MMEngine's, with its message hub and config): not weights only
-    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    from mmgrounding.utils.compat import load_local_checkpoint
+
+    # the safe loader admits what MMEngine's own checkpoints hold (message hub, history buffers)
+    state = load_local_checkpoint(checkpoint, map_location='cpu')
     state = state.get('state_dict', state)
     digest = hashlib.sha256()
     for name in sorted(state):
@@ -706,8 +709,6 @@ def run_experiments(
         config, schedule, checkpoint and its hashes, training status and time, per split the
         metrics with their protocols, the library versions.
     """
-    from .progress import EvalDisplay, TrainingDisplay
-
     runs = []
     for e in experiments:
         for seed in e.seeds:

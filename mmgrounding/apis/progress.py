@@ -24,7 +24,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from .experiments import PROGRESS_FILE
+# the JSON-lines file ProgressReportHook writes in a training's work dir
+PROGRESS_FILE = 'progress.jsonl'
 
 
 class JsonLinesTail:
