@@ -9,8 +9,8 @@ import torch
 
 from mmgrounding import registry
 from tests.test_models.albef_tiny import tiny_albef_cfg, write_vocab
-from tests.test_models.ckd_tiny import tiny_ckd_cfg
 from tests.test_models.camwsvg_tiny import camwsvg_build_args
+from tests.test_models.ckd_tiny import tiny_ckd_cfg
 from tests.test_models.reir_tiny import reir_build_args
 
 REGISTRIES = {
@@ -80,6 +80,7 @@ def build_args(synthground_root):
         'LSTMPhraseEncoder': dict(vocab_file=write_vocab(
             Path(synthground_root) / 'test_vocab.txt')),
         'EmbeddingBranch': dict(in_dim=4),
+        'ProgressReportHook': dict(file=osp.join(synthground_root, 'progress.jsonl')),
         'CPUAmpOptimWrapper': dict(
             optimizer=torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)),
         'InfoGroundGrounder': dict(
