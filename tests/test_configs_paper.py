@@ -156,6 +156,8 @@ def test_amc_paper_configs(path):
     assert cfg.model.explainer.target_layer == 'fusion.layers.2.crossattention.self'
     # Flickr30k Entities evaluated at 256 px (16 x 16 grid)
     assert of_type(cfg.test_dataloader.dataset.pipeline, 'Resize')['scale'] == (256, 256)
+    # the official pointing rule (bicubic upsampling, strict borders)
+    assert of_type(cfg.test_evaluator, 'PointingGameMetric')['protocol'] == 'amc_official'
     if 'anderson' in path:
         assert dataset.image_ids_file
     # evaluation images of the benchmarks are kept out of training (on by default)

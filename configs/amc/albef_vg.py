@@ -60,7 +60,8 @@ model = dict(
     fusion=dict(attention_dropout=True),
     distill_alpha_ramp='epoch',
     max_text_length_test=25)
-val_evaluator = [dict(type='PointingGameMetric')]
+# the official evaluation: the map upsampled bicubically to the image, a hit strictly inside
+val_evaluator = [dict(type='PointingGameMetric', protocol='amc_official')]
 test_evaluator = val_evaluator
 
 load_from = 'checkpoints/albef_mmg.pth'
