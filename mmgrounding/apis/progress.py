@@ -171,11 +171,13 @@ class TrainingDisplay:
             and now - self.last_plain.get(run.key, 0.0) >= self.plain_interval
         ):
             self.last_plain[run.key] = now
-            elapsed = self.progress.tasks[task].elapsed or 0.0
+            info = self.progress.tasks[task]
+            remaining = info.time_remaining  # rich's estimate from the recent speed
             self.console.print(
                 f'  {run.display_name}: iter {state["iter"]}/{state["total"]}  '
                 f'{_loss_text(state.get("losses", {}))}  '
-                f'elapsed {format_seconds(elapsed)}'
+                f'elapsed {format_seconds(info.elapsed or 0.0)}'
+                + (f'  remaining {format_seconds(remaining)}' if remaining is not None else '')
             )
 
     def finished(self, run, result) -> None:
