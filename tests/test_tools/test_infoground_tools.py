@@ -27,12 +27,15 @@ def load_tool(name):
 @pytest.fixture(scope='module')
 def tiny_mlm(synthground_root, tmp_path_factory):
     """A masked LM trained for 5 steps: a WordPiece vocabulary is trained first (the 40-image
-    build has none), model and tokenizer saved with save_pretrained."""
+    build has none; a copy without the vocab.txt that other tests may have written into the
+    shared build), model and tokenizer saved with save_pretrained."""
     out = str(tmp_path_factory.mktemp('mlm') / 'mlm')
+    data_root = str(tmp_path_factory.mktemp('mlm_data') / 'synthground') + '/'
+    shutil.copytree(synthground_root, data_root, ignore=shutil.ignore_patterns('vocab.txt'))
     load_tool('train_text_mlm').main(
         [
             '--data-root',
-            synthground_root,
+            data_root,
             '--out',
             out,
             '--steps',
