@@ -1,4 +1,4 @@
-"""Deprecated alias of :mod:`mmgrounding.models.grounders` (renamed after 0.1.0; the alias goes in 0.3.0).
+"""Deprecated alias of :mod:`mmgrounding.models.grounders` (renamed after 0.1.0; goes in 0.3.0).
 
 ``import mmgrounding.models.groundingers.<module>`` keeps working for one release and warns
 once; the modules are the same objects as those under ``grounders``, so registrations and

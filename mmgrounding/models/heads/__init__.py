@@ -5,10 +5,10 @@ from .phrase_proposal_attention import PhraseProposalAttention
 from .phrase_reconstruction_decoder import PhraseReconstructionDecoder
 from .reg_box_head import RegBoxHead
 from .region_feature_embedder import RegionFeatureEmbedder, box_geometry
+from .region_phrase_scores import image_sentence_scores, region_phrase_scores
 from .reir_matching_head import ReIRMatchingHead
 from .relation_classifier import RelationClassifier
 from .wordnet_label_prior import WordNetLabelPrior
-from .region_phrase_scores import image_sentence_scores, region_phrase_scores
 
 __all__ = [
     'PhraseProposalAttention', 'RegBoxHead',
