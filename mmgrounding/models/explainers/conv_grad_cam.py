@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from mmgrounding.registry import MODELS
 
-from .grad_cam import normalize_maps
+from .grad_cam import NORMALIZATIONS, check_normalization, normalize_maps
 
 
 @MODELS.register_module()
@@ -26,11 +26,10 @@ class ConvGradCAMExplainer:
         normalize: ``'max'``, ``'minmax'`` or ``'none'`` (as :class:`GradCAMExplainer`).
     """
 
-    NORMALIZATIONS = ('max', 'minmax', 'none')
+    NORMALIZATIONS = NORMALIZATIONS
 
-    def __init__(self, target_layer: str, *, normalize: str = 'max') -> None:
-        if normalize not in self.NORMALIZATIONS:
-            raise ValueError(f'normalize must be one of {self.NORMALIZATIONS}, got {normalize!r}')
+    def __init__(self, target_layer: str, *, normalize: bool | str = 'max') -> None:
+        normalize = check_normalization(normalize)
         self.target_layer = target_layer
         self.normalize = normalize
 

@@ -7,6 +7,9 @@ from torch import Tensor, nn
 
 from mmgrounding.registry import MODELS
 
+# per-sample map normalisations shared by the attention and the convolutional explainers
+NORMALIZATIONS = ('max', 'minmax', 'none')
+
 
 @MODELS.register_module()
 class GradCAMExplainer:
@@ -32,14 +35,10 @@ class GradCAMExplainer:
             ``'none'`` (or False) keeps the raw maps.
     """
 
-    NORMALIZATIONS = ('max', 'minmax', 'none')
+    NORMALIZATIONS = NORMALIZATIONS
 
     def __init__(self, target_layer: str, *, normalize: bool | str = 'max') -> None:
-        if normalize is True or normalize is False:
-            normalize = 'max' if normalize else 'none'
-        if normalize not in self.NORMALIZATIONS:
-            raise ValueError(f'normalize must be one of {self.NORMALIZATIONS} (or a bool), '
-                             f'got {normalize!r}')
+        normalize = check_normalization(normalize)
         self.target_layer = target_layer
         self.normalize = normalize
 
@@ -95,6 +94,16 @@ class GradCAMExplainer:
         cam = (cam * weights[..., None]).sum(dim=1) / weights.sum(dim=1, keepdim=True).clamp(min=1)
         cam = cam.clamp(min=0).reshape(-1, *grid_hw)  # (B, h, w)
         return normalize_maps(cam, self.normalize)
+
+
+def check_normalization(normalize: bool | str) -> str:
+    """``normalize`` as one of :data:`NORMALIZATIONS` (True: ``'max'``, False: ``'none'``)."""
+    if normalize is True or normalize is False:
+        normalize = 'max' if normalize else 'none'
+    if normalize not in NORMALIZATIONS:
+        raise ValueError(f'normalize must be one of {NORMALIZATIONS} (or a bool), '
+                         f'got {normalize!r}')
+    return normalize
 
 
 def normalize_maps(cam: Tensor, mode: str) -> Tensor:
