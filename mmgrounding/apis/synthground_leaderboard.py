@@ -200,6 +200,25 @@ EXPERIMENTS = (
 )
 
 
+def _method_blocks() -> tuple[tuple[Table, ...], tuple[Experiment, ...]]:
+    """The tables and rows of ``leaderboard_entries.<method>`` for every method listed there."""
+    import importlib
+
+    from . import leaderboard_entries
+
+    tables, experiments = (), ()
+    for method in leaderboard_entries.METHODS:
+        module = importlib.import_module(f'{leaderboard_entries.__name__}.{method}')
+        tables += tuple(module.TABLES)
+        experiments += tuple(module.EXPERIMENTS)
+    return tables, experiments
+
+
+_TABLES, _EXPERIMENTS = _method_blocks()
+TABLES += _TABLES
+EXPERIMENTS += _EXPERIMENTS
+
+
 def experiment(name: str) -> Experiment:
     for e in EXPERIMENTS:
         if e.name == name:

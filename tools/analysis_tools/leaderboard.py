@@ -41,6 +41,7 @@ metric.
 
 import argparse
 import dataclasses
+import fcntl
 import json
 import os
 import os.path as osp
@@ -280,8 +281,12 @@ def run_registry(args: argparse.Namespace) -> None:
         for record in records.values():
             record['smoke'] = smoke
             record['data'] = dict(data, root=root)
-        results = merge_runs(load_results(out), records)
-        atomic_write_json(out, results, indent=1)
+        # several runners may finish at once (one per method): read-merge-write under a lock
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+        with open(out + '.lock', 'w') as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            results = merge_runs(load_results(out), records)
+            atomic_write_json(out, results, indent=1)
         print(f'results: {out} ({len(records)} runs written, {len(results["runs"])} in all)')
     tables = registry.TABLES
     if args.check:

@@ -1,0 +1,4 @@
+"""The camwsvg rows of the SynthGround leaderboard (see synthground_leaderboard.py)."""
+
+TABLES = ()
+EXPERIMENTS = ()

@@ -1,0 +1,4 @@
+"""The selfeq rows of the SynthGround leaderboard (see synthground_leaderboard.py)."""
+
+TABLES = ()
+EXPERIMENTS = ()
