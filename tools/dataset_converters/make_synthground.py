@@ -3,6 +3,7 @@
 Example (from the repository root)::
 
     python tools/dataset_converters/make_synthground.py --out data/synthground --seed 0
+    python tools/dataset_converters/make_synthground.py --out data/synthground_v2 --preset v2
 
 The same arguments give byte-identical files. See ``docs/synthground.md``.
 """
@@ -53,6 +54,12 @@ def parse_size(text: str) -> tuple:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', default='data/synthground', help='output folder')
+    parser.add_argument(
+        '--preset',
+        default='v1',
+        help="option set: 'v1' (the default build) or 'v2' (pictograms under a WordNet "
+        'hierarchy, context scenes, parts, a ReferIt split); other options override it',
+    )
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--num-images', type=int, default=1500)
     parser.add_argument(
@@ -63,23 +70,31 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar='WxH',
         help='image size choices (default: 160x120 128x128 120x160 192x144 144x192)',
     )
-    parser.add_argument('--min-objects', type=int, default=2)
-    parser.add_argument('--max-objects', type=int, default=6)
-    parser.add_argument('--min-captions', type=int, default=3)
-    parser.add_argument('--max-captions', type=int, default=5)
+    parser.add_argument('--min-objects', type=int, default=None)
+    parser.add_argument('--max-objects', type=int, default=None)
+    parser.add_argument('--min-captions', type=int, default=None)
+    parser.add_argument('--max-captions', type=int, default=None)
     parser.add_argument(
         '--min-visible',
         type=float,
-        default=0.6,
-        help='smallest uncovered fraction of every object box',
+        default=None,
+        help='smallest uncovered fraction of every object box (default 0.6)',
     )
     parser.add_argument(
         '--split-fractions',
         type=float,
         nargs=3,
-        default=(0.8, 0.07, 0.13),
+        default=None,
         metavar=('TRAIN', 'VAL', 'TEST'),
+        help='image fractions (default 0.8 0.07 0.13)',
     )
+    v2 = parser.add_argument_group("v2 preset options (default: the preset's values)")
+    v2.add_argument('--objects', choices=('shapes', 'pictograms'), default=None)
+    v2.add_argument('--context-image-prob', type=float, default=None)
+    v2.add_argument('--identical-look-prob', type=float, default=None)
+    v2.add_argument('--part-prob', type=float, default=None)
+    v2.add_argument('--relational-first-prob', type=float, default=None)
+    v2.add_argument('--referit-num-images', type=int, default=None)
     return parser.parse_args(argv)
 
 
@@ -127,31 +142,55 @@ def format_summary(counts: dict) -> str:
     return '\n'.join(lines)
 
 
+def format_v2_summary(counts: dict) -> str:
+    """Context-dependent shares and parts of a v2 build, per split."""
+    lines = ['v2: split  context-dependent / all (share)  large objects with a part']
+    for name, c in counts['v2'].items():
+        total = c.get('refs', c.get('single_object_phrases', 0))
+        context = c.get('context_refs', c.get('context_phrases', 0))
+        share = f'{100.0 * context / total:.1f} %' if total else '-'
+        part = f'  parts {c.get("parts", 0)} / {c["large_objects"]}' if 'large_objects' in c else ''
+        lines.append(f'  {name}: {context} / {total} ({share}){part}')
+    if 'referit' in counts:
+        r = counts['referit']
+        lines.append(
+            'referit: '
+            + ', '.join(f'{s} {r["images"][s]} images {r[s]["refs"]} refs' for s in r['images'])
+        )
+    return '\n'.join(lines)
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     synthground = import_synthground()
-    kwargs = {}
-    if args.image_sizes:
-        kwargs['image_sizes_wh'] = tuple(args.image_sizes)
     start = time.perf_counter()
     counts = synthground.build_synthground(
         args.out,
+        preset=args.preset,
         seed=args.seed,
         num_images=args.num_images,
+        image_sizes_wh=tuple(args.image_sizes) if args.image_sizes else None,
         min_objects=args.min_objects,
         max_objects=args.max_objects,
         min_captions=args.min_captions,
         max_captions=args.max_captions,
         min_visible=args.min_visible,
-        split_fractions=tuple(args.split_fractions),
-        **kwargs,
+        split_fractions=tuple(args.split_fractions) if args.split_fractions else None,
+        objects=args.objects,
+        context_image_prob=args.context_image_prob,
+        identical_look_prob=args.identical_look_prob,
+        part_prob=args.part_prob,
+        relational_first_prob=args.relational_first_prob,
+        referit_num_images=args.referit_num_images,
     )
     seconds = time.perf_counter() - start
     print(
-        f'SynthGround seed={args.seed}: {counts["images"]["total"]} images in {args.out} '
-        f'({seconds:.1f} s)'
+        f'SynthGround {args.preset} seed={args.seed}: {counts["images"]["total"]} images in '
+        f'{args.out} ({seconds:.1f} s)'
     )
     print(format_summary(counts))
+    if 'v2' in counts:
+        print(format_v2_summary(counts))
 
 
 if __name__ == '__main__':

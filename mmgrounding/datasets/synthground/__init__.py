@@ -1,20 +1,29 @@
 """SynthGround: a deterministic procedural grounding benchmark in real dataset formats.
 
 ``build_synthground(out_dir, seed=0, num_images=1500)`` writes images plus Flickr30k Entities,
-RefCOCO (unc), Visual Genome and COCO-captions annotations; see ``docs/synthground.md``.
+RefCOCO (unc), Visual Genome and COCO-captions annotations; ``preset='v2'`` draws pictograms
+under a WordNet hierarchy and adds context scenes, telling parts and a ReferItGame split of its
+own; see ``docs/synthground.md``.
 """
 
 from .builder import (
+    CONTEXT_RULE,
     GENERATOR_VERSION,
+    GENERATOR_VERSION_V2,
     IMAGE_ID_START,
+    PRESETS,
     REFCOCO_SPLITS,
     REFCOCO_TEST_RULE,
+    REFCOCO_TEST_RULE_V2,
+    REFERIT_INDEX_START,
     SPLITS,
+    V2_OPTIONS,
     SynthGroundConfig,
     assign_splits,
     build_synthground,
     generate_image_record,
     refcoco_split,
+    resolve_options,
 )
 from .language import (
     ATTRIBUTE_SETS,
@@ -26,6 +35,9 @@ from .language import (
     Phrase,
     generate_captions,
 )
+from .lexicon import SHAPE_LEXICON, HierarchyLexicon, ShapeLexicon
+from .palettes import PictogramPalette
+from .pictograms import font_path, glyph_masks, object_alpha
 from .record import ImageRecord
 from .referring import (
     REFEXP_RELATION_WORDS,
@@ -42,9 +54,19 @@ from .relations import (
     relation,
 )
 from .rendering import render_scene
-from .sampling import DEFAULT_IMAGE_SIZES_WH, sample_scene
+from .sampling import DEFAULT_IMAGE_SIZES_WH, SHAPE_PALETTE, ShapePalette, sample_scene
 from .scene import BACKGROUND_KINDS, Background, Scene, SceneObject
 from .shapes import CATEGORIES, COLOURS, PHRASE_TYPE_OF_CATEGORY, PHRASE_TYPES, SIZES
+from .taxonomy import (
+    CONCEPT_NOUNS,
+    PHRASE_TYPE_OF_PICTOGRAM,
+    PICTOGRAM_CATEGORIES,
+    PICTOGRAM_CATEGORY_NAMES,
+    SUPERCATEGORY_PHRASE_TYPES,
+    PictogramCategory,
+    concept_chain,
+)
+from .writers import context_dependent
 
 __all__ = [
     'build_synthground',
@@ -88,4 +110,28 @@ __all__ = [
     'SPLITS',
     'REFCOCO_SPLITS',
     'REFCOCO_TEST_RULE',
+    'REFCOCO_TEST_RULE_V2',
+    'CONTEXT_RULE',
+    'GENERATOR_VERSION_V2',
+    'PRESETS',
+    'V2_OPTIONS',
+    'REFERIT_INDEX_START',
+    'resolve_options',
+    'context_dependent',
+    'ShapeLexicon',
+    'HierarchyLexicon',
+    'SHAPE_LEXICON',
+    'ShapePalette',
+    'SHAPE_PALETTE',
+    'PictogramPalette',
+    'font_path',
+    'glyph_masks',
+    'object_alpha',
+    'CONCEPT_NOUNS',
+    'PICTOGRAM_CATEGORIES',
+    'PICTOGRAM_CATEGORY_NAMES',
+    'PHRASE_TYPE_OF_PICTOGRAM',
+    'SUPERCATEGORY_PHRASE_TYPES',
+    'PictogramCategory',
+    'concept_chain',
 ]

@@ -12,6 +12,13 @@ from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 
+from .lexicon import (  # noqa: F401 (ATTRIBUTE_SETS, NUMBER_WORDS, plural: re-exported)
+    ATTRIBUTE_SETS,
+    NUMBER_WORDS,
+    SHAPE_LEXICON,
+    ShapeLexicon,
+    plural,
+)
 from .relations import (
     NEXT_TO,
     is_next_to,
@@ -24,16 +31,6 @@ from .scene import Scene, SceneObject
 SCENE_PHRASE_TYPE = 'scene'
 NOTVISUAL_PHRASE_TYPE = 'notvisual'
 NOTVISUAL_ENTITY_ID = 0  # as in Flickr30k Entities: "[/EN#0/notvisual it]"
-NUMBER_WORDS: Dict[int, str] = {
-    2: 'two',
-    3: 'three',
-    4: 'four',
-    5: 'five',
-    6: 'six',
-    7: 'seven',
-    8: 'eight',
-    9: 'nine',
-}
 INVERSE_PREDICATE: Dict[str, str] = {
     'left of': 'right of',
     'right of': 'left of',
@@ -75,14 +72,6 @@ SCENE_PHRASE_WORDS: Dict[str, Tuple[Tuple[Tuple[str, ...], Tuple[str, ...]], ...
         (('on',), ('a', 'noisy', 'backdrop')),
     ),
 }
-ATTRIBUTE_SETS: Tuple[Tuple[str, ...], ...] = (
-    ('category',),
-    ('colour',),
-    ('colour', 'category'),
-    ('size', 'category'),
-    ('size', 'colour'),
-    ('size', 'colour', 'category'),
-)
 # Direction -> (axis of the centre: 0 = x, 1 = y; sign: -1 = smallest coordinate wins).
 DIRECTIONS: Dict[str, Tuple[int, int]] = {
     'left': (0, -1),
@@ -90,11 +79,6 @@ DIRECTIONS: Dict[str, Tuple[int, int]] = {
     'top': (1, -1),
     'bottom': (1, 1),
 }
-
-
-def plural(noun: str) -> str:
-    """English plural of a shape noun (``cross`` -> ``crosses``)."""
-    return noun + 'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else noun + 's'
 
 
 def article(word: str) -> str:
@@ -163,9 +147,11 @@ def _capitalise(segments: List[Union[str, Phrase]]) -> List[Union[str, Phrase]]:
 class _CaptionWriter:
     """Writes the captions of one image, keeping entity ids consistent across them."""
 
-    def __init__(self, scene: Scene, rng: np.random.Generator) -> None:
-        self.scene, self.rng = scene, rng
-        self.mentions = _mentions(scene)  # (object indices, group wordings or ())
+    def __init__(
+        self, scene: Scene, rng: np.random.Generator, lexicon: ShapeLexicon = SHAPE_LEXICON
+    ) -> None:
+        self.scene, self.rng, self.lexicon = scene, rng, lexicon
+        self.mentions = lexicon.mentions(scene)  # (object indices, group wordings or ())
         self.entity_ids: Dict[Tuple[int, ...], int] = {}
         self.entities: Dict[int, Entity] = {}
         self.mentioned = [False] * len(scene.objects)
@@ -202,7 +188,7 @@ class _CaptionWriter:
             attrs.append(obj.size if self.rng.random() < 0.7 else synonym)
         if self.rng.random() < 0.85:
             attrs.append(obj.colour)
-        words = attrs + [obj.category]
+        words = attrs + list(self.lexicon.caption_noun(obj, self.rng))
         return (article(words[0]), *words)
 
     def scene_segments(self) -> List[Union[str, Phrase]]:
@@ -328,37 +314,6 @@ class _CaptionWriter:
         return prefix + items
 
 
-def _mentions(scene: Scene) -> List[Tuple[Tuple[int, ...], Tuple[Tuple[str, ...], ...]]]:
-    """Every single object, then every group that shares the attributes its words name.
-
-    A group's words describe all objects with those attributes ("two yellow triangles" are
-    all the yellow triangles of the image), never a subset.
-    """
-    objects = scene.objects
-    mentions = [((i,), ()) for i in range(len(objects))]
-    groups: Dict[Tuple[int, ...], List[Tuple[str, ...]]] = {}
-
-    def add(members: Tuple[int, ...], words: Tuple[str, ...]) -> None:
-        if len(members) >= 2:
-            groups.setdefault(members, []).append((NUMBER_WORDS[len(members)], *words))
-
-    for colour, category in sorted({(o.colour, o.category) for o in objects}):
-        members = tuple(
-            i for i, o in enumerate(objects) if (o.colour, o.category) == (colour, category)
-        )
-        add(members, (colour, plural(category)))
-        if len({objects[i].size for i in members}) == 1:
-            add(members, (objects[members[0]].size, colour, plural(category)))
-    for category in sorted({o.category for o in objects}):
-        add(tuple(i for i, o in enumerate(objects) if o.category == category), (plural(category),))
-    for colour in sorted({o.colour for o in objects}):
-        members = tuple(i for i, o in enumerate(objects) if o.colour == colour)
-        if len({objects[i].category for i in members}) >= 2:
-            add(members, (colour, 'shapes'))
-    mentions += [(members, tuple(words)) for members, words in groups.items()]
-    return mentions
-
-
 def _group_predicates(scene: Scene, a: Sequence[int], b: Sequence[int]) -> List[str]:
     """Predicates that hold for every (object of a, object of b) pair."""
     min_sep = min_separation_px(scene.width, scene.height)
@@ -378,6 +333,7 @@ def generate_captions(
     num_captions: int,
     scene_phrase_prob: float = 0.15,
     notvisual_prob: float = 0.04,
+    lexicon: ShapeLexicon = SHAPE_LEXICON,
 ) -> Tuple[List[Caption], Dict[int, Entity]]:
     """Captions that together mention every object of the scene.
 
@@ -387,12 +343,13 @@ def generate_captions(
         num_captions: captions to write.
         scene_phrase_prob: chance that a caption ends with a scene phrase.
         notvisual_prob: chance that a caption starts with a ``notvisual`` phrase ("it seems").
+        lexicon: how objects are named (default: the shape nouns).
 
     Returns:
         The captions and the entity table (local entity id, from 1, -> entity). Entity 0, the
         ``notvisual`` one, is not in the table.
     """
-    writer = _CaptionWriter(scene, rng)
+    writer = _CaptionWriter(scene, rng, lexicon)
     captions = []
     for k in range(num_captions):
         missing = [i for i, done in enumerate(writer.mentioned) if not done]

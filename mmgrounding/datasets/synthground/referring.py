@@ -7,17 +7,16 @@ set that is unique, else spatial words.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .language import (
-    ATTRIBUTE_SETS,
     CAPTION_RELATION_WORDS,
     DIRECTIONS,
     INVERSE_PREDICATE,
-    plural,
 )
+from .lexicon import SHAPE_LEXICON, ShapeLexicon
 from .relations import (
     DIRECTIONAL_PREDICATES,
     min_separation_px,
@@ -52,24 +51,14 @@ class RegionDescription:
     phrase: str
 
 
-def matching_objects(scene: Scene, target: int, attrs: Sequence[str]) -> Tuple[int, ...]:
-    """Indices of the objects that share ``attrs`` (e.g. ``('colour', 'category')``)."""
-    t = scene.objects[target]
-    return tuple(
-        i for i, o in enumerate(scene.objects) if all(getattr(o, a) == getattr(t, a) for a in attrs)
-    )
+def matching_objects(
+    scene: Scene, target: int, attrs: Sequence[str], *, lexicon: ShapeLexicon = SHAPE_LEXICON
+) -> Optional[Tuple[int, ...]]:
+    """Indices of the objects that share ``attrs`` (e.g. ``('colour', 'category')``).
 
-
-def _noun_phrases(
-    obj: SceneObject, attrs: Sequence[str], *, plural_noun: bool = False
-) -> List[Tuple[str, ...]]:
-    """Word variants naming ``attrs`` of ``obj``: e.g. ("small", "red", "one")."""
-    words = tuple(getattr(obj, a) for a in ('size', 'colour') if a in attrs)
-    if 'category' in attrs:
-        return [words + ((plural(obj.category) if plural_noun else obj.category),)]
-    if plural_noun:
-        return [words + ('shapes',)]
-    return [words + ('shape',), words + ('one',)]
+    None when ``attrs`` do not apply to the target (a noun level its chain does not have).
+    """
+    return lexicon.members(scene, target, attrs)
 
 
 def _is_extreme(
@@ -88,36 +77,43 @@ def _weak_relation(subject: SceneObject, obj: SceneObject, predicate: str) -> bo
     return {'left of': sx < ox, 'right of': sx > ox, 'above': sy < oy, 'below': sy > oy}[predicate]
 
 
-def _look_alikes(scene: Scene) -> Dict[Tuple[str, ...], List[Tuple[int, ...]]]:
+def _look_alikes(
+    scene: Scene, lexicon: ShapeLexicon
+) -> Dict[Tuple[str, ...], List[Optional[Tuple[int, ...]]]]:
     """For every attribute set, every object's :func:`matching_objects`."""
     return {
-        attrs: [matching_objects(scene, i, attrs) for i in range(len(scene.objects))]
-        for attrs in ATTRIBUTE_SETS
+        attrs: [lexicon.members(scene, i, attrs) for i in range(len(scene.objects))]
+        for attrs in lexicon.attribute_sets
     }
 
 
 def _expression_candidates(
-    scene: Scene, target: int, look_alikes: Dict[Tuple[str, ...], List[Tuple[int, ...]]]
+    scene: Scene,
+    target: int,
+    look_alikes: Dict[Tuple[str, ...], List[Optional[Tuple[int, ...]]]],
+    lexicon: ShapeLexicon,
 ) -> List[List[Tuple[str, ...]]]:
     """Unambiguous expressions for ``target`` by kind: [attribute, spatial, relational]."""
     obj = scene.objects[target]
     margin = min_separation_px(scene.width, scene.height)
-    unique = [a for a in ATTRIBUTE_SETS if look_alikes[a][target] == (target,)]
+    attribute_sets = lexicon.attribute_sets
+    noun_phrases = lexicon.noun_phrases
+    unique = [a for a in attribute_sets if look_alikes[a][target] == (target,)]
     attribute: List[Tuple[str, ...]] = []
     for attrs in unique:
         if len(attrs) == len(unique[0]):  # only the shortest sets that single it out
-            for np_words in _noun_phrases(obj, attrs):
+            for np_words in noun_phrases(obj, attrs):
                 attribute += [('the', *np_words), np_words]
     spatial: List[Tuple[str, ...]] = []
     level = None  # attribute-set length of the first spatial expressions found
-    for attrs in sorted(ATTRIBUTE_SETS, key=len):
+    for attrs in sorted(attribute_sets, key=len):
         members = look_alikes[attrs][target]
-        if len(members) < 2 or (level is not None and len(attrs) > level):
+        if members is None or len(members) < 2 or (level is not None and len(attrs) > level):
             continue
         extreme = [d for d in DIRECTIONS if _is_extreme(scene, target, members, d, margin)]
         if extreme:
             level = len(attrs)
-        for np_words in _noun_phrases(obj, attrs):
+        for np_words in noun_phrases(obj, attrs):
             for d in extreme:
                 word = {
                     'left': 'leftmost',
@@ -131,7 +127,7 @@ def _expression_candidates(
                 for h in (d for d in extreme if d in ('left', 'right')):
                     spatial += [('the', v, h, *np_words), (v, h, *np_words)]
         if len(members) == 2:
-            plural_words = _noun_phrases(obj, attrs, plural_noun=True)[0]
+            plural_words = noun_phrases(obj, attrs, plural_noun=True)[0]
             two = {
                 'left': ('left', 'one'),
                 'right': ('right', 'one'),
@@ -143,30 +139,36 @@ def _expression_candidates(
     min_sep = min_separation_px(scene.width, scene.height)
     for other, landmark in enumerate(scene.objects):
         landmark_attrs = next(
-            (a for a in ATTRIBUTE_SETS if look_alikes[a][other] == (other,)), None
+            (a for a in attribute_sets if look_alikes[a][other] == (other,)), None
         )
         predicate = relation(obj, landmark, min_sep=min_sep) if other != target else None
         if landmark_attrs is None or predicate is None:
             continue
-        for attrs in ATTRIBUTE_SETS:
+        for attrs in attribute_sets:
             members = look_alikes[attrs][target]
+            if members is None:
+                continue
             if any(
                 _weak_relation(scene.objects[m], landmark, predicate)
                 for m in members
                 if m != target
             ):
                 continue
-            landmark_np = _noun_phrases(landmark, landmark_attrs)[0]
+            landmark_np = noun_phrases(landmark, landmark_attrs)[0]
             for words in REFEXP_RELATION_WORDS[predicate]:
                 relational.append(
-                    ('the', *_noun_phrases(obj, attrs)[0], *words, 'the', *landmark_np)
+                    ('the', *noun_phrases(obj, attrs)[0], *words, 'the', *landmark_np)
                 )
             break  # the shortest attribute set that works for this landmark
     return [attribute, spatial, relational]
 
 
 def generate_referring_expressions(
-    scene: Scene, rng: np.random.Generator, *, max_per_object: int = 3
+    scene: Scene,
+    rng: np.random.Generator,
+    *,
+    max_per_object: int = 3,
+    lexicon: ShapeLexicon = SHAPE_LEXICON,
 ) -> List[List[ReferringExpression]]:
     """1 to ``max_per_object`` distinct unambiguous expressions for every object.
 
@@ -174,16 +176,25 @@ def generate_referring_expressions(
     category; size + category; ...) that singles the object out; when none does, a spatial
     word among the look-alikes ("the leftmost red circle", "the lower of the two green
     crosses", "top left star"); the others are drawn from all valid expressions, including
-    relational ones ("the red circle left of the blue square").
+    relational ones ("the red circle left of the blue square"). With a lexicon whose
+    ``relational_first_prob`` is positive, an object no attribute set singles out is first
+    named by a relation with that chance, when one exists.
 
     Returns:
         Per object (in scene order), its expressions.
     """
     expressions = []
-    look_alikes = _look_alikes(scene)
+    look_alikes = _look_alikes(scene, lexicon)
     for target in range(len(scene.objects)):
-        kinds = _expression_candidates(scene, target, look_alikes)
+        kinds = _expression_candidates(scene, target, look_alikes, lexicon)
         primary = next((k for k in kinds if k), None)
+        if (
+            lexicon.relational_first_prob > 0
+            and not kinds[0]
+            and kinds[2]
+            and rng.random() < lexicon.relational_first_prob
+        ):
+            primary = kinds[2]
         if primary is None:
             raise RuntimeError(f'no unambiguous expression for object {target} of {scene}')
         first = primary[int(rng.integers(len(primary)))]

@@ -7,8 +7,10 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .scene import BACKGROUND_KINDS, Background, Scene
+from .pictograms import object_alpha, part_mask
+from .scene import BACKGROUND_KINDS, Background, Scene, SceneObject
 from .shapes import COLOURS, UNIT_POLYGONS
+from .taxonomy import PART_COLOURS, PART_WINDOWS, concept_chain
 
 _SUPERSAMPLE = 4
 
@@ -66,11 +68,17 @@ def _upsample_bilinear(grid: np.ndarray, height: int, width: int) -> np.ndarray:
 def render_scene(scene: Scene) -> Image.Image:
     """Draw the scene: background, then each object (anti-aliased, dark outline) in order.
 
+    Shapes are filled polygons with an outline; pictograms are glyph silhouettes with the
+    glyph's own strokes as the outline, and a part painted in its part colour.
+
     Returns:
         An RGB image of size (W, H).
     """
     canvas = render_background(scene.background, scene.width, scene.height).astype(np.float32)
     for obj in scene.objects:
+        if obj.is_pictogram:
+            _draw_pictogram(canvas, obj)
+            continue
         x1, y1, x2, y2 = obj.box_xyxy
         w, h = x2 - x1, y2 - y1
         points = [
@@ -89,3 +97,17 @@ def render_scene(scene: Scene) -> Image.Image:
         region[...] = region * (1 - edge_alpha) + 0.45 * colour * edge_alpha
     # Convex blends of values in [0, 255]: no clipping needed.
     return Image.fromarray(np.rint(canvas).astype(np.uint8), mode='RGB')
+
+
+def _draw_pictogram(canvas: np.ndarray, obj: SceneObject) -> None:
+    """Blend one pictogram into ``canvas`` (H, W, 3) float32, in place."""
+    x1, y1, x2, y2 = obj.box_xyxy
+    fill, strokes = object_alpha(obj.category, x2 - x1, y2 - y1)  # (h, w) each
+    colour = np.broadcast_to(np.asarray(COLOURS[obj.colour], dtype=np.float32), fill.shape + (3,))
+    if obj.part_box_xyxy is not None:
+        supercategory = concept_chain(obj.category)[-1]
+        inside = part_mask(obj.category, (x2 - x1, y2 - y1), PART_WINDOWS[supercategory])
+        colour = np.where(inside[..., None], np.asarray(PART_COLOURS[supercategory]), colour)
+    region = canvas[y1:y2, x1:x2]  # (h, w, 3) view
+    region[...] = region * (1 - fill[..., None]) + colour * fill[..., None]
+    region[...] = region * (1 - strokes[..., None]) + 0.45 * colour * strokes[..., None]

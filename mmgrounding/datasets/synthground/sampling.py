@@ -5,7 +5,7 @@ Everything random comes from the ``numpy.random.Generator`` passed in.
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Protocol, Sequence, Tuple
 
 import numpy as np
 
@@ -31,6 +31,45 @@ _DUPLICATE_PROB = 0.25  # an object copies colour + category of an earlier one
 _MAX_SAME_LOOK = 2  # at most two objects share colour + category
 
 
+class Palette(Protocol):
+    """What a scene's objects can be: categories, colours and their random choice."""
+
+    def sample_theme(self, rng: np.random.Generator) -> object:
+        """The per-scene choice the looks depend on (drawn after the background)."""
+
+    def sample_look(
+        self, rng: np.random.Generator, objects: Sequence[SceneObject], theme: object
+    ) -> Tuple[str, str]:
+        """(category, colour) of the next object."""
+
+    def aspect_wh(self, category: str) -> float:
+        """Box aspect ratio w / h of a category."""
+
+    def finish(self, rng: np.random.Generator, obj: SceneObject) -> SceneObject:
+        """The placed object, possibly with more detail (a part)."""
+
+
+class ShapePalette:
+    """The shapes of the default build: a theme phrase type, look-alikes, no parts."""
+
+    def sample_theme(self, rng: np.random.Generator) -> str:
+        return PHRASE_TYPES[int(rng.integers(len(PHRASE_TYPES)))]
+
+    def sample_look(
+        self, rng: np.random.Generator, objects: Sequence[SceneObject], theme: str
+    ) -> Tuple[str, str]:
+        return _sample_look(rng, objects, theme)
+
+    def aspect_wh(self, category: str) -> float:
+        return ASPECT_WH[category]
+
+    def finish(self, rng: np.random.Generator, obj: SceneObject) -> SceneObject:
+        return obj
+
+
+SHAPE_PALETTE = ShapePalette()
+
+
 def sample_scene(
     rng: np.random.Generator,
     *,
@@ -40,6 +79,7 @@ def sample_scene(
     large_side_px: Tuple[int, int] = DEFAULT_LARGE_SIDE_PX,
     min_visible: float = 0.6,
     max_tries: int = 30,
+    palette: Palette = SHAPE_PALETTE,
 ) -> Scene:
     """Sample a background and up to ``num_objects`` non-hiding objects.
 
@@ -59,6 +99,8 @@ def sample_scene(
         large_side_px: (min, max) longer box side of large objects at 128 px scale.
         min_visible: smallest uncovered fraction of every box.
         max_tries: placement attempts per object and size.
+        palette: the categories and colours (default: the shapes); its ``finish`` sees every
+            placed object (the pictogram palette adds parts there).
 
     Returns:
         The scene; its objects are in drawing order.
@@ -70,11 +112,11 @@ def sample_scene(
         kind=BACKGROUND_KINDS[int(rng.integers(len(BACKGROUND_KINDS)))],
         seed=int(rng.integers(2**62)),
     )
-    theme = PHRASE_TYPES[int(rng.integers(len(PHRASE_TYPES)))]
+    theme = palette.sample_theme(rng)
     objects: List[SceneObject] = []
     covered: List[np.ndarray] = []  # per placed object: (h, w) bool, covered by later boxes
     for _ in range(num_objects):
-        category, colour = _sample_look(rng, objects, theme)
+        category, colour = palette.sample_look(rng, objects, theme)
         size = SIZES[int(rng.integers(len(SIZES)))]
         sizes_to_try = (size, 'small') if size == 'large' else (size,)
         placed = None
@@ -83,7 +125,7 @@ def sample_scene(
             lo = max(MIN_BOX_SIDE_PX, round(side_range[0] * scale))
             hi = max(lo, round(side_range[1] * scale))
             for _ in range(max_tries):
-                w, h = _box_wh(category, int(rng.integers(lo, hi + 1)))
+                w, h = _box_wh(palette.aspect_wh(category), int(rng.integers(lo, hi + 1)))
                 w, h = min(w, width), min(h, height)
                 x1 = int(rng.integers(0, width - w + 1))
                 y1 = int(rng.integers(0, height - h + 1))
@@ -97,6 +139,7 @@ def sample_scene(
                 break
         if placed is None:
             continue
+        placed = palette.finish(rng, placed)
         for other, mask in zip(objects, covered):
             _cover(mask, other.box_xyxy, placed.box_xyxy)
         objects.append(placed)
@@ -131,9 +174,8 @@ def _sample_look(
     return next((c, k) for c in CATEGORIES for k in colours if (c, k) not in used)
 
 
-def _box_wh(category: str, side: int) -> Tuple[int, int]:
-    """Box (w, h) of a shape whose longer side is ``side`` px, keeping its aspect ratio."""
-    aspect = ASPECT_WH[category]
+def _box_wh(aspect: float, side: int) -> Tuple[int, int]:
+    """Box (w, h) of a shape whose longer side is ``side`` px, keeping its aspect ``w / h``."""
     if aspect >= 1.0:
         w, h = side, round(side / aspect)
     else:

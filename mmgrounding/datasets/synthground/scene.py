@@ -13,9 +13,11 @@ and described through :mod:`.relations`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
+from .pictograms import glyph_unit_polygon
 from .shapes import PHRASE_TYPE_OF_CATEGORY, UNIT_POLYGONS
+from .taxonomy import PHRASE_TYPE_OF_PICTOGRAM
 
 BACKGROUND_KINDS: Tuple[str, ...] = ('gradient', 'stripes', 'checkerboard', 'noise')
 
@@ -25,20 +27,30 @@ class SceneObject:
     """One shape: what it is and where it is.
 
     Attributes:
-        category: one of :data:`~.shapes.CATEGORIES`.
+        category: one of :data:`~.shapes.CATEGORIES` (a shape) or of
+            :data:`~.taxonomy.PICTOGRAM_CATEGORY_NAMES` (a pictogram, the v2 preset).
         colour: one of :data:`~.shapes.COLOURS`.
         size: ``'small'`` or ``'large'``.
         box_xyxy: (x1, y1, x2, y2) integer pixel box, x2/y2 exclusive (see the module doc).
+        part_box_xyxy: the box of the object's telling part (painted in its part colour),
+            or None (always None for shapes).
     """
 
     category: str
     colour: str
     size: str
     box_xyxy: Tuple[int, int, int, int]
+    part_box_xyxy: Optional[Tuple[int, int, int, int]] = None
+
+    @property
+    def is_pictogram(self) -> bool:
+        return self.category in PHRASE_TYPE_OF_PICTOGRAM
 
     @property
     def phrase_type(self) -> str:
-        return PHRASE_TYPE_OF_CATEGORY[self.category]
+        if self.category in PHRASE_TYPE_OF_CATEGORY:
+            return PHRASE_TYPE_OF_CATEGORY[self.category]
+        return PHRASE_TYPE_OF_PICTOGRAM[self.category]
 
     @property
     def box_xywh(self) -> Tuple[int, int, int, int]:
@@ -54,7 +66,11 @@ class SceneObject:
         """The drawn outline as a polygon in continuous pixel coordinates, tight to the box."""
         x1, y1, x2, y2 = self.box_xyxy
         w, h = x2 - x1, y2 - y1
-        return [(x1 + u * w, y1 + v * h) for u, v in UNIT_POLYGONS[self.category]]
+        if self.is_pictogram:
+            unit = glyph_unit_polygon(self.category)
+        else:
+            unit = UNIT_POLYGONS[self.category]
+        return [(x1 + u * w, y1 + v * h) for u, v in unit]
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,13 @@ from .record import ImageRecord
 from .referring import (
     region_box_xyxy,
 )
-from .scene import SceneObject
+from .scene import Scene, SceneObject
 from .shapes import CATEGORIES, PHRASE_TYPE_OF_CATEGORY
+from .taxonomy import PART_COLOURS, concept_chain
 
 SPLITS = ('train', 'val', 'test')
 REFCOCO_SPLITS = ('train', 'val', 'testA', 'testB')
+REFERIT_IMAGE_DIR = 'referit/images'
 
 
 def write_text(path: str, text: str) -> None:
@@ -166,13 +168,19 @@ def _polygon_area(flat_xy: Sequence[float]) -> float:
     return abs(sum(xs[k] * ys[(k + 1) % n] - xs[(k + 1) % n] * ys[k] for k in range(n))) / 2
 
 
-def coco_annotation(record: ImageRecord, object_index: int, obj: SceneObject) -> dict:
+def coco_annotation(
+    record: ImageRecord,
+    object_index: int,
+    obj: SceneObject,
+    *,
+    categories: Sequence[str] = CATEGORIES,
+) -> dict:
     """COCO instance annotation: XYWH 0-based float box, outline polygon, polygon area."""
     polygon = [round(v, 2) for xy in obj.outline_xy() for v in xy]
     return {
         'id': record.ann_id(object_index),
         'image_id': record.image_id,
-        'category_id': CATEGORIES.index(obj.category) + 1,
+        'category_id': list(categories).index(obj.category) + 1,
         'bbox': [float(v) for v in obj.box_xywh],
         'area': round(_polygon_area(polygon), 2),
         'iscrowd': 0,
@@ -189,15 +197,31 @@ def _image_entry(record: ImageRecord) -> dict:
     }
 
 
-def write_refcoco(out_dir: str, records: Sequence[ImageRecord]) -> dict:
-    """``refcoco/instances.json`` (COCO) and ``refcoco/refs(unc).p`` (pickle protocol 2)."""
+def _supercategory(category: str) -> str:
+    """COCO ``supercategory``: the phrase type of a shape, the WordNet lemma of a pictogram's."""
+    if category in PHRASE_TYPE_OF_CATEGORY:
+        return PHRASE_TYPE_OF_CATEGORY[category]
+    return concept_chain(category)[-1].split('.')[0]
+
+
+def context_dependent(scene: Scene, object_index: int) -> bool:
+    """Whether another object of the scene has the same category (see ``CONTEXT_RULE``)."""
+    category = scene.objects[object_index].category
+    return any(o.category == category for k, o in enumerate(scene.objects) if k != object_index)
+
+
+def _refer_files(
+    records: Sequence[ImageRecord], split_names: Sequence[str], categories: Sequence[str]
+) -> tuple:
+    """COCO instances and REFER refs of ``records``; counts per split name."""
     images, annotations, refs = [], [], []
-    counts = {s: Counter() for s in REFCOCO_SPLITS}
+    counts = {s: Counter() for s in split_names}
     sent_id = 0
     for record in records:
         images.append(_image_entry(record))
+        split = record.refcoco_split if 'testA' in split_names else record.split
         for i, obj in enumerate(record.scene.objects):
-            annotation = coco_annotation(record, i, obj)
+            annotation = coco_annotation(record, i, obj, categories=categories)
             annotations.append(annotation)
             sentences = []
             for expression in record.referring_expressions[i]:
@@ -217,27 +241,34 @@ def write_refcoco(out_dir: str, records: Sequence[ImageRecord]) -> dict:
                     'ann_id': annotation['id'],
                     'ref_id': len(refs),
                     'image_id': record.image_id,
-                    'split': record.refcoco_split,
+                    'split': split,
                     'sentences': sentences,
                     'category_id': annotation['category_id'],
                 }
             )
-            counts[record.refcoco_split]['refs'] += 1
-            counts[record.refcoco_split]['sentences'] += len(sentences)
-    categories = [
-        {'id': k + 1, 'name': name, 'supercategory': PHRASE_TYPE_OF_CATEGORY[name]}
-        for k, name in enumerate(CATEGORIES)
+            counts[split]['refs'] += 1
+            counts[split]['sentences'] += len(sentences)
+    category_entries = [
+        {'id': k + 1, 'name': name, 'supercategory': _supercategory(name)}
+        for k, name in enumerate(categories)
     ]
+    instances = {'images': images, 'annotations': annotations, 'categories': category_entries}
+    split_counts = {
+        s: {'refs': counts[s]['refs'], 'sentences': counts[s]['sentences']} for s in split_names
+    }
+    return instances, refs, split_counts
+
+
+def write_refcoco(
+    out_dir: str, records: Sequence[ImageRecord], *, categories: Sequence[str] = CATEGORIES
+) -> dict:
+    """``refcoco/instances.json`` (COCO) and ``refcoco/refs(unc).p`` (pickle protocol 2)."""
+    instances, refs, counts = _refer_files(records, REFCOCO_SPLITS, categories)
     root = osp.join(out_dir, 'refcoco')
-    write_json(
-        osp.join(root, 'instances.json'),
-        {'images': images, 'annotations': annotations, 'categories': categories},
-    )
+    write_json(osp.join(root, 'instances.json'), instances)
     with open(osp.join(root, 'refs(unc).p'), 'wb') as f:
         pickle.dump(refs, f, protocol=2)
-    return {
-        s: {'refs': counts[s]['refs'], 'sentences': counts[s]['sentences']} for s in REFCOCO_SPLITS
-    }
+    return counts
 
 
 # -------------------------------------------------------------------------- Visual Genome
@@ -267,7 +298,7 @@ def write_visual_genome(out_dir: str, records: Sequence[ImageRecord]) -> dict:
                 'object_id': record.ann_id(i),
                 **_vg_box(o.box_xyxy),
                 'names': [o.category],
-                'synsets': [],
+                'synsets': [concept_chain(o.category)[0]] if o.is_pictogram else [],
             }
             for i, o in enumerate(scene.objects)
         ]
@@ -358,3 +389,125 @@ def write_coco_captions(out_dir: str, records: Sequence[ImageRecord], *, version
         )
         counts[split] = {'images': len(images), 'captions': len(annotations)}
     return counts
+
+
+# ------------------------------------------------------------------ ReferItGame (v2 preset)
+def write_referit(
+    out_dir: str, records: Sequence[ImageRecord], *, categories: Sequence[str]
+) -> dict:
+    """The ReferIt split of its own, in both distributions of ReferItGame.
+
+    - RefCLEF (UNC ``refer``): ``referit/refclef/instances.json`` and
+      ``referit/refclef/refs(berkeley).p`` with splits ``train``, ``val`` and ``test``;
+    - Berkeley (Hu et al.): ``referit/berkeley/referit_query_{train,val,trainval,test}.json``
+      (``{"<img>_<region>": [query, ...]}``), ``referit_bbox.json`` (``[x_min, y_min, x_max,
+      y_max]``, inclusive pixel indices), ``referit_imsize.json`` (``{"<img>": [w, h]}``) and
+      ``referit_imcrop.json`` (``{"<img>": ["<img>_<region>", ...]}``).
+
+    Region ``k`` (from 1) of an image is its object ``k - 1``; queries are the referring
+    expressions' ``sent``. Images are ``referit/images/<img>.jpg`` (written by the builder).
+    """
+    instances, refs, counts = _refer_files(records, SPLITS, categories)
+    root = osp.join(out_dir, 'referit')
+    write_json(osp.join(root, 'refclef', 'instances.json'), instances)
+    with open(osp.join(root, 'refclef', 'refs(berkeley).p'), 'wb') as f:
+        pickle.dump(refs, f, protocol=2)
+    queries: Dict[str, Dict[str, List[str]]] = {s: {} for s in SPLITS}
+    bboxes, imsizes, imcrops = {}, {}, {}
+    for record in records:
+        name = str(record.image_id)
+        imsizes[name] = [record.scene.width, record.scene.height]
+        imcrops[name] = []
+        for i, obj in enumerate(record.scene.objects):
+            key = f'{name}_{i + 1}'
+            x1, y1, x2, y2 = obj.box_xyxy
+            bboxes[key] = [x1, y1, x2 - 1, y2 - 1]  # continuous XYXY -> inclusive pixel indices
+            imcrops[name].append(key)
+            sentences = [' '.join(e.tokens) for e in record.referring_expressions[i]]
+            queries[record.split][key] = sentences
+    berkeley = osp.join(root, 'berkeley')
+    for split in SPLITS:
+        write_json(osp.join(berkeley, f'referit_query_{split}.json'), queries[split])
+    write_json(
+        osp.join(berkeley, 'referit_query_trainval.json'), {**queries['train'], **queries['val']}
+    )
+    write_json(osp.join(berkeley, 'referit_bbox.json'), bboxes)
+    write_json(osp.join(berkeley, 'referit_imsize.json'), imsizes)
+    write_json(osp.join(berkeley, 'referit_imcrop.json'), imcrops)
+    counts['images'] = {s: sum(r.split == s for r in records) for s in SPLITS}
+    return counts
+
+
+# ------------------------------------------------------------ context and parts (v2 preset)
+def write_v2_annotations(
+    out_dir: str,
+    records: Sequence[ImageRecord],
+    referit_records: Sequence[ImageRecord],
+    *,
+    rule: str,
+) -> dict:
+    """``v2/context.json`` (which refs and phrases are context-dependent) and ``v2/parts.json``.
+
+    ``context.json``: ``{"rule": ..., "refcoco_ref_ids": [...], "referit_ref_ids": [...],
+    "referit_region_keys": ["<img>_<region>", ...], "flickr30k_phrases": [[image_id,
+    caption index, entity id], ...]}``: every context-dependent item, in file order (ref ids
+    as in the refs pickles, which count refs from 0 in each). ``parts.json``: one record per
+    object with a telling part: ``{ann_id, image_id, category, box_xywh, part_box_xywh,
+    part_colour}``.
+
+    Returns:
+        Per split: refs and context-dependent refs (RefCOCO splits, ReferIt splits), box
+        phrases of one object and the context-dependent ones (Flickr30k), and parts.
+    """
+    context = {
+        'rule': rule,
+        'refcoco_ref_ids': [],
+        'referit_ref_ids': [],
+        'referit_region_keys': [],
+        'flickr30k_phrases': [],
+    }
+    counts: Dict[str, Counter] = {}
+    parts = []
+    for source, group in (('refcoco', records), ('referit', referit_records)):
+        ref_id = 0
+        for record in group:
+            split = record.refcoco_split if source == 'refcoco' else record.split
+            c = counts.setdefault(f'{source}_{split}', Counter())
+            for i, obj in enumerate(record.scene.objects):
+                c['refs'] += 1
+                c['large_objects'] += obj.size == 'large'
+                if context_dependent(record.scene, i):
+                    c['context_refs'] += 1
+                    context[f'{source}_ref_ids'].append(ref_id)
+                    if source == 'referit':
+                        context['referit_region_keys'].append(f'{record.image_id}_{i + 1}')
+                ref_id += 1
+                if obj.part_box_xyxy is not None:
+                    c['parts'] += 1
+                    px1, py1, px2, py2 = obj.part_box_xyxy
+                    parts.append(
+                        {
+                            'ann_id': record.ann_id(i),
+                            'image_id': record.image_id,
+                            'category': obj.category,
+                            'box_xywh': list(obj.box_xywh),
+                            'part_box_xywh': [px1, py1, px2 - px1, py2 - py1],
+                            'part_colour': list(PART_COLOURS[concept_chain(obj.category)[-1]]),
+                        }
+                    )
+    for record in records:
+        c = counts.setdefault(f'flickr30k_{record.split}', Counter())
+        for k, caption in enumerate(record.captions):
+            for phrase, _, _ in caption.phrase_spans():
+                entity = record.entities.get(phrase.entity_id)
+                if entity is None or len(entity.object_indices) != 1:
+                    continue
+                c['single_object_phrases'] += 1
+                if context_dependent(record.scene, entity.object_indices[0]):
+                    c['context_phrases'] += 1
+                    context['flickr30k_phrases'].append(
+                        [record.image_id, k, record.global_entity_id(phrase.entity_id)]
+                    )
+    write_json(osp.join(out_dir, 'v2', 'context.json'), context)
+    write_json(osp.join(out_dir, 'v2', 'parts.json'), parts)
+    return {name: dict(sorted(c.items())) for name, c in sorted(counts.items())}
