@@ -48,6 +48,29 @@ if [ -n "$CONSTRAINTS" ]; then
     log "every install constrained by $CONSTRAINTS"
 fi
 
+# 0. The Symbola font SynthGround's v2 preset draws its pictograms from (Debian's
+#    fonts-symbola), installed with apt-get only when the file is missing; setup goes on
+#    without it (build_synthground(preset='v2') then names the missing file).
+SYMBOLA="${MMGROUNDING_SYMBOLA_FONT:-/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf}"
+if [ ! -f "$SYMBOLA" ]; then
+    SUDO=()
+    [ "$(id -u)" -eq 0 ] || SUDO=(sudo -n)
+    font_install=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q
+                  --no-install-recommends fonts-symbola)
+    if command -v apt-get >/dev/null && { [ ${#SUDO[@]} -eq 0 ] || command -v sudo >/dev/null; }
+    then
+        log "installing fonts-symbola with apt-get (SynthGround v2 pictograms)"
+        "${font_install[@]}" >/dev/null \
+            || { "${SUDO[@]}" apt-get update -q >/dev/null && "${font_install[@]}" >/dev/null; } \
+            || true
+    fi
+    if [ -f "$SYMBOLA" ]; then
+        log "installed $SYMBOLA"
+    else
+        log "Symbola font not installed (needs apt-get and root): SynthGround v2 needs $SYMBOLA"
+    fi
+fi
+
 # Fast path: everything installed by this very script revision, requirement files and
 # constraints (a setup without constraints does not count as one with them).
 want_stamp="$( { cat tools/setup_env.sh requirements/*.txt setup.py
