@@ -78,6 +78,8 @@ val_evaluator = [
     dict(type='PointingGameMetric', source='box'),
 ]
 test_evaluator = val_evaluator
+# the leaderboard's benchmark splits report ReIR's box sets beside their own metrics
+benchmark_metrics = [dict(type='ReIRBoxMetric')]
 
 # Adam 1e-3 instead of the paper's SGD (1e-3, momentum 0.9, 80k iterations) for a
 # 1200-iteration schedule, chosen on val (docs/methods/reir.md); lr / 10 at 40% and 50% of

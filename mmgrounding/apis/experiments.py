@@ -456,7 +456,9 @@ def benchmark_test_config(
     """``cfg`` set up to test ``checkpoint`` on one benchmark split.
 
     The model keeps its own test pipeline (image size, normalisation); the dataset and the
-    evaluator are the split's. Models without boxes (ALBEF's heatmaps) get no R@k.
+    evaluator are the split's, plus the metrics the config lists in ``benchmark_metrics``
+    (those of its own that every split should report). Models without boxes (ALBEF's
+    heatmaps) get no R@k.
     """
     cfg = copy.deepcopy(cfg)
     dataset, evaluator = benchmark_dataset(split_name, suite, data_root)
@@ -465,6 +467,8 @@ def benchmark_test_config(
     cfg.test_evaluator = [
         dict(e, allow_no_boxes=True) if e['type'] == 'BoxRecallMetric' else e for e in evaluator
     ]
+    # metrics a model's config adds to every split's (``benchmark_metrics``: ReIR's box sets)
+    cfg.test_evaluator += list(cfg.get('benchmark_metrics') or [])
     cfg.load_from = checkpoint
     cfg.work_dir = work_dir
     # a runner's logger and visualizer are looked up by this name: unique per evaluation
