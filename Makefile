@@ -103,10 +103,12 @@ infoground: infoground-inputs
 		$(foreach row,$(IG_ROWS),infoground-$(row)) --seeds 0 --work-dir $(IG_WORK_DIR) \
 		--out $(IG_WORK_DIR)/table2.json --no-docs --jobs 2 --threads 1
 
-# `make reir` (docs/methods/reir.md): ReIR's relation classes and caption words, then the
-# baseline and full rows on SynthGround (seed 0, 300 iterations) and their table.
+# `make reir` (docs/methods/reir.md): ReIR's relation classes and caption words, then the rows
+# of its Table 2 and Table 3 on SynthGround through the leaderboard (seeds 0-2, 300 iterations
+# each; finished trainings are reused): results/synthground.json and the tables of the page.
+# REIR_ONLY=reir-baseline (a registry name or table) runs less.
 REIR_DIR := $(DATA)/reir
-REIR_WORK_DIR ?= work_dirs/reir
+REIR_ONLY ?= reir-table2 reir-table3
 
 .PHONY: reir-inputs reir
 
@@ -115,16 +117,7 @@ reir-inputs: proposals
 		--min-count 100 --word-vocab-out $(REIR_DIR)/caption_vocab.txt
 
 reir: reir-inputs
-	for row in baseline full; do \
-		cfg=configs/reir/reir-$${row}_lstm_1xb32-1200it_synthground.py; \
-		[ $$row = full ] && cfg=configs/reir/reir_lstm_1xb32-1200it_synthground.py; \
-		OMP_NUM_THREADS=1 $(PY) tools/train.py $$cfg --work-dir $(REIR_WORK_DIR)/$$row-s0 \
-			--cfg-options train_cfg.max_iters=300 train_cfg.val_interval=300 && \
-		OMP_NUM_THREADS=1 $(PY) tools/test.py $$cfg $(REIR_WORK_DIR)/$$row-s0/iter_300.pth \
-			--work-dir $(REIR_WORK_DIR)/$$row-s0 \
-			--metrics-json $(REIR_WORK_DIR)/$$row-s0/metrics.json || exit 1; \
-	done
-	$(PY) tools/analysis_tools/reir_table.py $(REIR_WORK_DIR)
+	$(PY) tools/analysis_tools/leaderboard.py --only $(REIR_ONLY) --jobs 1 --threads 1
 
 # `make leaderboard` (docs/leaderboard.md): every SynthGround recipe of every method over its
 # seeds (mmgrounding/apis/synthground_leaderboard.py) -> results/synthground.json and the
@@ -138,7 +131,7 @@ CKD_VOCAB := $(DATA)/ckd/phrase_vocab.txt
 $(CKD_VOCAB): | setup $(DATA)/meta.json
 	$(PY) tools/build_phrase_vocab.py $(GROUNDING_DATASET) --out $@
 
-leaderboard: infoground-inputs $(CKD_VOCAB)
+leaderboard: infoground-inputs reir-inputs $(CKD_VOCAB)
 	$(PY) tools/analysis_tools/leaderboard.py --all --jobs $(LB_JOBS) --threads $(LB_THREADS)
 
 lint: setup
