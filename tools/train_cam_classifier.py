@@ -6,15 +6,28 @@
 Each image of the config's ``train_dataloader`` dataset is labelled with the classes that the
 head nouns of its caption phrases name (:class:`NounClassMapper`, ``class_match`` of the
 config); the config's ``model`` (a :class:`CAMClassifier`) is trained with a sigmoid BCE over
-the classes (multi-label), the images normalised by the config's ``data_preprocessor``. The
-nouns without a class are counted and printed. Per-class accuracy, mean F1 at 0.5 and
-exact-set accuracy of the ``val_dataloader`` images are printed after each epoch. The
-weights are written atomically to ``out_file`` (a ``state_dict`` that the grounder's
-``classifier=dict(..., checkpoint=out_file)`` loads), with the class names and the metrics
-in ``meta``.
+the classes (multi-label), the images normalised by the config's ``data_preprocessor``.
+``classifier_train`` holds the recipe: ``epochs``, ``batch_size``, ``lr`` (AdamW, cosine to 0
+over the iterations), ``weight_decay``, ``seed``, ``pos_weight`` (``'balanced'``: each class's
+negatives / positives in the training labels, or None), ``flip`` (random horizontal flips) and
+``shift`` (random translations of up to that many pixels, the border filled with the mean),
+``permute_channels`` (random permutations of the colour channels).
+The nouns without a class are counted and printed. Per-class accuracy, mean F1 at 0.5 and
+exact-set accuracy of the ``val_dataloader`` images are printed after each epoch, beside the
+all-absent baseline; the weights of the epoch with the best val F1 are kept.
+
+Then the Grad-CAM maps that CAM-WSVG reads (the config's ``explainer``, a
+:class:`ConvGradCAMExplainer`) are measured on the val phrases whose head noun has a class:
+``gradcam pointing`` (the argmax of the map upsampled to the image inside a box of the
+phrase; the image centre's rate beside it) and ``coverage`` (the share of the phrase's box
+above the map's 0.5, :func:`cam_box_coverage`). The weights are written atomically to
+``out_file`` (a ``state_dict`` that the grounder's ``classifier=dict(..., checkpoint=out_file)``
+loads), with the class names and the metrics in ``meta``.
 """
 
 import argparse
+import copy
+import math
 import os
 import os.path as osp
 import random
@@ -24,14 +37,16 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 
+from mmgrounding.evaluation.functional.cam_coverage import cam_box_coverage, upsample_map
 from mmgrounding.registry import DATASETS, MODELS
+from mmgrounding.text.head_noun import head_noun
 from mmgrounding.text.noun_classes import NounClassMapper
 from mmgrounding.utils import register_all_modules
 from mmgrounding.utils.atomic import atomic_open
 
 
-def image_labels(dataset, mapper: NounClassMapper) -> tuple[list[int], torch.Tensor]:
-    """One sample index per image and the (I, C) multi-hot labels of the images."""
+def image_labels(dataset, mapper: NounClassMapper) -> tuple[list[int], list, torch.Tensor]:
+    """One sample index per image, the image ids, and the (I, C) multi-hot labels."""
     first: dict = {}
     labels: dict = {}
     for index in range(len(dataset)):
@@ -42,7 +57,7 @@ def image_labels(dataset, mapper: NounClassMapper) -> tuple[list[int], torch.Ten
         for phrase in info['phrases']:
             row[mapper.classes_of_phrase(phrase['text'])] = 1.0
     order = sorted(first)
-    return [first[i] for i in order], torch.stack([labels[i] for i in order])
+    return [first[i] for i in order], order, torch.stack([labels[i] for i in order])
 
 
 def load_images(dataset, indices: list[int], preprocessor) -> torch.Tensor:
@@ -58,6 +73,27 @@ def load_images(dataset, indices: list[int], preprocessor) -> torch.Tensor:
         )
         batches.append(data['inputs'].float())
     return torch.cat(batches)
+
+
+def augment(
+    images: torch.Tensor, *, flip: bool, shift: int, permute_channels: bool = False
+) -> torch.Tensor:
+    """Random horizontal flips, translations of up to ``shift`` px (border = 0, the mean) and
+    permutations of the colour channels (a shape's class does not depend on its colour)."""
+    if permute_channels:
+        orders = torch.stack([torch.randperm(3) for _ in range(len(images))])  # (B, 3)
+        images = torch.gather(images, 1, orders[:, :, None, None].expand_as(images))
+    if flip:
+        flipped = torch.rand(len(images)) < 0.5
+        images = torch.where(flipped[:, None, None, None], images.flip(-1), images)
+    if shift > 0:
+        height, width = images.shape[-2:]
+        padded = F.pad(images, (shift, shift, shift, shift))  # (B, 3, H + 2s, W + 2s)
+        offsets = torch.randint(0, 2 * shift + 1, (len(images), 2)).tolist()
+        images = torch.stack(
+            [p[:, dy : dy + height, dx : dx + width] for p, (dy, dx) in zip(padded, offsets)]
+        )
+    return images
 
 
 @torch.no_grad()
@@ -76,17 +112,63 @@ def evaluate(model, images: torch.Tensor, labels: torch.Tensor) -> dict:
     )
 
 
+def gradcam_quality(model, explainer, dataset, img_ids: list, images, mapper) -> dict:
+    """Pointing and box coverage of the Grad-CAM maps of the val phrases' classes."""
+    row_of = {img: i for i, img in enumerate(img_ids)}
+    queries = []  # (image row, class indices, (n, 4) boxes, (H, W))
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        for phrase in info['phrases']:
+            classes = list(mapper.classes_of_noun(head_noun(phrase['text']) or ''))
+            if classes and phrase['boxes_xyxy']:
+                boxes = torch.tensor(phrase['boxes_xyxy'], dtype=torch.float32).reshape(-1, 4)
+                hw = (int(info['height']), int(info['width']))
+                queries.append((row_of[info['img_id']], classes, boxes, hw))
+    model.eval()
+    hits, centre_hits, coverages, outsides = [], [], [], []
+    num_classes = model.head.out_features
+    for start in range(0, len(queries), 64):
+        chunk = queries[start : start + 64]
+        mask = torch.zeros((len(chunk), num_classes))
+        for q, (_, classes, _, _) in enumerate(chunk):
+            mask[q, classes] = 1.0
+        with torch.enable_grad(), explainer.watch(model) as captured:
+            score = (model(images[[c[0] for c in chunk]]) * mask).sum(dim=1)  # (Q,)
+            maps = explainer.explain(score, captured['activations']).detach()  # (Q, h, w)
+        for cam, (_, _, boxes, hw) in zip(maps, chunk):
+            full = upsample_map(cam, hw)  # (H, W)
+            y, x = divmod(int(full.argmax()), hw[1])
+            for point, out in (((x + 0.5, y + 0.5), hits), ((hw[1] / 2, hw[0] / 2), centre_hits)):
+                px, py = point
+                inside = (boxes[:, 0] <= px) & (px <= boxes[:, 2])
+                inside &= (boxes[:, 1] <= py) & (py <= boxes[:, 3])
+                out.append(bool(inside.any()))
+            coverage, outside = cam_box_coverage(cam, boxes, hw, threshold=0.5)
+            coverages.append(coverage)
+            outsides.append(outside)
+    count = max(len(hits), 1)
+    return dict(
+        phrases=len(hits),
+        gradcam_pointing=100.0 * sum(hits) / count,
+        centre_pointing=100.0 * sum(centre_hits) / count,
+        coverage=100.0 * sum(coverages) / count,
+        outside=100.0 * sum(outsides) / count,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--out', help='weights file (default: the config out_file)')
     parser.add_argument('--epochs', type=int, help='override classifier_train.epochs')
+    parser.add_argument('--seed', type=int, help='override classifier_train.seed')
     args = parser.parse_args()
     register_all_modules()
     cfg = Config.fromfile(args.config)
     train = dict(cfg.classifier_train)
-    if args.epochs is not None:
-        train['epochs'] = args.epochs
+    for key in ('epochs', 'seed'):
+        if getattr(args, key) is not None:
+            train[key] = getattr(args, key)
     out = args.out or cfg.out_file
     random.seed(train['seed'])
     np.random.seed(train['seed'])
@@ -94,16 +176,22 @@ def main() -> None:
 
     mapper = NounClassMapper(cfg.class_names, match=cfg.get('class_match', 'hyponym'))
     preprocessor = MODELS.build(cfg.data_preprocessor)
-    splits = {}
+    splits, datasets = {}, {}
     for split in ('train', 'val'):
         dataset = DATASETS.build(cfg[f'{split}_dataloader'].dataset)
-        indices, labels = image_labels(dataset, mapper)
+        indices, img_ids, labels = image_labels(dataset, mapper)
         splits[split] = (load_images(dataset, indices, preprocessor), labels)
+        datasets[split] = (dataset, img_ids)
         print(f'{split}: {len(indices)} images, label counts {labels.sum(0).int().tolist()}')
     unmatched = sorted(mapper.unmatched.items(), key=lambda kv: -kv[1])
     print(
         f'phrases whose head noun has no class: {sum(mapper.unmatched.values())} '
         f'(by noun: {unmatched[:10]})'
+    )
+    val_labels = splits['val'][1]
+    print(
+        'val all-absent baseline: label_accuracy '
+        f'{100.0 * float((val_labels < 0.5).float().mean()):.2f}, f1 0.00'
     )
 
     model = MODELS.build(dict(cfg.model, frozen=False))
@@ -112,17 +200,37 @@ def main() -> None:
         model.parameters(), lr=train['lr'], weight_decay=train['weight_decay']
     )
     images, labels = splits['train']
-    metrics = {}
+    pos_weight = None
+    if train.get('pos_weight') == 'balanced':
+        positives = labels.sum(0).clamp(min=1)
+        pos_weight = (len(labels) - positives) / positives  # (C,)
+    elif train.get('pos_weight') is not None:
+        raise ValueError(f"pos_weight must be 'balanced' or None, got {train['pos_weight']!r}")
+    steps_per_epoch = math.ceil(len(images) / train['batch_size'])
+    total_steps = train['epochs'] * steps_per_epoch
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
+    )
+    best, best_state, best_epoch = None, None, 0
     for epoch in range(train['epochs']):
         model.train()
         order = torch.randperm(len(images))
         total = 0.0
         for start in range(0, len(order), train['batch_size']):
             batch = order[start : start + train['batch_size']]
-            loss = F.binary_cross_entropy_with_logits(model(images[batch]), labels[batch])
+            inputs = augment(
+                images[batch],
+                flip=train.get('flip', False),
+                shift=train.get('shift', 0),
+                permute_channels=train.get('permute_channels', False),
+            )
+            loss = F.binary_cross_entropy_with_logits(
+                model(inputs), labels[batch], pos_weight=pos_weight
+            )
             optim.zero_grad()
             loss.backward()
             optim.step()
+            scheduler.step()
             total += loss.item() * len(batch)
         metrics = evaluate(model, *splits['val'])
         print(
@@ -130,6 +238,21 @@ def main() -> None:
             + ', '.join(f'{k} {v:.2f}' for k, v in metrics.items()),
             flush=True,
         )
+        if best is None or metrics['f1'] > best['f1']:
+            best, best_state, best_epoch = metrics, copy.deepcopy(model.state_dict()), epoch + 1
+    model.load_state_dict(best_state)
+    explainer = MODELS.build(cfg.explainer)
+    val_dataset, val_ids = datasets['val']
+    quality = gradcam_quality(model, explainer, val_dataset, val_ids, splits['val'][0], mapper)
+    print(
+        f'best val epoch {best_epoch}: '
+        + ', '.join(f'{k} {v:.2f}' for k, v in best.items())
+        + f'; Grad-CAM ({cfg.explainer.target_layer}) on {quality["phrases"]} val phrases: '
+        f'pointing {quality["gradcam_pointing"]:.2f} (image centre '
+        f'{quality["centre_pointing"]:.2f}), box coverage at 0.5 {quality["coverage"]:.2f}, '
+        f'map outside the box {quality["outside"]:.2f}',
+        flush=True,
+    )
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     with atomic_open(out, 'wb') as f:
         torch.save(
@@ -137,7 +260,8 @@ def main() -> None:
                 state_dict=model.state_dict(),
                 meta=dict(
                     class_names=list(cfg.class_names),
-                    val=metrics,
+                    val=dict(best, **quality),
+                    epoch=best_epoch,
                     config=args.config,
                     epochs=train['epochs'],
                 ),

@@ -35,3 +35,4 @@ data_preprocessor = dict(
 )
 classifier_train = dict(epochs=20, batch_size=32, lr=3e-3, weight_decay=1e-4, seed=0)
 out_file = 'data/synthground/camwsvg/cam-classifier_r18-b16.pth'
+explainer = dict(type='ConvGradCAMExplainer', target_layer='backbone.layer4')

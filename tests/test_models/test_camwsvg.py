@@ -95,3 +95,19 @@ def test_fits_the_self_taught_target(vocab):
     ious = bbox_overlaps(pred, target, is_aligned=True)
     assert float(ious.mean()) > 0.3, ious
     assert float(losses['loss_rec']) < 0.5 * first['loss_rec']
+
+
+def test_test_box_target_answers_with_the_attended_proposal(vocab):
+    images, samples = tiny_batch()
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_camwsvg_cfg(vocab, test_box='target')).eval()
+    out = model.predict(images, samples)
+    for sample in out:
+        torch.testing.assert_close(sample.pred_boxes[:, 0], sample.pred_boxes_target)
+        # the target is one of the image's proposals
+        assert all(
+            bool((sample.proposals.bboxes == box).all(dim=1).any())
+            for box in sample.pred_boxes_target
+        )
+    with pytest.raises(ValueError, match='test_box'):
+        MODELS.build(tiny_camwsvg_cfg(vocab, test_box='centre'))

@@ -248,3 +248,28 @@ def test_cam_classifier_loads_torchvision_and_own_files(tmp_path):
         'n01443537',
         'n01484850',
     ]
+
+
+def test_cam_encoder_positions_are_the_sine_encoding():
+    """With ``positional`` the tokens are those without, plus DETR's sine code of each cell."""
+    from mmdet.models.layers import SinePositionalEncoding
+
+    torch.manual_seed(0)
+    encoder = MODELS.build(dict(type='CAMEncoder', dim=8, num_groups=2, positional=True))
+    plain = MODELS.build(dict(type='CAMEncoder', dim=8, num_groups=2))
+    plain.load_state_dict(encoder.state_dict())
+    maps = torch.rand(2, 3, 4)
+    with_pos, refined = encoder(maps)
+    without, _ = plain(maps)
+    code = SinePositionalEncoding(num_feats=4, normalize=True)(torch.zeros(1, 3, 4).bool())
+    torch.testing.assert_close(
+        with_pos - without, code.flatten(2).transpose(1, 2).expand(2, -1, -1)
+    )
+    torch.testing.assert_close(refined, maps)
+    # two inner cells of a constant 16x16 map (beyond the reach of the zero padding of the
+    # five 3x3 convolutions) get different tokens only with the positions
+    same, _ = plain(torch.ones(1, 16, 16))
+    moved, _ = encoder(torch.ones(1, 16, 16))
+    inner = (8 * 16 + 7, 8 * 16 + 8)
+    assert torch.allclose(same[0, inner[0]], same[0, inner[1]])
+    assert not torch.allclose(moved[0, inner[0]], moved[0, inner[1]])

@@ -1,5 +1,6 @@
 from .box_recall import BoxRecallMetric
+from .cam_coverage import CAMCoverageMetric
 from .pointing_game import PointingGameMetric
 from .reir_box_metric import ReIRBoxMetric
 
-__all__ = ['BoxRecallMetric', 'PointingGameMetric', 'ReIRBoxMetric']
+__all__ = ['BoxRecallMetric', 'CAMCoverageMetric', 'PointingGameMetric', 'ReIRBoxMetric']

@@ -4,6 +4,7 @@ from typing import Optional
 
 import torch
 from mmdet.models.backbones.resnet import BasicBlock
+from mmdet.models.layers import SinePositionalEncoding
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
@@ -20,7 +21,9 @@ class CAMEncoder(BaseModule):
     map is A = clamp(A0 + tanh(conv1×1(X)), 0, 1), its head initialised to zero so A = A0
     at the start (interpretation: the paper's "final CAM map" that attention mining widens
     must be something the trained part produces, the classifier being frozen). The CAM
-    tokens are X ⊙ A, so what attention mining changes reaches the fusion.
+    tokens are X ⊙ A, so what attention mining changes reaches the fusion; with
+    ``positional`` they also get the DETR sine positions of their cells (as the visual
+    tokens, :class:`MultiLevelVisualEncoder`), so the fusion can read *where* the map is.
 
     Args:
         dim: C_p.
@@ -28,6 +31,9 @@ class CAMEncoder(BaseModule):
             map alone).
         num_blocks: residual blocks.
         num_groups: GroupNorm groups of the stem.
+        positional: add sine positions (normalised, mmdet ``SinePositionalEncoding``) to the
+            tokens (interpretation: Fig. 4 shows none, but without them a CAM token says what
+            the map holds and not where).
         init_cfg: mmengine init config.
     """
 
@@ -38,10 +44,16 @@ class CAMEncoder(BaseModule):
         feature_channels: int = 0,
         num_blocks: int = 2,
         num_groups: int = 32,
+        positional: bool = False,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        if positional and dim % 2:
+            raise ValueError(f'dim must be even for sine positions, got {dim}')
         self.feature_channels = feature_channels
+        self.position = (
+            SinePositionalEncoding(num_feats=dim // 2, normalize=True) if positional else None
+        )
         self.stem = nn.Sequential(
             nn.Conv2d(1 + feature_channels, dim, 3, padding=1, bias=False),
             nn.GroupNorm(num_groups, dim),
@@ -68,5 +80,9 @@ class CAMEncoder(BaseModule):
             x = torch.cat([x, features.to(x.dtype)], dim=1)
         feats = self.blocks(self.stem(x))  # (P, C_p, h, w)
         refined = (maps + torch.tanh(self.map_head(feats)[:, 0])).clamp(0, 1)  # (P, h, w)
-        tokens = (feats * refined[:, None]).flatten(2).transpose(1, 2)  # (P, h*w, C_p)
+        tokens = feats * refined[:, None]  # (P, C_p, h, w)
+        if self.position is not None:
+            mask = maps.new_zeros(maps.shape, dtype=torch.bool)  # (P, h, w), no padding
+            tokens = tokens + self.position(mask).to(tokens.dtype)
+        tokens = tokens.flatten(2).transpose(1, 2)  # (P, h*w, C_p)
         return tokens, refined

@@ -70,8 +70,13 @@ class CAMWSVGGrounder(BaseGrounder):
             ids, ``'name'`` for a classifier trained on nouns).
         max_text_length: token limit of a query.
         regression_switch: factor of ``loss_reg`` before any hook sets it.
+        test_box: which box ``predict`` ranks first in ``pred_boxes``: ``'reg'`` (the
+            regressed [REG] box, the method's answer) or ``'target'`` (the self-taught target,
+            the most attended proposal: to measure the target alone).
         data_preprocessor: as in :class:`mmengine.model.BaseModel`.
     """
+
+    TEST_BOXES = ('reg', 'target')
 
     def __init__(
         self,
@@ -92,9 +97,13 @@ class CAMWSVGGrounder(BaseGrounder):
         class_match: str = 'hyponym',
         max_text_length: int = 40,
         regression_switch: float = 1.0,
+        test_box: str = 'reg',
         data_preprocessor: Optional[dict] = None,
     ) -> None:
         super().__init__(data_preprocessor=data_preprocessor)
+        if test_box not in self.TEST_BOXES:
+            raise ValueError(f'test_box must be one of {self.TEST_BOXES}, got {test_box!r}')
+        self.test_box = test_box
         if (classifier is None) != (cam_encoder is None) or (
             (classifier is None) != (explainer is None)
         ):
@@ -284,7 +293,8 @@ class CAMWSVGGrounder(BaseGrounder):
                 maps[key] = full
         for i, sample in enumerate(data_samples):
             own = out['owner'] == i
-            sample.pred_boxes = boxes[own][:, None]  # (P_i, 1, 4)
+            answer = boxes if self.test_box == 'reg' else out['target_xyxy']
+            sample.pred_boxes = answer[own][:, None]  # (P_i, 1, 4)
             sample.pred_scores = boxes.new_ones((int(own.sum()), 1))
             sample.pred_boxes_fused = boxes[own]
             sample.pred_boxes_target = out['target_xyxy'][own]
