@@ -26,6 +26,7 @@ DEFAULT_FONT_PATH = '/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf'
 GLYPH_PX = 160  # font size of the master rendering; object boxes are far smaller
 _CLOSING_PX = 3  # closes gaps in the line art before the outline is filled
 _INK = 64  # glyph coverage (of 255) that counts as ink
+_STROKE_PX = 4  # ink farther than this from blank is a solid area, not a stroke
 
 
 def font_path() -> str:
@@ -49,7 +50,8 @@ def glyph_masks(category: str) -> Tuple[np.ndarray, np.ndarray]:
     """Silhouette and strokes of a category's glyph, cropped to the silhouette.
 
     Returns:
-        ``(silhouette, strokes)``, both (H, W) bool; strokes lie inside the silhouette.
+        ``(silhouette, strokes)``, both (H, W) bool; strokes lie inside the silhouette and
+        are the glyph's lines and the rims (``_STROKE_PX`` wide) of its solid areas.
 
     Raises:
         FileNotFoundError: the font is missing (the message names its path).
@@ -71,9 +73,13 @@ def glyph_masks(category: str) -> Tuple[np.ndarray, np.ndarray]:
         np.pad(ink, pad), structure=ndimage.generate_binary_structure(2, 1), iterations=_CLOSING_PX
     )[pad:-pad, pad:-pad]
     silhouette = ndimage.binary_fill_holes(closed) | ink
+    # Strokes: the glyph's thin lines and the rims of its solid areas (whose insides take the
+    # object's colour like the rest of the silhouette).
+    solid = ndimage.binary_erosion(ink, iterations=_STROKE_PX, border_value=0)
+    strokes = ink & ~solid
     rows, cols = np.flatnonzero(silhouette.any(1)), np.flatnonzero(silhouette.any(0))
     crop = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return silhouette[crop], ink[crop]
+    return silhouette[crop], strokes[crop]
 
 
 def glyph_aspect_wh(category: str) -> float:
@@ -114,8 +120,12 @@ def glyph_unit_polygon(category: str) -> Tuple[Tuple[float, float], ...]:
     """
     silhouette, _ = glyph_masks(category)
     h, w = silhouette.shape
-    ys, xs = np.nonzero(silhouette)
-    # Corners of every ink pixel, so the hull covers whole pixels: (4N, 2) (x, y).
+    # The first and last silhouette pixel of every row hold the hull's vertices.
+    rows = np.flatnonzero(silhouette.any(1))
+    first = silhouette[rows].argmax(1)
+    last = w - 1 - silhouette[rows, ::-1].argmax(1)
+    ys, xs = np.concatenate([rows, rows]), np.concatenate([first, last])
+    # Corners of those pixels, so the hull covers whole pixels: (4N, 2) (x, y).
     corners = np.concatenate(
         [np.stack([xs + dx, ys + dy], axis=1) for dx in (0, 1) for dy in (0, 1)]
     )
