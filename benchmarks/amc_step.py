@@ -1,121 +1,363 @@
-"""AMC's cost at ALBEF-base sizes on this machine, measured side by side in one run.
+"""The ALBEF/AMC training step at ALBEF-base sizes, today's code beside a reference commit.
 
-Prints, for random weights at 256 px on the CPU:
-- training step (forward + backward + optimizer) with AMC ÷ without, at batch 4 and 8
-  (goal ≤ 1.1×; the official implementation measured 0.96× at batch 4 on 2 cores);
+Issue 14: the AMC step (ITC + ITM + MLM + AMC, AdamW) of ALBEF-base with random weights,
+batch 4, 256 px, 12-token captions, queue 256, on the CPU. Two worker processes build the
+same model from the same seed, one from this checkout and one from the code at a reference
+commit (``git archive`` into a temporary folder, imported there only; default ``4a0ef3d``,
+the code the issue measured), and take their steps in turn (medians of the alternating
+steps). Printed, in one run:
+
+- the step in float32 and under ``torch.autocast('cpu', torch.bfloat16)`` (the
+  ``tools/train.py --amp`` path: float32 weights, gradients and AdamW), with and without
+  AMC, for both codes; today ÷ reference, and today ÷ official, converted with the issue's
+  side-by-side measurement of the official code (9.84 s) and the reference (9.12 s): the
+  official code cannot run here, so "÷ official" = today ÷ (reference × 9.84 / 9.12);
+- the AMC overhead (AMC step ÷ plain step) of both codes;
+- each step's achieved FLOP rate (matrix products, convolutions and attention kernels
+  counted by ``torch.utils.flop_counter.FlopCounterMode``, forward, backward and the AMC
+  double backward) as a share of a same-run GEMM of the same precision in the same process;
 - pointing evaluation of 32 phrases of one image: batched (one pass) ÷ one phrase per pass,
-  in phrases/s (goal ≥ 8×), and the largest difference between the two sets of maps
-  (goal ≤ 1e-5).
+  and the largest difference between the two sets of maps.
 
-    python benchmarks/amc_step.py [--batch-sizes 4 8] [--repeats 3] [--img-size 256]
+    OMP_NUM_THREADS=2 python benchmarks/amc_step.py [--repeats 3] [--reference 4a0ef3d] \
+        [--no-reference] [--dtypes float32 bfloat16]
+
+The optimizer is ``torch.optim.AdamW`` with what the AMC configs give it: ``fused=True``
+today (``--today-adamw default`` for the unfused loop), the default for the reference.
 """
+
 import argparse
+import json
 import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 
-import torch
-from mmengine.structures import InstanceData
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+WORDS = (
+    'a the man woman dog cat red blue green shirt left right on in with small large '
+    'standing sitting next to holding ball car tree sky grass water'
+).split()
+# the issue's side-by-side measurement (ALBEF-base, batch 4, 256 px, 2 threads): the
+# official AMC step and ours at the reference commit
+OFFICIAL_S, REFERENCE_S = 9.84, 9.12
+MODES = ('plain', 'amc')
 
-from mmgrounding.registry import MODELS
-from mmgrounding.structures import GroundingDataSample
-from mmgrounding.utils import register_all_modules
 
-WORDS = ('a the man woman dog cat red blue green shirt left right on in with small large '
-         'standing sitting next to holding ball car tree sky grass water').split()
-
-
-def albef_base(vocab_file: str, *, amc: bool, img_size: int) -> dict:
-    bert = dict(vocab_size=30522, hidden_size=768, num_attention_heads=12,
-                intermediate_size=3072)
+# ----------------------------------------------------------------------------- the worker
+def albef_base(vocab_file: str, *, img_size: int, queue_size: int) -> dict:
+    bert = dict(vocab_size=30522, hidden_size=768, num_attention_heads=12, intermediate_size=3072)
     return dict(
         type='ALBEFGrounder',
-        image_encoder=dict(type='VisionTransformer', img_size=img_size, patch_size=16,
-                           embed_dim=768, depth=12, num_heads=12),
+        image_encoder=dict(
+            type='VisionTransformer',
+            img_size=img_size,
+            patch_size=16,
+            embed_dim=768,
+            depth=12,
+            num_heads=12,
+        ),
         text_encoder=dict(type='BertTextEncoder', config=bert, num_layers=6),
         fusion=dict(type='ALBEFFusionEncoder', config=bert, num_layers=6),
         tokenizer=dict(vocab_file=vocab_file),
-        explainer=dict(type='GradCAMExplainer',
-                       target_layer='fusion.layers.2.crossattention.self'),
-        amc_loss=dict(type='AMCLoss') if amc else None,
-        queue_size=65536)
+        explainer=dict(type='GradCAMExplainer', target_layer='fusion.layers.2.crossattention.self'),
+        amc_loss=dict(type='AMCLoss'),
+        queue_size=queue_size,
+    )
 
 
-def make_batch(batch: int, img_size: int, generator: torch.Generator):
+def make_batch(batch: int, img_size: int, words: int, seed: int = 0):
+    import torch
+    from mmengine.structures import InstanceData
+
+    from mmgrounding.structures import GroundingDataSample
+
+    generator = torch.Generator().manual_seed(seed)
     images = torch.randn(batch, 3, img_size, img_size, generator=generator)
     samples = []
     for i in range(batch):
-        words = [WORDS[int(j)] for j in torch.randint(len(WORDS), (8, ), generator=generator)]
+        picked = torch.randint(len(WORDS), (words,), generator=generator)
         sample = GroundingDataSample()
-        sample.set_metainfo(dict(caption=' '.join(words), img_id=str(i),
-                                 img_shape=(img_size, img_size)))
-        x1, y1 = torch.randint(0, img_size // 2, (2, ), generator=generator).tolist()
+        sample.set_metainfo(
+            dict(
+                caption=' '.join(WORDS[int(j)] for j in picked),
+                img_id=str(i),
+                img_shape=(img_size, img_size),
+            )
+        )
+        x1, y1 = torch.randint(0, img_size // 2, (2,), generator=generator).tolist()
         sample.gt_instances = InstanceData(
             bboxes=torch.tensor([[x1, y1, x1 + img_size / 3, y1 + img_size / 3]]),
-            labels=torch.tensor([0]))
+            labels=torch.tensor([0]),
+        )
         samples.append(sample)
     return images, samples
 
 
-def time_steps(model, optimizer, images, samples, repeats: int) -> float:
-    """Median seconds of a training step (after one warm-up step)."""
-    times = []
-    for step in range(repeats + 1):
-        torch.manual_seed(step)
+class Worker:
+    """One model, optimizer and batch; answers the driver's commands."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        import torch
+
+        from mmgrounding.registry import MODELS
+        from mmgrounding.utils import register_all_modules
+
+        register_all_modules()
+        self.torch = torch
+        self.tmp = tempfile.mkdtemp()
+        vocab = osp.join(self.tmp, 'vocab.txt')
+        with open(vocab, 'w') as f:
+            f.write('\n'.join(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] + WORDS))
+        torch.manual_seed(0)
+        self.model = MODELS.build(
+            albef_base(vocab, img_size=args.img_size, queue_size=args.queue_size)
+        )
+        self.amc_loss = self.model.amc_loss
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        kwargs = dict(fused=True) if args.adamw == 'fused' else {}
+        self.optimizer = torch.optim.AdamW(params, lr=1e-5, **kwargs)
+        # 10 words: [CLS] + 10 + [SEP] = 12 tokens
+        self.images, self.samples = make_batch(args.batch_size, args.img_size, args.words - 2)
+        self.steps = 0
+
+    def _step(self, mode: str, dtype: str) -> None:
+        torch = self.torch
+        self.model.amc_loss = self.amc_loss if mode == 'amc' else None
+        torch.manual_seed(self.steps)
+        self.steps += 1
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=dtype == 'bfloat16'):
+            losses = self.model.loss(self.images, self.samples)
+            loss = sum(v.float() for v in losses.values())
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+    def step(self, mode: str, dtype: str) -> float:
         start = time.perf_counter()
-        losses = model.loss(images, samples)
-        optimizer.zero_grad()
-        sum(losses.values()).backward()
-        optimizer.step()
-        if step > 0:
-            times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+        self._step(mode, dtype)
+        return time.perf_counter() - start
+
+    def flops(self, mode: str, dtype: str) -> int:
+        from torch.utils.flop_counter import FlopCounterMode
+
+        counter = FlopCounterMode(display=False)
+        with counter:
+            self._step(mode, dtype)
+        return counter.get_total_flops()
+
+    def gemm(self, dtype: str, repeats: int = 10) -> float:
+        """FLOP/s of a (1028 x 768) @ (768 x 3072) product (the ViT-B MLP at batch 4)."""
+        torch = self.torch
+        a = torch.randn(1028, 768, dtype=getattr(torch, dtype))
+        b = torch.randn(768, 3072, dtype=getattr(torch, dtype))
+        a @ b
+        best = float('inf')
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(repeats):
+                a @ b
+            best = min(best, time.perf_counter() - start)
+        return 2 * 1028 * 768 * 3072 * repeats / best
+
+    def pointing(self, phrases: int) -> dict:
+        torch = self.torch
+        model = self.model.eval()
+        image = torch.randn(
+            1,
+            3,
+            self.images.shape[-2],
+            self.images.shape[-1],
+            generator=torch.Generator().manual_seed(1),
+        )
+        texts = [' '.join(WORDS[(i + j) % len(WORDS)] for j in range(3)) for i in range(phrases)]
+        start = time.perf_counter()
+        batched = model.explain_phrases(image, texts)
+        t_batched = time.perf_counter() - start
+        start = time.perf_counter()
+        single = torch.cat([model.explain_phrases(image, [p]) for p in texts])
+        t_single = time.perf_counter() - start
+        model.train()
+        return dict(batched=t_batched, single=t_single, diff=float((batched - single).abs().max()))
+
+
+def worker_main(args: argparse.Namespace) -> None:
+    # answers go to the real stdout; anything the libraries print goes to stderr
+    out = os.fdopen(os.dup(1), 'w', buffering=1)
+    os.dup2(2, 1)
+    worker = Worker(args)
+    out.write(json.dumps(dict(ready=True)) + '\n')
+    for line in sys.stdin:
+        command = json.loads(line)
+        name = command.pop('cmd')
+        if name == 'quit':
+            break
+        out.write(json.dumps(dict(result=getattr(worker, name)(**command))) + '\n')
+    shutil.rmtree(worker.tmp, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- the driver
+def reference_tree(ref: str, dest: str) -> str:
+    """The ``mmgrounding`` package at commit ``ref`` extracted under ``dest``."""
+    archive = subprocess.run(
+        ['git', '-C', ROOT, 'archive', ref, 'mmgrounding'], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        raise RuntimeError(f'git archive {ref} failed: {archive.stderr.decode().strip()}')
+    subprocess.run(['tar', '-x', '-C', dest], input=archive.stdout, check=True)
+    return dest
+
+
+class Client:
+    """A worker process importing ``mmgrounding`` from ``src``."""
+
+    def __init__(self, src: str, args: argparse.Namespace, adamw: str) -> None:
+        # the editable install's finder would import this checkout's package: drop it, so
+        # that the package comes from ``src`` only
+        boot = (
+            'import sys; sys.meta_path[:] = [f for f in sys.meta_path '
+            "if '__editable__' not in getattr(f, '__module__', '')]; "
+            f'sys.path.insert(0, {src!r}); import runpy; '
+            f'runpy.run_path({osp.abspath(__file__)!r}, run_name="__main__")'
+        )
+        argv = [
+            '--worker',
+            '--img-size',
+            str(args.img_size),
+            '--batch-size',
+            str(args.batch_size),
+            '--words',
+            str(args.words),
+            '--queue-size',
+            str(args.queue_size),
+            '--adamw',
+            adamw,
+        ]
+        self.proc = subprocess.Popen(
+            [sys.executable, '-c', boot, *argv],
+            cwd=src,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._read()
+
+    def _read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f'worker {self.proc.pid} ended (exit {self.proc.wait()})')
+        return json.loads(line).get('result')
+
+    def __call__(self, cmd: str, **kwargs):
+        self.proc.stdin.write(json.dumps(dict(cmd=cmd, **kwargs)) + '\n')
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.write(json.dumps(dict(cmd='quit')) + '\n')
+            self.proc.stdin.flush()
+            self.proc.wait()
+
+
+def median(values: list) -> float:
+    values = sorted(values)
+    return values[len(values) // 2]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[4, 8])
-    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=3, help='timed steps per setting')
+    parser.add_argument('--reference', default='4a0ef3d', help='git commit to compare with')
+    parser.add_argument('--no-reference', action='store_true', help="time today's code only")
+    parser.add_argument(
+        '--dtypes', nargs='+', default=['float32', 'bfloat16'], choices=['float32', 'bfloat16']
+    )
+    parser.add_argument('--today-adamw', choices=['fused', 'default'], default='fused')
     parser.add_argument('--img-size', type=int, default=256)
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--words', type=int, default=12, help='tokens per caption')
+    parser.add_argument('--queue-size', type=int, default=256)
     parser.add_argument('--phrases', type=int, default=32)
+    parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--adamw', default='default', help=argparse.SUPPRESS)
     args = parser.parse_args()
-    register_all_modules()
-    generator = torch.Generator().manual_seed(0)
-    with tempfile.TemporaryDirectory() as tmp:
-        vocab = os.path.join(tmp, 'vocab.txt')
-        with open(vocab, 'w') as f:
-            f.write('\n'.join(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] + WORDS))
-        torch.manual_seed(0)
-        plain = MODELS.build(albef_base(vocab, amc=False, img_size=args.img_size))
-        with_amc = MODELS.build(albef_base(vocab, amc=True, img_size=args.img_size))
-        with_amc.load_state_dict(plain.state_dict())
-        optimizers = {name: torch.optim.AdamW([p for p in m.parameters() if p.requires_grad],
-                                              lr=1e-5)
-                      for name, m in (('plain', plain), ('amc', with_amc))}
-        print(f'threads: {torch.get_num_threads()}, image {args.img_size} px, ALBEF-base')
-        print('| batch | step without AMC (s) | step with AMC (s) | ratio |')
-        print('|---|---|---|---|')
-        for batch in args.batch_sizes:
-            images, samples = make_batch(batch, args.img_size, generator)
-            t_plain = time_steps(plain, optimizers['plain'], images, samples, args.repeats)
-            t_amc = time_steps(with_amc, optimizers['amc'], images, samples, args.repeats)
-            print(f'| {batch} | {t_plain:.2f} | {t_amc:.2f} | {t_amc / t_plain:.2f}x |')
+    if args.worker:
+        worker_main(args)
+        return
 
-        with_amc.eval()
-        image = torch.randn(1, 3, args.img_size, args.img_size, generator=generator)
-        phrases = [' '.join(WORDS[(i + j) % len(WORDS)] for j in range(3))
-                   for i in range(args.phrases)]
-        start = time.perf_counter()
-        batched = with_amc.explain_phrases(image, phrases)
-        t_batched = time.perf_counter() - start
-        start = time.perf_counter()
-        single = torch.cat([with_amc.explain_phrases(image, [p]) for p in phrases])
-        t_single = time.perf_counter() - start
-        diff = float((batched - single).abs().max())
-        print(f'\npointing evaluation, {args.phrases} phrases of one image: batched '
-              f'{args.phrases / t_batched:.1f} phrases/s, one per pass '
-              f'{args.phrases / t_single:.1f} phrases/s, ratio {t_single / t_batched:.1f}x, '
-              f'max |difference| {diff:.2e}')
+    import torch
+
+    tmp = tempfile.mkdtemp(prefix='amc_step_')
+    clients = {}
+    try:
+        clients['today'] = Client(ROOT, args, args.today_adamw)
+        if not args.no_reference:
+            clients['reference'] = Client(reference_tree(args.reference, tmp), args, 'default')
+        settings = [(mode, dtype) for dtype in args.dtypes for mode in MODES]
+        times = {(code, *s): [] for code in clients for s in settings}
+        for mode, dtype in settings:  # warm-up
+            for client in clients.values():
+                client('step', mode=mode, dtype=dtype)
+        for _ in range(args.repeats):
+            for mode, dtype in settings:
+                for code, client in clients.items():
+                    times[code, mode, dtype].append(client('step', mode=mode, dtype=dtype))
+        step = {key: median(values) for key, values in times.items()}
+        flops = {
+            (code, *s): client('flops', mode=s[0], dtype=s[1])
+            for code, client in clients.items()
+            for s in settings
+        }
+        gemm = {dtype: clients['today']('gemm', dtype=dtype) for dtype in args.dtypes}
+        pointing = clients['today']('pointing', phrases=args.phrases)
+    finally:
+        for client in clients.values():
+            client.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(
+        f'ALBEF-base, random weights, batch {args.batch_size}, {args.img_size} px, '
+        f'{args.words} tokens, queue {args.queue_size}, ITC + ITM + MLM (+ AMC), AdamW; '
+        f'threads: {torch.get_num_threads()}; medians of {args.repeats} alternating steps'
+    )
+    ref = None if args.no_reference else args.reference
+    print(f"today's AdamW: {args.today_adamw}" + (f'; {ref}: default' if ref else ''))
+    print(
+        '\n| code | precision | step without AMC (s) | step with AMC (s) | AMC overhead '
+        '| GFLOP (AMC step) | share of the same-run GEMM rate |'
+    )
+    print('|---|---|---|---|---|---|---|')
+    for code in clients:
+        for dtype in args.dtypes:
+            plain, amc = step[code, 'plain', dtype], step[code, 'amc', dtype]
+            rate = flops[code, 'amc', dtype] / amc
+            print(
+                f'| {ref if code == "reference" else "today"} | {dtype} | {plain:.2f} '
+                f'| {amc:.2f} | {amc / plain:.3f}x | {flops[code, "amc", dtype] / 1e9:.0f} '
+                f'| {100 * rate / gemm[dtype]:.0f}% of {gemm[dtype] / 1e9:.0f} GFLOP/s |'
+            )
+    if ref:
+        base = step['reference', 'amc', 'float32']
+        official = base * OFFICIAL_S / REFERENCE_S
+        print(
+            f'\nAMC step, today ÷ {ref} float32 (÷ official = ÷ ({ref} × {OFFICIAL_S} / '
+            f"{REFERENCE_S}), the issue's side-by-side ratio; the official code cannot run "
+            'here):'
+        )
+        for dtype in args.dtypes:
+            amc = step['today', 'amc', dtype]
+            print(f'- {dtype}: {amc / base:.3f}x {ref}, {amc / official:.3f}x official')
+    print(
+        f'\npointing evaluation, {args.phrases} phrases of one image: batched '
+        f'{args.phrases / pointing["batched"]:.1f} phrases/s, one per pass '
+        f'{args.phrases / pointing["single"]:.1f} phrases/s, ratio '
+        f'{pointing["single"] / pointing["batched"]:.1f}x, max |difference| '
+        f'{pointing["diff"]:.2e}'
+    )
 
 
 if __name__ == '__main__':

@@ -1,4 +1,5 @@
 """ALBEFGrounder on tiny inputs: losses, gradients, batched explanation, teacher, queue."""
+
 import pytest
 import torch
 from mmengine.structures import InstanceData
@@ -14,12 +15,23 @@ def samples(n=4):
     out = []
     for i in range(n):
         sample = GroundingDataSample()
-        sample.set_metainfo(dict(caption=['a red circle', 'the blue square on the left',
-                                          'small green star', 'a large circle'][i % 4],
-                                 img_id=str(i // 2), img_shape=(32, 32), ori_shape=(32, 32),
-                                 phrases=['a red circle', 'blue square', 'star']))
-        sample.gt_instances = InstanceData(bboxes=torch.tensor([[0., 0., 16., 16.]]),
-                                           labels=torch.tensor([0]))
+        sample.set_metainfo(
+            dict(
+                caption=[
+                    'a red circle',
+                    'the blue square on the left',
+                    'small green star',
+                    'a large circle',
+                ][i % 4],
+                img_id=str(i // 2),
+                img_shape=(32, 32),
+                ori_shape=(32, 32),
+                phrases=['a red circle', 'blue square', 'star'],
+            )
+        )
+        sample.gt_instances = InstanceData(
+            bboxes=torch.tensor([[0.0, 0.0, 16.0, 16.0]]), labels=torch.tensor([0])
+        )
         out.append(sample)
     return out
 
@@ -40,8 +52,7 @@ def test_losses_are_finite_and_train_every_student_parameter(vocab):
     for name, param in model.named_parameters():
         if name.startswith(teacher):
             assert not param.requires_grad
-        elif param.requires_grad and 'position_embeddings' not in name \
-                and 'token_type' not in name:
+        elif param.requires_grad and 'position_embeddings' not in name and 'token_type' not in name:
             assert param.grad is not None, name
     # the queue holds this batch's teacher features and image ids
     assert int(model.queue_ptr) == 4
@@ -79,9 +90,15 @@ def test_zero_mlm_weight_builds_no_mlm_head_and_skips_its_passes(vocab):
     # every trainable parameter gets a gradient (DDP needs no find_unused_parameters)
     sum(losses.values()).backward()
     teacher = ('image_encoder_m', 'text_encoder_m', 'vision_proj_m', 'text_proj_m')
-    missing = [name for name, p in model.named_parameters()
-               if p.requires_grad and not name.startswith(teacher) and p.grad is None
-               and 'position_embeddings' not in name and 'token_type' not in name]
+    missing = [
+        name
+        for name, p in model.named_parameters()
+        if p.requires_grad
+        and not name.startswith(teacher)
+        and p.grad is None
+        and 'position_embeddings' not in name
+        and 'token_type' not in name
+    ]
     assert missing == []
 
 
@@ -108,12 +125,13 @@ def test_proposals_are_ranked_by_heatmap_mass_over_root_area(vocab):
     torch.manual_seed(0)
     model = MODELS.build(tiny_albef_cfg(vocab)).eval()
     sample = samples(1)[0]
-    boxes = torch.tensor([[0., 0., 32., 32.], [0., 0., 8., 8.], [16., 16., 32., 24.]])
+    boxes = torch.tensor([[0.0, 0.0, 32.0, 32.0], [0.0, 0.0, 8.0, 8.0], [16.0, 16.0, 32.0, 24.0]])
     sample.proposals = InstanceData(bboxes=boxes)
     predicted = model.predict(torch.randn(1, 3, 32, 32), [sample])[0]
     assert predicted.pred_boxes.shape == (3, 3, 4) and predicted.pred_scores.shape == (3, 3)
-    expected_boxes, expected_scores = rank_boxes_by_heatmap(predicted.pred_heatmaps, boxes,
-                                                            (32, 32))
+    expected_boxes, expected_scores = rank_boxes_by_heatmap(
+        predicted.pred_heatmaps, boxes, (32, 32)
+    )
     torch.testing.assert_close(predicted.pred_scores, expected_scores)
     torch.testing.assert_close(predicted.pred_boxes, expected_boxes)
     assert (predicted.pred_scores[:, :-1] >= predicted.pred_scores[:, 1:]).all()
@@ -126,8 +144,9 @@ def test_teacher_follows_student_by_decay(vocab):
         model.vision_proj_m.weight.fill_(0.0)
     model._update_teacher()
     # teacher = 0.5 * 0 + 0.5 * 1
-    assert torch.allclose(model.vision_proj_m.weight, torch.full_like(model.vision_proj.weight,
-                                                                      0.5))
+    assert torch.allclose(
+        model.vision_proj_m.weight, torch.full_like(model.vision_proj.weight, 0.5)
+    )
 
 
 def test_missing_vocabulary_is_reported(tmp_path):
@@ -185,6 +204,7 @@ def test_explaining_the_positives_alone_gives_the_same_losses_and_maps(vocab):
 
 def test_distillation_weight_ramps_over_the_first_iterations(vocab):
     from mmengine.logging import MessageHub
+
     model = MODELS.build(tiny_albef_cfg(vocab, distill_alpha=0.4, distill_alpha_ramp=100))
     hub = MessageHub.get_instance('test_alpha_ramp')
     hub.update_info('iter', 25)
@@ -206,24 +226,37 @@ def test_prediction_truncates_phrases_to_the_test_length(vocab):
     torch.manual_seed(0)
     model = MODELS.build(tiny_albef_cfg(vocab, max_text_length_test=4)).eval()
     lengths = []
-    model.itm_logits = (lambda f: lambda t, m, i: (lengths.append(t.shape[1]), f(t, m, i))[1])(
-        model.itm_logits)
+    model.itm_logits = (
+        lambda f: lambda t, m, i, **kw: (lengths.append(t.shape[1]), f(t, m, i, **kw))[1]
+    )(model.itm_logits)
     model.explain_phrases(torch.randn(1, 3, 32, 32), ['the blue square on the left'])
     assert lengths == [4]  # [CLS] + 2 words + [SEP]; 30 tokens during training
-    assert model.tokenize(['the blue square on the left'], torch.device('cpu'))[
-        'input_ids'].shape[1] == 8
+    assert (
+        model.tokenize(['the blue square on the left'], torch.device('cpu'))['input_ids'].shape[1]
+        == 8
+    )
 
 
 def test_attention_probability_dropout_is_an_option(vocab):
     from mmgrounding.models.fusion import ALBEFFusionEncoder
-    bert = dict(hidden_size=16, num_attention_heads=2, intermediate_size=32,
-                hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.5)
-    text, mask, image = torch.randn(2, 5, 16), torch.ones(2, 5, dtype=torch.bool), \
-        torch.randn(2, 7, 16)
+
+    bert = dict(
+        hidden_size=16,
+        num_attention_heads=2,
+        intermediate_size=32,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.5,
+    )
+    text, mask, image = (
+        torch.randn(2, 5, 16),
+        torch.ones(2, 5, dtype=torch.bool),
+        torch.randn(2, 7, 16),
+    )
     for attention_dropout in (False, True):
         torch.manual_seed(0)
-        fusion = ALBEFFusionEncoder(config=bert, num_layers=1, image_dim=16,
-                                    attention_dropout=attention_dropout).train()
+        fusion = ALBEFFusionEncoder(
+            config=bert, num_layers=1, image_dim=16, attention_dropout=attention_dropout
+        ).train()
         first, second = fusion(text, mask, image), fusion(text, mask, image)
         # without it the probabilities are never dropped (only hidden dropout, 0 here)
         assert torch.equal(first, second) != attention_dropout

@@ -204,15 +204,33 @@ def test_itc_without_distillation_is_info_nce_over_the_positives(vocab):
 
 # ---------------------------------------------------------------------- ITM
 def record_itm_inputs(model):
-    """Wrap the model's ``itm_logits`` to record (text, mask, image) of each call."""
-    calls = []
-    original = model.itm_logits
+    """Wrap the model's ``itm_logits`` to record (text, mask, image) of each call.
 
-    def itm_logits(text_embeds, text_mask, image_embeds):
-        calls.append((text_embeds.detach(), text_mask, image_embeds.detach()))
-        return original(text_embeds, text_mask, image_embeds)
+    The image side reaches the fusion encoder as each layer's cross-attention keys and values
+    (``image_kv``); "image" is recorded as the image tokens whose first layer's keys those are,
+    found among the candidate images the model computed keys for (``image_keys_values``)."""
+    calls, candidates = [], []
+    original, keys_values = model.itm_logits, model.fusion.image_keys_values
+
+    def image_keys_values(image):
+        candidates.append(image.detach())
+        return keys_values(image)
+
+    def tokens_of(keys):
+        """(R, heads, N, d) first-layer keys -> (R, N, C): the candidate image of each row."""
+        images = torch.cat(candidates)  # (C', N, C)
+        ref = torch.cat([kv[0][0] for kv in map(keys_values, images[:, None])])  # (C', ...)
+        match = (keys[:, None] - ref[None]).flatten(2).abs().amax(-1) < 1e-6  # (R, C')
+        assert (match.sum(1) >= 1).all(), 'a row whose keys are no candidate image'
+        return images[match.float().argmax(1)]
+
+    def itm_logits(text_embeds, text_mask, image_embeds, *, image_kv=None):
+        image = image_embeds if image_kv is None else tokens_of(image_kv[0][0].detach())
+        calls.append((text_embeds.detach(), text_mask, image.detach()))
+        return original(text_embeds, text_mask, image_embeds, image_kv=image_kv)
 
     model.itm_logits = itm_logits
+    model.fusion.image_keys_values = image_keys_values
     return calls
 
 
@@ -305,15 +323,15 @@ def test_mlm_masks_15_percent_of_the_words_80_10_10(vocab, monkeypatch):
     ]
     seen = []  # input ids of each text-encoder call
     model.text_encoder.register_forward_pre_hook(lambda mod, args: seen.append(args[0]))
-    labels = []
-    cross_entropy = F.cross_entropy
+    labels = []  # the MLM targets of each step
+    mask_tokens = model.mask_tokens
 
-    def recording_cross_entropy(logits, target, *args, **kwargs):
-        if kwargs.get('ignore_index') == -100:
-            labels.append(target)
-        return cross_entropy(logits, target, *args, **kwargs)
+    def recording_mask_tokens(input_ids):
+        masked_ids, target = mask_tokens(input_ids)
+        labels.append(target)
+        return masked_ids, target
 
-    monkeypatch.setattr(F, 'cross_entropy', recording_cross_entropy)
+    monkeypatch.setattr(model, 'mask_tokens', recording_mask_tokens)
     originals, masked_inputs = [], []
     for _ in range(12):
         seen.clear()

@@ -5,7 +5,13 @@ Parameter names follow Hugging Face BERT (``attention.self.query`` ...,
 ALBEF's checkpoints name layers 6–11 of its text encoder. Attention uses the fused
 ``scaled_dot_product_attention`` unless a layer is asked for its probabilities (the layer a
 Grad-CAM explainer explains), in which case it computes them explicitly and returns them.
+
+The image tokens' cross-attention keys and values depend only on the image, so passes over
+the same images (ALBEF's ITM positives, its text negatives and MLM) can share them:
+:meth:`ALBEFFusionEncoder.image_keys_values` computes them once per image and ``forward``
+takes them with a row -> image index.
 """
+
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
@@ -26,8 +32,9 @@ class MultiHeadAttention(nn.Module):
     ALBEF's saved attention maps.
     """
 
-    def __init__(self, hidden_size: int, num_heads: int, context_size: int, *,
-                 dropout: float = 0.0) -> None:
+    def __init__(
+        self, hidden_size: int, num_heads: int, context_size: int, *, dropout: float = 0.0
+    ) -> None:
         super().__init__()
         self.num_heads = num_heads
         self.dropout = dropout
@@ -41,17 +48,31 @@ class MultiHeadAttention(nn.Module):
         batch, num, dim = x.shape
         return x.view(batch, num, self.num_heads, dim // self.num_heads).transpose(1, 2)
 
-    def forward(self, hidden: Tensor, context: Tensor, mask: Tensor | None = None) -> Tensor:
-        """hidden (B, L, D), context (B, N, C), mask (B, N) bool (True = attend) -> (B, L, D)."""
+    def keys_values(self, context: Tensor) -> tuple[Tensor, Tensor]:
+        """Keys and values (B, heads, N, d) of context tokens (B, N, C)."""
+        return self._heads(self.key(context)), self._heads(self.value(context))
+
+    def forward(
+        self,
+        hidden: Tensor,
+        context: Tensor | None,
+        mask: Tensor | None = None,
+        *,
+        context_kv: tuple[Tensor, Tensor] | None = None,
+    ) -> Tensor:
+        """hidden (B, L, D), context (B, N, C), mask (B, N) bool (True = attend) -> (B, L, D).
+
+        ``context_kv``: the context's :meth:`keys_values`, computed before (``context`` is
+        then not used and may be None).
+        """
         q = self._heads(self.query(hidden))  # (B, heads, L, d)
-        k = self._heads(self.key(context))  # (B, heads, N, d)
-        v = self._heads(self.value(context))
+        k, v = self.keys_values(context) if context_kv is None else context_kv  # (B, heads, N, d)
         bias = None
         if mask is not None:
             bias = torch.zeros(mask.shape, dtype=q.dtype, device=q.device)
             bias = bias.masked_fill(~mask, torch.finfo(q.dtype).min)[:, None, None, :]
         if self.keep_probs:
-            scores = q @ k.transpose(-1, -2) * q.shape[-1]**-0.5  # (B, heads, L, N)
+            scores = q @ k.transpose(-1, -2) * q.shape[-1] ** -0.5  # (B, heads, L, N)
             if bias is not None:
                 scores = scores + bias
             self.probs = scores.softmax(dim=-1)
@@ -62,7 +83,8 @@ class MultiHeadAttention(nn.Module):
         else:
             self.probs = None
             out = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=bias, dropout_p=self.dropout if self.training else 0.0)
+                q, k, v, attn_mask=bias, dropout_p=self.dropout if self.training else 0.0
+            )
         batch, _, length, _ = out.shape
         return out.transpose(1, 2).reshape(batch, length, -1)  # (B, L, D)
 
@@ -70,34 +92,53 @@ class MultiHeadAttention(nn.Module):
 class AttentionBlock(nn.Module):
     """Attention plus BERT's output projection, residual and LayerNorm."""
 
-    def __init__(self, config: BertConfig, context_size: int, *,
-                 attention_dropout: float = 0.0) -> None:
+    def __init__(
+        self, config: BertConfig, context_size: int, *, attention_dropout: float = 0.0
+    ) -> None:
         super().__init__()
-        self.self = MultiHeadAttention(config.hidden_size, config.num_attention_heads,
-                                       context_size, dropout=attention_dropout)
+        self.self = MultiHeadAttention(
+            config.hidden_size, config.num_attention_heads, context_size, dropout=attention_dropout
+        )
         self.output = BertSelfOutput(config)
 
-    def forward(self, hidden: Tensor, context: Tensor, mask: Tensor | None) -> Tensor:
-        return self.output(self.self(hidden, context, mask), hidden)
+    def forward(
+        self,
+        hidden: Tensor,
+        context: Tensor | None,
+        mask: Tensor | None,
+        *,
+        context_kv: tuple[Tensor, Tensor] | None = None,
+    ) -> Tensor:
+        return self.output(self.self(hidden, context, mask, context_kv=context_kv), hidden)
 
 
 class FusionLayer(nn.Module):
     """Self-attention over text, cross-attention to image tokens, feed-forward."""
 
-    def __init__(self, config: BertConfig, image_size: int, *,
-                 attention_dropout: float = 0.0) -> None:
+    def __init__(
+        self, config: BertConfig, image_size: int, *, attention_dropout: float = 0.0
+    ) -> None:
         super().__init__()
-        self.attention = AttentionBlock(config, config.hidden_size,
-                                        attention_dropout=attention_dropout)
-        self.crossattention = AttentionBlock(config, image_size,
-                                             attention_dropout=attention_dropout)
+        self.attention = AttentionBlock(
+            config, config.hidden_size, attention_dropout=attention_dropout
+        )
+        self.crossattention = AttentionBlock(
+            config, image_size, attention_dropout=attention_dropout
+        )
         self.intermediate = BertIntermediate(config)
         self.output = BertOutput(config)
 
-    def forward(self, text: Tensor, text_mask: Tensor, image: Tensor,
-                image_mask: Tensor | None) -> Tensor:
+    def forward(
+        self,
+        text: Tensor,
+        text_mask: Tensor,
+        image: Tensor | None,
+        image_mask: Tensor | None,
+        *,
+        image_kv: tuple[Tensor, Tensor] | None = None,
+    ) -> Tensor:
         x = self.attention(text, text, text_mask)
-        x = self.crossattention(x, image, image_mask)
+        x = self.crossattention(x, image, image_mask, context_kv=image_kv)
         return self.output(self.intermediate(x), x)
 
 
@@ -115,18 +156,21 @@ class ALBEFFusionEncoder(BaseModule):
         init_cfg: mmengine init config.
     """
 
-    def __init__(self,
-                 *,
-                 config: dict | None = None,
-                 num_layers: int = 6,
-                 image_dim: int = 768,
-                 attention_dropout: bool = False,
-                 init_cfg: dict | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        config: dict | None = None,
+        num_layers: int = 6,
+        image_dim: int = 768,
+        attention_dropout: bool = False,
+        init_cfg: dict | None = None,
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.config = BertConfig(**(config or {}))
         p = self.config.attention_probs_dropout_prob if attention_dropout else 0.0
         self.layers = nn.ModuleList(
-            FusionLayer(self.config, image_dim, attention_dropout=p) for _ in range(num_layers))
+            FusionLayer(self.config, image_dim, attention_dropout=p) for _ in range(num_layers)
+        )
         self.apply(self._init_weights)
 
     def _init_weights(self, module: nn.Module) -> None:
@@ -138,12 +182,35 @@ class ALBEFFusionEncoder(BaseModule):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
 
-    def forward(self,
-                text: Tensor,
-                text_mask: Tensor,
-                image: Tensor,
-                image_mask: Tensor | None = None) -> Tensor:
-        """text (B, L, D) with mask (B, L) bool, image tokens (B, N, C) -> (B, L, D)."""
-        for layer in self.layers:
-            text = layer(text, text_mask, image, image_mask)
+    def image_keys_values(self, image: Tensor) -> list[tuple[Tensor, Tensor]]:
+        """Every layer's cross-attention keys and values (B, heads, N, d) of image tokens
+        (B, N, C), for passes over the same images (``forward(image_kv=...)``)."""
+        return [layer.crossattention.self.keys_values(image) for layer in self.layers]
+
+    def forward(
+        self,
+        text: Tensor,
+        text_mask: Tensor,
+        image: Tensor | None = None,
+        image_mask: Tensor | None = None,
+        *,
+        image_kv: list[tuple[Tensor, Tensor]] | None = None,
+        image_index: Tensor | None = None,
+    ) -> Tensor:
+        """text (B, L, D) with mask (B, L) bool, image tokens (B, N, C) -> (B, L, D).
+
+        Args:
+            image_kv: :meth:`image_keys_values` of B' images instead of ``image``.
+            image_index: (B,) the image (row of ``image_kv``) of each text; None: row b of
+                ``image_kv`` is text b's (B' = B).
+        """
+        if (image is None) == (image_kv is None):
+            raise ValueError('give the image tokens or their image_kv, not both')
+        for i, layer in enumerate(self.layers):
+            kv = None
+            if image_kv is not None:
+                kv = image_kv[i]
+                if image_index is not None:
+                    kv = (kv[0][image_index], kv[1][image_index])  # (B, heads, N, d)
+            text = layer(text, text_mask, image, image_mask, image_kv=kv)
         return text

@@ -7,6 +7,7 @@ positive; MLM. With ``amc_loss`` set, Grad-CAM of the ITM positive logit over on
 cross-attention layer is trained to stay inside the annotated region of each (image, text)
 pair. Prediction: the Grad-CAM map of each phrase, all phrases of an image in one pass.
 """
+
 import copy
 import os.path as osp
 import zlib
@@ -35,6 +36,11 @@ def _stable_id(value) -> int:
         return value
     text = str(value)
     return int(text) if text.isdigit() else zlib.crc32(text.encode())
+
+
+def _cat_kv(*groups: list) -> list:
+    """Per-layer (keys, values) of several groups of rows, concatenated along the rows."""
+    return [tuple(torch.cat(parts) for parts in zip(*layer)) for layer in zip(*groups)]
 
 
 @MODELS.register_module()
@@ -82,31 +88,34 @@ class ALBEFGrounder(BaseGrounder):
         data_preprocessor, init_cfg: as in :class:`mmengine.model.BaseModel`.
     """
 
-    def __init__(self,
-                 *,
-                 image_encoder: dict,
-                 text_encoder: dict,
-                 fusion: dict,
-                 tokenizer: dict,
-                 explainer: dict = dict(
-                     type='GradCAMExplainer', target_layer='fusion.layers.2.crossattention.self'),
-                 amc_loss: dict | None = dict(type='AMCLoss'),
-                 embed_dim: int = 256,
-                 queue_size: int = 65536,
-                 teacher_decay: float = 0.995,
-                 distill_alpha: float = 0.4,
-                 distill_alpha_ramp: int | str | None = None,
-                 temperature: float = 0.07,
-                 mlm_probability: float = 0.15,
-                 max_text_length: int = 30,
-                 max_text_length_test: int | None = None,
-                 hard_negatives: str = 'sample',
-                 text_pool: str = 'cls',
-                 loss_weights: dict | None = None,
-                 box_area_power: float = 0.5,
-                 explain_positives_only: bool = False,
-                 data_preprocessor: dict | None = None,
-                 init_cfg: dict | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        image_encoder: dict,
+        text_encoder: dict,
+        fusion: dict,
+        tokenizer: dict,
+        explainer: dict = dict(
+            type='GradCAMExplainer', target_layer='fusion.layers.2.crossattention.self'
+        ),
+        amc_loss: dict | None = dict(type='AMCLoss'),
+        embed_dim: int = 256,
+        queue_size: int = 65536,
+        teacher_decay: float = 0.995,
+        distill_alpha: float = 0.4,
+        distill_alpha_ramp: int | str | None = None,
+        temperature: float = 0.07,
+        mlm_probability: float = 0.15,
+        max_text_length: int = 30,
+        max_text_length_test: int | None = None,
+        hard_negatives: str = 'sample',
+        text_pool: str = 'cls',
+        loss_weights: dict | None = None,
+        box_area_power: float = 0.5,
+        explain_positives_only: bool = False,
+        data_preprocessor: dict | None = None,
+        init_cfg: dict | None = None,
+    ) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.image_encoder = MODELS.build(image_encoder)
         self.text_encoder = MODELS.build(text_encoder)
@@ -136,19 +145,27 @@ class ALBEFGrounder(BaseGrounder):
         self.amc_loss = MODELS.build(amc_loss) if amc_loss is not None else None
 
         # momentum teacher: a frozen copy updated by exponential moving average
-        self.teacher_pairs = [('image_encoder', 'image_encoder_m'),
-                              ('vision_proj', 'vision_proj_m'),
-                              ('text_encoder', 'text_encoder_m'), ('text_proj', 'text_proj_m')]
+        self.teacher_pairs = [
+            ('image_encoder', 'image_encoder_m'),
+            ('vision_proj', 'vision_proj_m'),
+            ('text_encoder', 'text_encoder_m'),
+            ('text_proj', 'text_proj_m'),
+        ]
         for student, teacher in self.teacher_pairs:
             module = copy.deepcopy(getattr(self, student))
             module.requires_grad_(False)
             setattr(self, teacher, module)
         self.teacher_decay = teacher_decay
         self.distill_alpha = distill_alpha
-        if not (distill_alpha_ramp is None or distill_alpha_ramp == 'epoch'
-                or (isinstance(distill_alpha_ramp, int) and distill_alpha_ramp > 0)):
-            raise ValueError("distill_alpha_ramp must be None, 'epoch' or a positive int, "
-                             f'got {distill_alpha_ramp!r}')
+        if not (
+            distill_alpha_ramp is None
+            or distill_alpha_ramp == 'epoch'
+            or (isinstance(distill_alpha_ramp, int) and distill_alpha_ramp > 0)
+        ):
+            raise ValueError(
+                "distill_alpha_ramp must be None, 'epoch' or a positive int, "
+                f'got {distill_alpha_ramp!r}'
+            )
         self.distill_alpha_ramp = distill_alpha_ramp
         self.queue_size = queue_size
         self.register_buffer('image_queue', F.normalize(torch.randn(embed_dim, queue_size), dim=0))
@@ -159,7 +176,8 @@ class ALBEFGrounder(BaseGrounder):
 
         if hard_negatives not in ('sample', 'hardest'):
             raise ValueError(
-                f"hard_negatives must be 'sample' or 'hardest', got {hard_negatives!r}")
+                f"hard_negatives must be 'sample' or 'hardest', got {hard_negatives!r}"
+            )
         self.hard_negatives = hard_negatives
         if text_pool not in ('cls', 'mean'):
             raise ValueError(f"text_pool must be 'cls' or 'mean', got {text_pool!r}")
@@ -183,15 +201,24 @@ class ALBEFGrounder(BaseGrounder):
         return tokenizer
 
     # ------------------------------------------------------------------ encoders
-    def tokenize(self, texts: list[str], device: torch.device, *,
-                 same_length_across_processes: bool = False,
-                 max_length: int | None = None) -> dict:
+    def tokenize(
+        self,
+        texts: list[str],
+        device: torch.device,
+        *,
+        same_length_across_processes: bool = False,
+        max_length: int | None = None,
+    ) -> dict:
         """Token ids and mask (B, L), padded to the longest text (of all processes when
         ``same_length_across_processes``, so that text features can be gathered), truncated
         to ``max_length`` (default ``max_text_length``)."""
-        tokens = self.tokenizer(texts, padding='longest', truncation=True,
-                                max_length=max_length or self.max_text_length,
-                                return_tensors='pt')
+        tokens = self.tokenizer(
+            texts,
+            padding='longest',
+            truncation=True,
+            max_length=max_length or self.max_text_length,
+            return_tensors='pt',
+        )
         ids, mask = tokens['input_ids'].to(device), tokens['attention_mask'].to(device)
         if same_length_across_processes and get_world_size() > 1:
             length = torch.tensor(ids.shape[1], device=device)
@@ -201,13 +228,31 @@ class ALBEFGrounder(BaseGrounder):
             mask = F.pad(mask, (0, pad), value=0)
         return dict(input_ids=ids, attention_mask=mask)
 
-    def fuse(self, text_embeds: Tensor, text_mask: Tensor, image_embeds: Tensor) -> Tensor:
-        """Fusion encoder output (B, L, D) for per-pair text and image tokens."""
-        return self.fusion(text_embeds, text_mask.bool(), image_embeds)
+    def fuse(
+        self,
+        text_embeds: Tensor,
+        text_mask: Tensor,
+        image_embeds: Tensor | None,
+        *,
+        image_kv: list | None = None,
+    ) -> Tensor:
+        """Fusion encoder output (B, L, D) for per-pair text and image tokens.
 
-    def itm_logits(self, text_embeds: Tensor, text_mask: Tensor, image_embeds: Tensor) -> Tensor:
+        ``image_kv``: the images' ``fusion.image_keys_values`` (B rows), computed once for
+        several passes, instead of ``image_embeds`` (then None).
+        """
+        return self.fusion(text_embeds, text_mask.bool(), image_embeds, image_kv=image_kv)
+
+    def itm_logits(
+        self,
+        text_embeds: Tensor,
+        text_mask: Tensor,
+        image_embeds: Tensor | None,
+        *,
+        image_kv: list | None = None,
+    ) -> Tensor:
         """(B, 2) match logits of per-pair inputs; column 1 is 'match'."""
-        fused = self.fuse(text_embeds, text_mask, image_embeds)
+        fused = self.fuse(text_embeds, text_mask, image_embeds, image_kv=image_kv)
         return self.itm_head(self._pool_text(fused, dict(attention_mask=text_mask)))
 
     def _pool_text(self, text_embeds: Tensor, text: dict) -> Tensor:
@@ -221,10 +266,15 @@ class ALBEFGrounder(BaseGrounder):
     @torch.no_grad()
     def _update_teacher(self) -> None:
         d = self.teacher_decay
+        students, teachers = [], []
         for student, teacher in self.teacher_pairs:
-            for p_s, p_t in zip(getattr(self, student).parameters(),
-                                getattr(self, teacher).parameters()):
-                p_t.mul_(d).add_(p_s.detach(), alpha=1 - d)
+            students += [p.detach() for p in getattr(self, student).parameters()]
+            teachers += list(getattr(self, teacher).parameters())
+        if not teachers:
+            return
+        # one multi-tensor call each instead of two per parameter (the same arithmetic)
+        torch._foreach_mul_(teachers, d)
+        torch._foreach_add_(teachers, students, alpha=1 - d)
 
     @torch.no_grad()
     def _enqueue(self, image_feat: Tensor, text_feat: Tensor, idx: Tensor) -> None:
@@ -239,8 +289,9 @@ class ALBEFGrounder(BaseGrounder):
 
     def _queue_snapshot(self) -> dict:
         """The queues as they are before this step's enqueue (E, Q), (E, Q), (1, Q)."""
-        return dict(image=self.image_queue.clone(), text=self.text_queue.clone(),
-                    idx=self.idx_queue.clone())
+        return dict(
+            image=self.image_queue.clone(), text=self.text_queue.clone(), idx=self.idx_queue.clone()
+        )
 
     # ------------------------------------------------------------------ features for the losses
     def encode_image(self, inputs: Tensor) -> tuple[Tensor, Tensor]:
@@ -269,8 +320,9 @@ class ALBEFGrounder(BaseGrounder):
         losses, _ = self.albef_losses(inputs, data_samples, explain=self.amc_loss is not None)
         return losses
 
-    def albef_losses(self, inputs: Tensor, data_samples: SampleList, *,
-                     explain: bool) -> tuple[dict, dict]:
+    def albef_losses(
+        self, inputs: Tensor, data_samples: SampleList, *, explain: bool
+    ) -> tuple[dict, dict]:
         """ITC, ITM, MLM (and AMC when configured) of the samples' captions.
 
         Args:
@@ -285,8 +337,7 @@ class ALBEFGrounder(BaseGrounder):
         """
         device = inputs.device
         texts = [s.metainfo['caption'] for s in data_samples]
-        idx = torch.tensor([_stable_id(s.metainfo['img_id']) for s in data_samples],
-                           device=device)
+        idx = torch.tensor([_stable_id(s.metainfo['img_id']) for s in data_samples], device=device)
         text = self.tokenize(texts, device, same_length_across_processes=True)
         with torch.no_grad():
             self.temp.clamp_(0.001, 0.5)
@@ -301,24 +352,54 @@ class ALBEFGrounder(BaseGrounder):
             text_feat_m = self.teacher_text_feat(text)
         queue = self._queue_snapshot()
         losses['loss_itc'] = self.loss_weights['itc'] * self.itc_loss(
-            image_feat, text_feat, image_feat_m, text_feat_m, idx, queue)
+            image_feat, text_feat, image_feat_m, text_feat_m, idx, queue
+        )
         self._enqueue(image_feat_m, text_feat_m, idx)
 
         grid_hw = self.image_encoder.patch_grid(inputs.shape[-2:])
-        loss_itm, cam = self.itm_loss(image_embeds, image_feat, text_embeds, text_feat,
-                                      text['attention_mask'], idx, explain=explain,
-                                      grid_hw=grid_hw)
+        # the images' cross-attention keys and values, shared by ITM's positives, its text
+        # negatives and MLM (computed once instead of in each of the three passes)
+        image_kv = self.fusion.image_keys_values(image_embeds)
+        loss_itm, cam = self.itm_loss(
+            image_embeds,
+            image_feat,
+            text_embeds,
+            text_feat,
+            text['attention_mask'],
+            idx,
+            explain=explain,
+            grid_hw=grid_hw,
+            image_kv=image_kv,
+        )
         losses['loss_itm'] = self.loss_weights['itm'] * loss_itm
         if self.amc_loss is not None:
             losses['loss_amc'] = self.loss_weights['amc'] * self._amc(cam, data_samples, inputs)
         if self.mlm_head is not None:
-            losses['loss_mlm'] = self.loss_weights['mlm'] * self._mlm(text, image_embeds)
-        state = dict(image_embeds=image_embeds, image_feat=image_feat, image_feat_m=image_feat_m,
-                     idx=idx, queue=queue, grid_hw=grid_hw, cam=cam)
+            losses['loss_mlm'] = self.loss_weights['mlm'] * self._mlm(
+                text, image_embeds, image_kv=image_kv
+            )
+        state = dict(
+            image_embeds=image_embeds,
+            image_feat=image_feat,
+            image_feat_m=image_feat_m,
+            idx=idx,
+            queue=queue,
+            grid_hw=grid_hw,
+            cam=cam,
+        )
         return losses, state
 
-    def itc_loss(self, image_feat: Tensor, text_feat: Tensor, image_feat_m: Tensor,
-                 text_feat_m: Tensor, idx: Tensor, queue: dict, *, gather: bool = True) -> Tensor:
+    def itc_loss(
+        self,
+        image_feat: Tensor,
+        text_feat: Tensor,
+        image_feat_m: Tensor,
+        text_feat_m: Tensor,
+        idx: Tensor,
+        queue: dict,
+        *,
+        gather: bool = True,
+    ) -> Tensor:
         """ITC against the teacher's features of this batch and the queue (unweighted).
 
         Args:
@@ -332,15 +413,18 @@ class ALBEFGrounder(BaseGrounder):
         gather_fn = gather_without_grad if gather else (lambda t: t)
         with torch.no_grad():
             idx_all = torch.cat([gather_fn(idx)[None], queue['idx']], dim=1)  # (1, B_all + Q)
-            image_feat_all = torch.cat([gather_fn(image_feat_m).T, queue['image']],
-                                       dim=1)  # (E, B_all + Q)
+            image_feat_all = torch.cat(
+                [gather_fn(image_feat_m).T, queue['image']], dim=1
+            )  # (E, B_all + Q)
             text_feat_all = torch.cat([gather_fn(text_feat_m).T, queue['text']], dim=1)
             positives = idx[:, None] == idx_all  # (B, B_all + Q)
             alpha = self.current_distill_alpha()
-            targets_i2t = distilled_targets(positives, image_feat_m @ text_feat_all / self.temp,
-                                            alpha)
-            targets_t2i = distilled_targets(positives, text_feat_m @ image_feat_all / self.temp,
-                                            alpha)
+            targets_i2t = distilled_targets(
+                positives, image_feat_m @ text_feat_all / self.temp, alpha
+            )
+            targets_t2i = distilled_targets(
+                positives, text_feat_m @ image_feat_all / self.temp, alpha
+            )
         loss_i2t = soft_cross_entropy(image_feat @ text_feat_all / self.temp, targets_i2t)
         loss_t2i = soft_cross_entropy(text_feat @ image_feat_all / self.temp, targets_t2i)
         return (loss_i2t + loss_t2i).mean() / 2
@@ -359,15 +443,27 @@ class ALBEFGrounder(BaseGrounder):
             return self.distill_alpha
         return self.distill_alpha * min(1.0, step / ramp)
 
-    def itm_loss(self, image_embeds: Tensor, image_feat: Tensor, text_embeds: Tensor,
-                 text_feat: Tensor, text_mask: Tensor, idx: Tensor, *, explain: bool,
-                 grid_hw: tuple[int, int], gather: bool = True) -> tuple[Tensor, Tensor | None]:
+    def itm_loss(
+        self,
+        image_embeds: Tensor,
+        image_feat: Tensor,
+        text_embeds: Tensor,
+        text_feat: Tensor,
+        text_mask: Tensor,
+        idx: Tensor,
+        *,
+        explain: bool,
+        grid_hw: tuple[int, int],
+        gather: bool = True,
+        image_kv: list | None = None,
+    ) -> tuple[Tensor, Tensor | None]:
         """ITM with one hard negative image and text per positive (unweighted).
 
         Args:
             explain: also return the Grad-CAM maps (B, h, w) of the positives' match logits,
                 differentiable (``create_graph=True``).
             gather: hard negatives from the whole global batch (the local batch otherwise).
+            image_kv: ``fusion.image_keys_values(image_embeds)`` if already computed.
 
         Returns:
             ``(loss, cam)``; ``cam`` is None without ``explain``.
@@ -380,8 +476,9 @@ class ALBEFGrounder(BaseGrounder):
         # head still learn from the negative pairs.
         gather_fn = gather_without_grad if gather else (lambda t: t)
         image_embeds_w, text_embeds_w, text_mask_w, image_feat_w, text_feat_w, idx_w = (
-            gather_fn(t.detach()) for t in (image_embeds, text_embeds, text_mask,
-                                            image_feat, text_feat, idx))
+            gather_fn(t.detach())
+            for t in (image_embeds, text_embeds, text_mask, image_feat, text_feat, idx)
+        )
         with torch.no_grad():
             same = idx[:, None] == idx_w[None]  # (B, B_w) pairs that are not negatives
             w_t2i = F.softmax(text_feat @ image_feat_w.T / self.temp, dim=1).masked_fill(same, 0)
@@ -397,41 +494,71 @@ class ALBEFGrounder(BaseGrounder):
 
         text_all = torch.cat([text_embeds, text_embeds, text_embeds_w[neg_text]])
         mask_all = torch.cat([text_mask, text_mask, text_mask_w[neg_text]])
-        image_all = torch.cat([image_embeds, image_embeds_w[neg_image], image_embeds])
-        labels = torch.cat([torch.ones(batch), torch.zeros(2 * batch)]).long().to(
-            image_embeds.device)
+        # rows: B positives, B (text, negative image), B (negative text, image). The image
+        # side enters the fusion only through each layer's cross-attention keys and values:
+        # those of the B images (with gradient) serve the positives and the text negatives,
+        # those of the negative images come from their detached tokens.
+        if image_kv is None:
+            image_kv = self.fusion.image_keys_values(image_embeds)
+        neg_kv = self.fusion.image_keys_values(image_embeds_w[neg_image])
+        labels = (
+            torch.cat([torch.ones(batch), torch.zeros(2 * batch)]).long().to(image_embeds.device)
+        )
         if not explain:
-            logits = self.itm_logits(text_all, mask_all, image_all)
+            logits = self.itm_logits(
+                text_all, mask_all, None, image_kv=_cat_kv(image_kv, neg_kv, image_kv)
+            )
             return F.cross_entropy(logits, labels), None
         # A loss on the map differentiates the Grad-CAM gradient, so the fusion layers after
         # the explained one need twice-differentiable attention: the math kernel, not flash.
         rows = batch if self.explain_positives_only else 3 * batch
+        watched_kv = (
+            image_kv if self.explain_positives_only else _cat_kv(image_kv, neg_kv, image_kv)
+        )
         with self.explainer.watch(self) as captured, sdpa_kernel(SDPBackend.MATH):
-            logits = self.itm_logits(text_all[:rows], mask_all[:rows], image_all[:rows])
+            logits = self.itm_logits(text_all[:rows], mask_all[:rows], None, image_kv=watched_kv)
         cam = self.explainer.explain(
-            logits[:batch, 1], captured['probs'], text_mask=mask_all[:rows].bool(),
-            grid_hw=grid_hw, create_graph=True)[:batch]  # (B, h, w)
+            logits[:batch, 1],
+            captured['probs'],
+            text_mask=mask_all[:rows].bool(),
+            grid_hw=grid_hw,
+            create_graph=True,
+        )[:batch]  # (B, h, w)
         if rows < 3 * batch:  # the negatives' pass, fused attention and no second order
-            logits = torch.cat([logits, self.itm_logits(text_all[rows:], mask_all[rows:],
-                                                        image_all[rows:])])
+            logits = torch.cat(
+                [
+                    logits,
+                    self.itm_logits(
+                        text_all[rows:], mask_all[rows:], None, image_kv=_cat_kv(neg_kv, image_kv)
+                    ),
+                ]
+            )
         return F.cross_entropy(logits, labels), cam
 
     def _amc(self, cam: Tensor, data_samples: SampleList, inputs: Tensor) -> Tensor:
         """AMC of the positives' maps (B, h, w) against their boxes (unweighted)."""
-        cam = F.interpolate(cam[:, None], size=inputs.shape[-2:], mode='bilinear',
-                            align_corners=False)[:, 0]  # (B, H, W)
-        box_mask = torch.stack([
-            boxes_to_mask(s.gt_instances.bboxes, inputs.shape[-2:]) for s in data_samples
-        ])  # (B, H, W)
+        cam = F.interpolate(
+            cam[:, None], size=inputs.shape[-2:], mode='bilinear', align_corners=False
+        )[:, 0]  # (B, H, W)
+        box_mask = torch.stack(
+            [boxes_to_mask(s.gt_instances.bboxes, inputs.shape[-2:]) for s in data_samples]
+        )  # (B, H, W)
         return self.amc_loss(cam, box_mask)
 
-    def _mlm(self, text: dict, image_embeds: Tensor) -> Tensor:
-        """Masked language modelling conditioned on the image (15%: 80/10/10)."""
-        input_ids = text['input_ids'].clone()
+    def mask_tokens(self, input_ids: Tensor) -> tuple[Tensor, Tensor]:
+        """BERT's MLM corruption of (B, L) token ids: 15% of the non-special tokens chosen,
+        of those 80% [MASK], 10% a random token, 10% kept.
+
+        Returns:
+            ``(input_ids, labels)``: the corrupted ids and (B, L) targets, the true token at
+            the chosen positions and -100 elsewhere.
+        """
+        input_ids = input_ids.clone()
         labels = input_ids.clone()
         special = torch.tensor(
             [[t in self.tokenizer.all_special_ids for t in row] for row in input_ids.tolist()],
-            device=input_ids.device)
+            device=input_ids.device,
+        )
         prob = torch.full(labels.shape, self.mlm_probability, device=input_ids.device)
         masked = torch.bernoulli(prob).bool() & ~special
         labels[~masked] = -100
@@ -439,14 +566,28 @@ class ALBEFGrounder(BaseGrounder):
         input_ids[masked & replace] = self.tokenizer.mask_token_id
         randomize = torch.bernoulli(torch.full(labels.shape, 0.5, device=labels.device)).bool()
         randomize &= masked & ~replace
-        input_ids[randomize] = torch.randint(len(self.tokenizer), labels.shape,
-                                             device=labels.device)[randomize]
+        input_ids[randomize] = torch.randint(
+            len(self.tokenizer), labels.shape, device=labels.device
+        )[randomize]
+        return input_ids, labels
+
+    def _mlm(self, text: dict, image_embeds: Tensor, *, image_kv: list | None = None) -> Tensor:
+        """Masked language modelling conditioned on the image (:meth:`mask_tokens`).
+
+        ``image_kv``: ``fusion.image_keys_values(image_embeds)`` if already computed.
+        """
+        input_ids, labels = self.mask_tokens(text['input_ids'])
         text_embeds = self.text_encoder(input_ids, text['attention_mask'])
-        fused = self.fuse(text_embeds, text['attention_mask'], image_embeds)
-        logits = self.mlm_head(fused)  # (B, L, vocab)
-        if not bool(masked.any()):
-            return logits.sum() * 0
-        return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+        if image_kv is not None:
+            image_embeds = None
+        fused = self.fuse(text_embeds, text['attention_mask'], image_embeds, image_kv=image_kv)
+        masked = labels != -100
+        if not bool(masked.any()):  # zero, with a (zero) gradient for every MLM parameter
+            return self.mlm_head(fused[:, :1]).sum() * 0
+        # the head (and its vocabulary-wide decoder) only at the masked tokens: the loss is
+        # the mean over them, as cross_entropy(ignore_index=-100) over all tokens gives
+        logits = self.mlm_head(fused[masked])  # (M, vocab)
+        return F.cross_entropy(logits, labels[masked])
 
     # ------------------------------------------------------------------ prediction
     def explain_phrases(self, image: Tensor, phrases: list[str]) -> Tensor:
@@ -454,13 +595,22 @@ class ALBEFGrounder(BaseGrounder):
         device = image.device
         text = self.tokenize(phrases, device, max_length=self.max_text_length_test)
         with torch.enable_grad():
-            image_embeds = self.image_encoder(image).expand(len(phrases), -1, -1)
+            # the image's cross-attention keys and values once, repeated for the P phrases
+            image_kv = [
+                tuple(t.expand(len(phrases), -1, -1, -1) for t in kv)
+                for kv in self.fusion.image_keys_values(self.image_encoder(image))
+            ]
             text_embeds = self.text_encoder(text['input_ids'], text['attention_mask'])
             with self.explainer.watch(self) as captured:
-                logits = self.itm_logits(text_embeds, text['attention_mask'], image_embeds)
+                logits = self.itm_logits(
+                    text_embeds, text['attention_mask'], None, image_kv=image_kv
+                )
             cam = self.explainer.explain(
-                logits[:, 1], captured['probs'], text_mask=text['attention_mask'].bool(),
-                grid_hw=self.image_encoder.patch_grid(image.shape[-2:]))
+                logits[:, 1],
+                captured['probs'],
+                text_mask=text['attention_mask'].bool(),
+                grid_hw=self.image_encoder.patch_grid(image.shape[-2:]),
+            )
         return cam.detach()
 
     def predict(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> SampleList:
@@ -479,6 +629,9 @@ class ALBEFGrounder(BaseGrounder):
             sample.pred_heatmaps = cam[:, :keep_h, :keep_w]
             if 'proposals' in sample:  # cached detector boxes (LoadRegionFeatures): Recall@k
                 sample.pred_boxes, sample.pred_scores = rank_boxes_by_heatmap(
-                    sample.pred_heatmaps, sample.proposals.bboxes, sample.metainfo['ori_shape'],
-                    area_power=self.box_area_power)
+                    sample.pred_heatmaps,
+                    sample.proposals.bboxes,
+                    sample.metainfo['ori_shape'],
+                    area_power=self.box_area_power,
+                )
         return data_samples
