@@ -150,7 +150,13 @@ def format_v2_summary(counts: dict) -> str:
         context = c.get('context_refs', c.get('context_phrases', 0))
         share = f'{100.0 * context / total:.1f} %' if total else '-'
         part = f'  parts {c.get("parts", 0)} / {c["large_objects"]}' if 'large_objects' in c else ''
-        lines.append(f'  {name}: {context} / {total} ({share}){part}')
+        firsts = [
+            f'{k[len("context_refs_first_") :]} {v}'
+            for k, v in c.items()
+            if k.startswith('context_refs_first_')
+        ]
+        first = f'  first by: {", ".join(firsts)}' if firsts else ''
+        lines.append(f'  {name}: {context} / {total} ({share}){part}{first}')
     if 'referit' in counts:
         r = counts['referit']
         lines.append(

@@ -149,9 +149,9 @@ PRESETS: Dict[str, Dict[str, object]] = {
         small_side_px=(18, 26),
         large_side_px=(36, 56),
         context_image_prob=0.5,
-        identical_look_prob=0.4,
+        identical_look_prob=0.6,
         part_prob=0.35,
-        relational_first_prob=0.5,
+        relational_first_prob=0.7,
         referit_fraction=0.2,
     ),
 }

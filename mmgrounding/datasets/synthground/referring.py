@@ -34,13 +34,22 @@ REFEXP_RELATION_WORDS: Dict[str, Tuple[Tuple[str, ...], ...]] = {
 }
 
 
+EXPRESSION_KINDS: Tuple[str, ...] = ('attribute', 'spatial', 'relational')
+
+
 @dataclass(frozen=True)
 class ReferringExpression:
-    """A RefCOCO-style sentence that singles out ``target`` (an object index)."""
+    """A RefCOCO-style sentence that singles out ``target`` (an object index).
+
+    ``kind`` says what tells the target apart: ``'attribute'`` (category, colour, size),
+    ``'spatial'`` (a spatial word among look-alikes) or ``'relational'`` (a relation to a
+    landmark).
+    """
 
     target: int
     raw: str
     tokens: Tuple[str, ...]
+    kind: str = 'attribute'
 
 
 @dataclass(frozen=True)
@@ -201,6 +210,11 @@ def generate_referring_expressions(
         pool = sorted({c for k in kinds for c in k if c != first})
         count = min(int(rng.integers(1, max_per_object + 1)), len(pool) + 1)
         chosen = [first] + [pool[int(i)] for i in rng.choice(len(pool), count - 1, replace=False)]
+        kind_of = {}
+        for name, candidates in zip(EXPRESSION_KINDS, kinds):
+            for candidate in candidates:
+                kind_of.setdefault(candidate, name)
+        kind_of[first] = EXPRESSION_KINDS[next(k for k, c in enumerate(kinds) if c is primary)]
         per_object = []
         for tokens in chosen:
             raw = ' '.join(tokens)
@@ -208,7 +222,7 @@ def generate_referring_expressions(
                 raw = raw[:1].upper() + raw[1:]
             if rng.random() < 0.2:
                 raw += '.'
-            per_object.append(ReferringExpression(target, raw, tuple(tokens)))
+            per_object.append(ReferringExpression(target, raw, tuple(tokens), kind_of[tokens]))
         expressions.append(per_object)
     return expressions
 

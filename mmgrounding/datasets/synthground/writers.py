@@ -456,7 +456,8 @@ def write_v2_annotations(
     part_colour}``.
 
     Returns:
-        Per split: refs and context-dependent refs (RefCOCO splits, ReferIt splits), box
+        Per split: refs and context-dependent refs, the latter also by what their first
+        expression uses (``context_refs_first_<kind>``; RefCOCO splits, ReferIt splits), box
         phrases of one object and the context-dependent ones (Flickr30k), and parts.
     """
     context = {
@@ -478,6 +479,7 @@ def write_v2_annotations(
                 c['large_objects'] += obj.size == 'large'
                 if context_dependent(record.scene, i):
                     c['context_refs'] += 1
+                    c[f'context_refs_first_{record.referring_expressions[i][0].kind}'] += 1
                     context[f'{source}_ref_ids'].append(ref_id)
                     if source == 'referit':
                         context['referit_region_keys'].append(f'{record.image_id}_{i + 1}')
