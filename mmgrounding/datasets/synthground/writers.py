@@ -28,7 +28,7 @@ from .referring import (
 )
 from .scene import Scene, SceneObject
 from .shapes import CATEGORIES, PHRASE_TYPE_OF_CATEGORY
-from .taxonomy import PART_COLOURS, concept_chain
+from .taxonomy import CONCEPT_NOUNS, PART_COLOURS, concept_chain
 
 SPLITS = ('train', 'val', 'test')
 REFCOCO_SPLITS = ('train', 'val', 'testA', 'testB')
@@ -439,6 +439,15 @@ def write_referit(
 
 
 # ------------------------------------------------------------ context and parts (v2 preset)
+def _noun_level(words: Sequence[str], chain: Sequence[str]) -> str:
+    """Which synset of ``chain`` a phrase names: 'own', 'intermediate' or 'supercategory'."""
+    text = ' ' + ' '.join(w.lower() for w in words) + ' '
+    for k, synset in enumerate(chain):
+        if any(f' {" ".join(n.singular)} ' in text for n in CONCEPT_NOUNS[synset]):
+            return 'own' if k == 0 else 'supercategory' if k == len(chain) - 1 else 'intermediate'
+    return 'none'
+
+
 def write_v2_annotations(
     out_dir: str,
     records: Sequence[ImageRecord],
@@ -458,7 +467,9 @@ def write_v2_annotations(
     Returns:
         Per split: refs and context-dependent refs, the latter also by what their first
         expression uses (``context_refs_first_<kind>``; RefCOCO splits, ReferIt splits), box
-        phrases of one object and the context-dependent ones (Flickr30k), and parts.
+        phrases of one object, the context-dependent ones and the synset each names (its
+        own, an intermediate one, the supercategory: ``single_object_phrases_naming_<level>``;
+        Flickr30k), and parts.
     """
     context = {
         'rule': rule,
@@ -505,6 +516,10 @@ def write_v2_annotations(
                 if entity is None or len(entity.object_indices) != 1:
                     continue
                 c['single_object_phrases'] += 1
+                obj = record.scene.objects[entity.object_indices[0]]
+                if obj.is_pictogram:
+                    level = _noun_level(phrase.words, concept_chain(obj.category))
+                    c[f'single_object_phrases_naming_{level}'] += 1
                 if context_dependent(record.scene, entity.object_indices[0]):
                     c['context_phrases'] += 1
                     context['flickr30k_phrases'].append(
