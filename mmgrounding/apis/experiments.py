@@ -80,6 +80,9 @@ class Experiment:
         tables: the names of the doc tables this experiment is a row of.
         labels: per table, another row name.
         paper: per table, ``{column header: the paper's number}`` (a citation, not a result).
+        init_from: ``(experiment, seed)``: every seed of this one starts from the final
+            checkpoint of that run (``load_from``), which :func:`run_experiments` trains first
+            (or reuses) even when it is not among the experiments asked for (a fine-tune).
     """
 
     name: str
@@ -91,6 +94,7 @@ class Experiment:
     tables: tuple[str, ...] = ()
     labels: dict = dataclasses.field(default_factory=dict)
     paper: dict = dataclasses.field(default_factory=dict)
+    init_from: tuple['Experiment', int] | None = None
 
     def label_in(self, table: str) -> str:
         return self.labels.get(table, self.label)
@@ -713,25 +717,40 @@ def run_experiments(
         config, schedule, checkpoint and its hashes, training status and time, per split the
         metrics with their protocols, the library versions.
     """
-    runs = []
+
+    def make_run(e: Experiment, seed: int) -> Run:
+        cfg = prepare_config(
+            e,
+            seed=seed,
+            work_dir=run_dir(work_dir, e, seed, max_iters),
+            data_root=data_root,
+            vocab=vocab,
+            max_iters=max_iters,
+        )
+        return Run(e, seed, cfg)
+
+    runs, bases = [], {}  # bases: the runs others start from, by work dir
     for e in experiments:
         for seed in e.seeds:
             if seeds is not None and seed not in seeds:
                 continue
-            cfg = prepare_config(
-                e,
-                seed=seed,
-                work_dir=run_dir(work_dir, e, seed, max_iters),
-                data_root=data_root,
-                vocab=vocab,
-                max_iters=max_iters,
-            )
-            runs.append(Run(e, seed, cfg))
+            run = make_run(e, seed)
+            if e.init_from is not None:
+                base = make_run(*e.init_from)
+                bases.setdefault(base.work_dir, base)
+                run.cfg.load_from = final_checkpoint(base.cfg)
+            runs.append(run)
     to_train = [run for run in runs if run.experiment.train]
     trained: dict[str, TrainResult] = {}
-    if to_train:
+    # two stages: the checkpoints a fine-tune loads exist before it starts
+    first = [run for run in to_train if run.experiment.init_from is None]
+    first += [b for b in bases.values() if b.work_dir not in {r.work_dir for r in first}]
+    stages = [first, [run for run in to_train if run.experiment.init_from is not None]]
+    for stage in stages:
+        if not stage:
+            continue
         with TrainingDisplay(console) as display:
-            trained = train_all(to_train, processes=processes, threads=threads, display=display)
+            trained.update(train_all(stage, processes=processes, threads=threads, display=display))
         display.console.print(display.summary())
     env = environment()
     records: dict[str, dict] = OrderedDict()
@@ -763,6 +782,18 @@ def run_experiments(
                 label=run.experiment.label,
                 config=run.experiment.config,
                 cfg_options=dict(run.experiment.cfg_options),
+                init_from=(
+                    None
+                    if run.experiment.init_from is None
+                    else dict(
+                        experiment=run.experiment.init_from[0].name,
+                        seed=run.experiment.init_from[1],
+                        checkpoint=osp.relpath(run.cfg.load_from, REPO_ROOT),
+                        weights_sha256=trained[
+                            run_key(run.experiment.init_from[0].name, run.experiment.init_from[1])
+                        ].weights_sha256,
+                    )
+                ),
                 seed=run.seed,
                 max_iters=train_cfg.get('max_iters') if run.experiment.train else None,
                 checkpoint=osp.relpath(checkpoint, REPO_ROOT) if checkpoint else None,

@@ -70,3 +70,46 @@ def test_training_items_carry_a_paraphrase_and_no_box(synthground_root, tmp_path
     assert item['inputs'].shape == (3, 64, 64)
     assert item['data_samples'].metainfo['paraphrase'] == 'a paraphrase'
     assert 'gt_instances' not in item['data_samples']
+
+
+SELFEQ_FT = osp.join(CONFIGS, 'selfeq', 'selfeq-ft_albef-tiny_1xb32-200it_synthground-mix.py')
+GALBEF_FT = osp.join(CONFIGS, 'selfeq', 'galbef-ft_albef-tiny_1xb32-200it_synthground-mix.py')
+
+
+def test_fine_tunes_differ_only_by_the_paraphrase_branch():
+    selfeq, galbef = Config.fromfile(SELFEQ_FT), Config.fromfile(GALBEF_FT)
+    model, base = selfeq.model.to_dict(), galbef.model.to_dict()
+    assert model.pop('type') == 'SelfEQGrounder' and base.pop('type') == 'ALBEFGrounder'
+    model.pop('self_consistency_loss')
+    model['explainer'].pop('normalize')
+    assert model == base
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'randomness', 'load_from'):
+        assert selfeq[key] == galbef[key], key
+    assert selfeq.test_dataloader == galbef.test_dataloader
+    # the same training texts and images (the SelfEQ pipeline loads no box, gALBEF's boxes
+    # are read by no loss)
+    for a, b in zip(
+        selfeq.train_dataloader.dataset.datasets, galbef.train_dataloader.dataset.datasets
+    ):
+        assert {k: v for k, v in a.items() if k != 'pipeline'} == {
+            k: v for k, v in b.items() if k != 'pipeline'
+        }
+    assert selfeq.train_cfg.max_iters == 200 and selfeq.param_scheduler[-1].end == 200
+    assert selfeq.default_hooks.checkpoint.interval == 200
+
+
+def test_registry_fine_tunes_start_from_the_registry_galbef():
+    from mmgrounding.apis import synthground_leaderboard as registry
+    from mmgrounding.apis.leaderboard_entries import selfeq as entries
+
+    base, seed = entries.PRETRAINED
+    galbef = registry.experiment(base.name)
+    assert (base.config, base.cfg_options) == (galbef.config, galbef.cfg_options)
+    assert seed in galbef.seeds
+    for name in ('selfeq-ft', 'galbef-ft'):
+        e = registry.experiment(name)
+        assert e.init_from == entries.PRETRAINED
+        cfg = Config.fromfile(osp.join(osp.dirname(CONFIGS), e.config))
+        # the config's own load_from is the registry's work dir of that run
+        assert cfg.load_from == f'work_dirs/leaderboard/{base.name}/seed{seed}/iter_900.pth'
+    registry.check_registry()
