@@ -1,7 +1,8 @@
-# gALBEF fine-tuned like SelfEQ (configs/selfeq/selfeq-ft_albef-tiny_1xb32-200it_synthground-mix.py):
-# the same trained gALBEF checkpoint, the same 200 steps and schedule, plain ALBEF losses; the
-# fair baseline of the SelfEQ fine-tune (a difference between the two is the paraphrase
-# branch's). Box-free too: gALBEF's losses read no box.
+# gALBEF fine-tuned like SelfEQ
+# (configs/selfeq/selfeq-ft_albef-tiny_1xb32-200it_synthground-mix.py): the same trained
+# gALBEF checkpoint, the same 200 steps and schedule, plain ALBEF losses; the fair baseline of
+# the SelfEQ fine-tune (a difference between the two is the paraphrase branch's). Box-free
+# too: gALBEF's losses read no box.
 _base_ = ['../amc/galbef_albef-tiny_1xb32-900it_synthground-mix.py']
 
 load_from = 'work_dirs/leaderboard/galbef/seed0/iter_900.pth'
