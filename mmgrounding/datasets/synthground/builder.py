@@ -13,7 +13,7 @@ from . import writers
 from .language import (
     generate_captions,
 )
-from .lexicon import SHAPE_LEXICON, HierarchyLexicon
+from .lexicon import SHAPE_LEXICON, HierarchyLexicon, ShapeLexicon
 from .palettes import PictogramPalette
 from .pictograms import font_path
 from .record import ImageRecord
@@ -28,6 +28,7 @@ from .sampling import (
     DEFAULT_LARGE_SIDE_PX,
     DEFAULT_SMALL_SIDE_PX,
     SHAPE_PALETTE,
+    Palette,
     sample_scene,
 )
 from .scene import BACKGROUND_KINDS, Scene
@@ -197,7 +198,8 @@ def refcoco_split(split: str, scene: Scene, *, testa_phrase_type: str = 'round')
     return 'testA' if 2 * num_typed > len(scene.objects) else 'testB'
 
 
-def _palette_and_lexicon(config: SynthGroundConfig):
+def _palette_and_lexicon(config: SynthGroundConfig) -> Tuple[Palette, ShapeLexicon]:
+    """What the objects are and how they are named, from ``config.objects``."""
     if config.objects == 'shapes':
         return SHAPE_PALETTE, SHAPE_LEXICON
     palette = PictogramPalette(
