@@ -113,3 +113,63 @@ def test_registry_fine_tunes_start_from_the_registry_galbef():
         # the config's own load_from is the registry's work dir of that run
         assert cfg.load_from == f'work_dirs/leaderboard/{base.name}/seed{seed}/iter_900.pth'
     registry.check_registry()
+
+
+def test_run_experiments_trains_the_checkpoint_a_fine_tune_loads_first(monkeypatch, tmp_path):
+    """`init_from`: the base run is trained in a stage before the fine-tunes, which load its
+    final checkpoint; the records name it (training and evaluation are stubbed out here: the
+    order of the calls and the configs they get are what is checked)."""
+    from mmgrounding.apis import experiments as ex
+    from mmgrounding.apis import synthground_leaderboard as registry
+
+    stages = []
+
+    def fake_train_all(runs, **kwargs):
+        stages.append([(r.key, r.cfg.get('load_from')) for r in runs])
+        return {
+            r.key: ex.TrainResult(r.key, 'trained', ex.final_checkpoint(r.cfg), 'f', 'w', 1.0, 1)
+            for r in runs
+        }
+
+    def fake_evaluate(cfg, **kwargs):
+        return ex.EvalResult({'pointing/accuracy': 1.0}, {}, 0.0)
+
+    monkeypatch.setattr(ex, 'train_all', fake_train_all)
+    monkeypatch.setattr(ex, 'evaluate', fake_evaluate)
+    monkeypatch.setattr(ex, 'TrainingDisplay', _NullDisplay)
+    monkeypatch.setattr(ex, 'EvalDisplay', _NullDisplay)
+    work = str(tmp_path / 'w')
+    records = ex.run_experiments(
+        [registry.experiment('selfeq-ft')],
+        splits_of=lambda e: ['Flickr30k val'],
+        work_dir=work,
+        seeds=[1],
+        max_iters=3,
+    )
+    base = osp.join(work, 'galbef', 'seed0-it3', 'iter_3.pth')
+    assert stages == [[('galbef/seed0', None)], [('selfeq-ft/seed1', base)]]
+    record = records['selfeq-ft/seed1']
+    assert record['init_from']['experiment'] == 'galbef' and record['init_from']['seed'] == 0
+    assert record['init_from']['weights_sha256'] == 'w'
+    assert list(records) == ['selfeq-ft/seed1']  # the base is trained, not reported
+
+
+class _NullDisplay:
+    def __init__(self, *args, **kwargs):
+        import io
+
+        from rich.console import Console
+
+        self.console = Console(file=io.StringIO())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def summary(self):
+        return ''
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
