@@ -73,6 +73,7 @@ def test_training_items_carry_a_paraphrase_and_no_box(synthground_root, tmp_path
 
 
 SELFEQ_FT = osp.join(CONFIGS, 'selfeq', 'selfeq-ft_albef-tiny_1xb32-200it_synthground-mix.py')
+AMC_FT = osp.join(CONFIGS, 'selfeq', 'amc-ft_albef-tiny_1xb32-200it_synthground-mix.py')
 GALBEF_FT = osp.join(CONFIGS, 'selfeq', 'galbef-ft_albef-tiny_1xb32-200it_synthground-mix.py')
 
 
@@ -96,6 +97,10 @@ def test_fine_tunes_differ_only_by_the_paraphrase_branch():
         }
     assert selfeq.train_cfg.max_iters == 200 and selfeq.param_scheduler[-1].end == 200
     assert selfeq.default_hooks.checkpoint.interval == 200
+    amc = Config.fromfile(AMC_FT)
+    assert amc.model.amc_loss is not None
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'load_from', 'default_hooks'):
+        assert amc[key] == galbef[key], key
 
 
 def test_registry_fine_tunes_start_from_the_registry_galbef():
@@ -106,7 +111,7 @@ def test_registry_fine_tunes_start_from_the_registry_galbef():
     galbef = registry.experiment(base.name)
     assert (base.config, base.cfg_options) == (galbef.config, galbef.cfg_options)
     assert seed in galbef.seeds
-    for name in ('selfeq-ft', 'galbef-ft'):
+    for name in ('selfeq-ft', 'galbef-ft', 'amc-ft'):
         e = registry.experiment(name)
         assert e.init_from == entries.PRETRAINED
         cfg = Config.fromfile(osp.join(osp.dirname(CONFIGS), e.config))
