@@ -517,3 +517,28 @@ def test_every_loader_reads_the_v2_build(root):
     assert trainval and not set(trainval) & set(test)
     vg = VisualGenomeTripletDataset(data_root=data_root, ann_file='vg/', pipeline=[])
     assert vg.counts['triplets_objects'] > 0 and len(vg) > 0
+
+
+def test_command_line_builds_the_preset(tmp_path, capsys):
+    from tools.dataset_converters.make_synthground import main
+
+    out = str(tmp_path / 'cli')
+    main(
+        [
+            '--out',
+            out,
+            '--preset',
+            'v2',
+            '--num-images',
+            '4',
+            '--referit-num-images',
+            '3',
+            '--part-prob',
+            '0',
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert 'SynthGround v2 seed=0: 4 images' in printed and 'refcoco_train' in printed
+    arguments = load_json(out, 'meta.json')['arguments']
+    assert arguments['preset'] == 'v2' and arguments['part_prob'] == 0.0
+    assert arguments['referit_num_images'] == 3 and load_json(out, 'v2', 'parts.json') == []
