@@ -273,3 +273,98 @@ def test_cam_encoder_positions_are_the_sine_encoding():
     inner = (8 * 16 + 7, 8 * 16 + 8)
     assert torch.allclose(same[0, inner[0]], same[0, inner[1]])
     assert not torch.allclose(moved[0, inner[0]], moved[0, inner[1]])
+
+
+def test_cam_box_agreement_hand_values():
+    """Left cell column 1 on a 2x2 map, compared on a 4x4 grid.
+
+    Upsampled columns 1, .75, .25, 0 -> T = sigmoid(10 (A - .5)) = .9933, .9241, .0759, .0067
+    per column (4 rows). Left-half box (columns 0-1, 8 cells): inter = 4 (.9933 + .9241) =
+    7.6696, union = 8 + 8 - 7.6696 (Σ T = 4 · 2.0 = 8) -> 0.9207; right half: inter =
+    4 (.0759 + .0067) = 0.3304, union = 15.6696 -> 0.0211.
+    """
+    from mmgrounding.models.grounders.camwsvg import cam_box_agreement
+
+    maps = torch.tensor([[[1.0, 0.0], [1.0, 0.0]]])
+    boxes = torch.tensor([[[0.0, 0.0, 0.5, 1.0], [0.5, 0.0, 1.0, 1.0]]])
+    torch.testing.assert_close(
+        cam_box_agreement(maps, boxes, size=4), torch.tensor([[0.9207, 0.0211]]), atol=1e-4, rtol=0
+    )
+
+
+def test_reg_token_fusion_text_reg_and_candidate_tokens():
+    torch.manual_seed(0)
+    fusion = MODELS.build(
+        dict(
+            type='RegTokenFusion',
+            dim=8,
+            num_levels=1,
+            num_layers=1,
+            num_heads=2,
+            ffn_dim=16,
+            dropout=0.0,
+            text_reg=True,
+        )
+    ).eval()
+    visual = [torch.randn(1, 4, 8).expand(2, -1, -1)]
+    text = torch.randn(1, 3, 8).expand(2, -1, -1)
+    mask = torch.ones(2, 3, dtype=torch.bool)
+    cam, cam_mask = torch.zeros(2, 0, 8), torch.zeros(2, 0, dtype=torch.bool)
+    pooled = torch.randn(2, 8)
+    out = fusion(visual, text, mask, cam, cam_mask, text_pooled=pooled)
+    # same image, same tokens: only the pooled query tells the two [REG] outputs apart
+    assert not torch.allclose(out[0], out[1])
+    with pytest.raises(ValueError, match='text_pooled'):
+        fusion(visual, text, mask, cam, cam_mask)
+    proposals = torch.randn(2, 5, 8)
+    valid = torch.tensor([[True] * 5, [True, True, False, False, False]])
+    moved = fusion(
+        visual,
+        text,
+        mask,
+        cam,
+        cam_mask,
+        text_pooled=pooled,
+        proposals=proposals,
+        proposal_mask=valid,
+    )
+    assert moved.shape == (2, 8) and not torch.allclose(moved, out)
+    # a masked candidate changes nothing
+    changed = proposals.clone()
+    changed[1, 3] += 10
+    again = fusion(
+        visual,
+        text,
+        mask,
+        cam,
+        cam_mask,
+        text_pooled=pooled,
+        proposals=changed,
+        proposal_mask=valid,
+    )
+    torch.testing.assert_close(again[1], moved[1])
+    assert fusion.token_layout(0, [4], 3, 0, 5) == {
+        'reg': (0, 1),
+        'visual0': (1, 5),
+        'text': (5, 8),
+        'cam': (8, 8),
+        'proposal': (8, 13),
+    }
+
+
+def test_cam_classifier_max_pool_and_no_stem_pool():
+    cfg = dict(
+        type='CAMClassifier',
+        backbone=dict(type='ResNet', depth=18, base_channels=4, out_indices=(3,)),
+        in_channels=32,
+        num_classes=3,
+        frozen=False,
+    )
+    torch.manual_seed(0)
+    model = MODELS.build(dict(cfg, pool='max', stem_pool=False)).eval()
+    images = torch.randn(2, 3, 64, 64)
+    feature = model.backbone(images)[-1]
+    assert feature.shape[-2:] == (4, 4)  # stride 16 without the stem's max pooling (32: 2x2)
+    torch.testing.assert_close(model(images), model.head(feature.amax(dim=(2, 3))))
+    with pytest.raises(ValueError, match='pool'):
+        MODELS.build(dict(cfg, pool='sum'))

@@ -1,7 +1,11 @@
 # A small CAM-WSVG for SynthGround on a CPU: ResNet-18 at base width 16 on 128 px (F3-F5 at
 # 16x16, 8x8, 4x4), C_p = 64, a 2-layer BERT of width 64 over SynthGround's WordPiece
 # vocabulary, and the frozen CAM classifier of
-# configs/camwsvg/cam-classifier_r18_1xb32-20e_synthground.py (its Grad-CAM at layer4, 4x4).
+# configs/camwsvg/cam-classifier_r18_1xb32-20e_synthground.py (ResNet-18 at base width 8
+# without the stem's max pooling, global max pooling; its Grad-CAM at layer4, 8x8).
+# Interpretations (docs/methods/camwsvg.md): the CAM tokens carry sine positions, the [REG]
+# tokens start from the pooled query, the detector candidates are fusion tokens, and the
+# self-taught target adds the CAM map's agreement with each candidate to its attention.
 dim = 64
 bert = dict(
     vocab_size=512,  # >= the SynthGround vocabulary; unused rows are never indexed
@@ -11,6 +15,7 @@ bert = dict(
     max_position_embeddings=64,
 )
 resnet = dict(type='ResNet', depth=18, base_channels=16, norm_cfg=dict(type='BN'))
+classifier_resnet = dict(resnet, base_channels=8, out_indices=(3,))
 model = dict(
     type='CAMWSVGGrounder',
     data_preprocessor=dict(
@@ -37,14 +42,17 @@ model = dict(
         num_heads=4,
         ffn_dim=128,
         dropout=0.1,
+        text_reg=True,
     ),
     box_head=dict(type='RegBoxHead', hidden_dim=dim),
     proposal_attention=dict(type='PhraseProposalAttention', region_dim=256),
     phrase_decoder=dict(type='PhraseReconstructionDecoder', embed_dim=64, hidden_dim=128),
     classifier=dict(
         type='CAMClassifier',
-        backbone=dict(resnet, out_indices=(3,)),
-        in_channels=128,
+        backbone=classifier_resnet,
+        in_channels=64,
+        pool='max',
+        stem_pool=False,
         num_classes=9,
         class_names=[
             'circle',
@@ -60,13 +68,17 @@ model = dict(
         checkpoint='data/synthground/camwsvg/cam-classifier_r18-b16.pth',
     ),
     explainer=dict(type='ConvGradCAMExplainer', target_layer='backbone.layer4'),
-    cam_encoder=dict(type='CAMEncoder', feature_channels=128, num_blocks=2, num_groups=8),
+    cam_encoder=dict(
+        type='CAMEncoder', feature_channels=64, num_blocks=2, num_groups=8, positional=True
+    ),
     attention_mining_loss=dict(
         type='AttentionMiningLoss', sigma=0.5, omega=10.0, area_weight=0.1, loss_weight=1.0
     ),
     reconstruction_loss=dict(type='PhraseReconstructionLoss', loss_weight=1.0),
-    regression_loss=dict(type='RegBoxLoss', loss_weight=0.1),
+    regression_loss=dict(type='RegBoxLoss', loss_weight=0.1, beta=0.02),  # ~L1, as TransVG
     class_match='name',
+    proposal_tokens=True,
+    cam_target_weight=2.0,
     max_text_length=24,
     regression_switch=0.0,  # LossWeightStaircaseHook turns L_reg on
 )

@@ -2,7 +2,6 @@
 
 from typing import Optional
 
-import torch
 from mmengine.model import BaseModule
 from mmengine.runner import load_checkpoint
 from torch import Tensor, nn
@@ -12,7 +11,7 @@ from mmgrounding.registry import MODELS
 
 @MODELS.register_module()
 class CAMClassifier(BaseModule):
-    """Class scores of an image: ResNet's last stage, global average pool, one linear layer.
+    """Class scores of an image: ResNet's last stage, global pooling, one linear layer.
 
     At paper scale this is torchvision's ImageNet ResNet-50 (``backbone.init_cfg`` a local
     checkpoint, 1000 classes, ``head`` its ``fc``); on SynthGround it is a small ResNet that
@@ -32,6 +31,11 @@ class CAMClassifier(BaseModule):
         checkpoint_format: ``'mmgrounding'`` (this module's state dict, as written by
             ``tools/train_cam_classifier.py``) or ``'torchvision'`` (an ImageNet ResNet's
             ``conv1 ... layer4, fc``: ``fc`` becomes ``head``, the rest ``backbone``).
+        pool: ``'avg'`` (global average pooling, the ResNet head) or ``'max'`` (global max
+            pooling: the "is there an X anywhere" of weakly supervised localisation from image
+            labels, Oquab et al. CVPR 2015; the small SynthGround classifier).
+        stem_pool: keep ResNet's stem max pooling; False removes it (strides halve: a 14 px
+            SynthGround shape keeps 7 px after the stem instead of 3.5).
         frozen: no gradients to the weights and eval mode always (CAM-WSVG's classifier
             stays fixed).
         init_cfg: mmengine init config.
@@ -47,6 +51,8 @@ class CAMClassifier(BaseModule):
         class_names_file: Optional[str] = None,
         checkpoint: Optional[str] = None,
         checkpoint_format: str = 'mmgrounding',
+        pool: str = 'avg',
+        stem_pool: bool = True,
         frozen: bool = True,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -54,11 +60,16 @@ class CAMClassifier(BaseModule):
         if class_names_file is not None:
             with open(class_names_file, encoding='utf-8') as f:
                 class_names = [line.split()[0] for line in f if line.strip()]
+        if pool not in ('avg', 'max'):
+            raise ValueError(f"pool must be 'avg' or 'max', got {pool!r}")
+        self.pool = pool
         if checkpoint_format not in ('mmgrounding', 'torchvision'):
             raise ValueError(f'unknown checkpoint_format {checkpoint_format!r}')
         if class_names is not None and len(class_names) != num_classes:
             raise ValueError(f'{len(class_names)} class names for {num_classes} classes')
         self.backbone = MODELS.build(backbone)
+        if not stem_pool:
+            self.backbone.maxpool = nn.Identity()
         self.head = nn.Linear(in_channels, num_classes)
         self.class_names = list(class_names) if class_names is not None else None
         self.frozen = frozen
@@ -84,4 +95,8 @@ class CAMClassifier(BaseModule):
     def forward(self, images: Tensor) -> Tensor:
         """(B, 3, H, W) normalised images -> (B, C) logits."""
         feature = self.backbone(images)[-1]  # (B, C', h, w)
-        return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(feature, 1), 1))
+        if self.pool == 'max':
+            pooled = feature.amax(dim=(2, 3))  # (B, C')
+        else:
+            pooled = feature.mean(dim=(2, 3))
+        return self.head(pooled)

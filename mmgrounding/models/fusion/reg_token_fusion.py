@@ -16,12 +16,17 @@ class RegTokenFusion(BaseModule):
     With ``num_layers`` = the number of visual levels (paper: 3), layer i attends over
     ``[REG_i] + level i's visual tokens + all text tokens + all CAM tokens``; with
     ``num_layers`` = 1 the single layer takes the visual tokens of every level (Table 5's
-    "one attention layer"). Each visual token gets its (learned) level embedding; each
+    "one attention layer"). Detector-candidate tokens, when given, follow the CAM tokens
+    in every layer. Each visual token gets its (learned) level embedding; each
     token kind a type embedding. The [REG] outputs are merged by ``'concat'`` (L·C_p) or
     ``'conv'`` (a 1×1 convolution over the L [REG] outputs stacked as channels: one
     learned weight per layer, C_p out; Table 5).
 
-    Each "attention layer" is ``depth`` ``nn.TransformerEncoderLayer`` s (pre-norm).
+    Each "attention layer" is ``depth`` ``nn.TransformerEncoderLayer`` s (pre-norm). With
+    ``text_reg`` the [REG] tokens start from the learned embedding plus a projection of the
+    query's pooled text feature (interpretation): with a single transformer layer a constant
+    [REG] query attends to the same tokens for every query, so the box could not depend on
+    the phrase–image match; TransVG gets that interaction from 6 layers.
 
     Args:
         dim: C_p.
@@ -32,11 +37,12 @@ class RegTokenFusion(BaseModule):
         num_heads: attention heads.
         ffn_dim: feed-forward width.
         dropout: dropout of the transformer layers.
+        text_reg: condition the [REG] tokens on the pooled text (``forward``'s ``text_pooled``).
         init_cfg: mmengine init config.
     """
 
     MERGES = ('concat', 'conv')
-    KINDS = ('reg', 'visual', 'text', 'cam')
+    KINDS = ('reg', 'visual', 'text', 'cam', 'proposal')
 
     def __init__(
         self,
@@ -49,6 +55,7 @@ class RegTokenFusion(BaseModule):
         num_heads: int = 8,
         ffn_dim: int = 1024,
         dropout: float = 0.1,
+        text_reg: bool = False,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -82,16 +89,23 @@ class RegTokenFusion(BaseModule):
             for _ in range(num_layers)
         )
         self.conv = nn.Conv1d(num_layers, 1, 1) if merge == 'conv' else None
+        self.text_reg = nn.Linear(dim, dim * num_layers) if text_reg else None
 
     @property
     def out_dim(self) -> int:
         return self.dim * self.num_layers if self.merge == 'concat' else self.dim
 
     def token_layout(
-        self, layer: int, visual_lengths: Sequence[int], text_length: int, cam_length: int
+        self,
+        layer: int,
+        visual_lengths: Sequence[int],
+        text_length: int,
+        cam_length: int,
+        proposal_length: int = 0,
     ) -> dict[str, tuple[int, int]]:
         """The ``[start, end)`` of each token kind in the sequence of attention layer
-        ``layer``: ``'reg'``, ``'visual<l>'`` per level it sees, ``'text'``, ``'cam'``."""
+        ``layer``: ``'reg'``, ``'visual<l>'`` per level it sees, ``'text'``, ``'cam'`` and,
+        with candidate tokens, ``'proposal'``."""
         levels = range(self.num_levels) if self.num_layers == 1 else [layer]
         layout, start = {'reg': (0, 1)}, 1
         for level in levels:
@@ -100,6 +114,9 @@ class RegTokenFusion(BaseModule):
         layout['text'] = (start, start + text_length)
         start += text_length
         layout['cam'] = (start, start + cam_length)
+        if proposal_length:
+            start += cam_length
+            layout['proposal'] = (start, start + proposal_length)
         return layout
 
     def _sequence(
@@ -110,18 +127,27 @@ class RegTokenFusion(BaseModule):
         text_mask: Tensor,
         cam: Tensor,
         cam_mask: Tensor,
+        reg_offset: Optional[Tensor] = None,
+        proposals: Optional[Tensor] = None,
+        proposal_mask: Optional[Tensor] = None,
     ) -> tuple[Tensor, Tensor]:
         """Tokens (P, S, C_p) and key padding mask (P, S) (True = ignored) of one layer."""
         num = text.shape[0]
         types = self.type_embed.weight
         levels = range(self.num_levels) if self.num_layers == 1 else [layer]
-        parts = [(self.reg_tokens[layer] + types[0]).expand(num, 1, -1)]
+        reg = (self.reg_tokens[layer] + types[0]).expand(num, 1, -1)  # (P, 1, C_p)
+        if reg_offset is not None:
+            reg = reg + reg_offset[:, None]
+        parts = [reg]
         masks = [text_mask.new_zeros((num, 1))]
         for level in levels:
             parts.append(visual[level] + self.level_embed[level] + types[1])
             masks.append(text_mask.new_zeros(visual[level].shape[:2]))
         parts += [text + types[2], cam + types[3]]
         masks += [~text_mask, ~cam_mask]
+        if proposals is not None:
+            parts.append(proposals + types[4])
+            masks.append(~proposal_mask)
         return torch.cat(parts, dim=1), torch.cat(masks, dim=1)
 
     def forward(
@@ -131,6 +157,9 @@ class RegTokenFusion(BaseModule):
         text_mask: Tensor,
         cam: Tensor,
         cam_mask: Tensor,
+        text_pooled: Optional[Tensor] = None,
+        proposals: Optional[Tensor] = None,
+        proposal_mask: Optional[Tensor] = None,
     ) -> Tensor:
         """Merged [REG] outputs.
 
@@ -139,15 +168,33 @@ class RegTokenFusion(BaseModule):
             text: (P, L, C_p) text tokens; text_mask (P, L) bool, True at real tokens.
             cam: (P, M, C_p) CAM tokens; cam_mask (P, M) bool, True at real tokens (all
                 False for a query without CAM tokens).
+            text_pooled: (P, C_p) pooled text features (needed with ``text_reg``).
+            proposals: (P, M, C_p) detector-candidate tokens, or None; proposal_mask (P, M)
+                bool, True at real candidates.
 
         Returns:
             (P, out_dim).
         """
         if len(visual) != self.num_levels:
             raise ValueError(f'{len(visual)} visual levels for num_levels={self.num_levels}')
+        offsets = [None] * self.num_layers
+        if self.text_reg is not None:
+            if text_pooled is None:
+                raise ValueError('RegTokenFusion(text_reg=True) needs text_pooled')
+            offsets = self.text_reg(text_pooled).chunk(self.num_layers, dim=1)  # (P, C_p) each
         regs = []
         for i, layer in enumerate(self.layers):
-            tokens, padding = self._sequence(i, visual, text, text_mask, cam, cam_mask)
+            tokens, padding = self._sequence(
+                i,
+                visual,
+                text,
+                text_mask,
+                cam,
+                cam_mask,
+                reg_offset=offsets[i],
+                proposals=proposals,
+                proposal_mask=proposal_mask,
+            )
             regs.append(layer(tokens, src_key_padding_mask=padding)[:, 0])  # (P, C_p)
         stacked = torch.stack(regs, dim=1)  # (P, layers, C_p)
         if self.conv is not None:

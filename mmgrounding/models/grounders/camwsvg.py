@@ -17,6 +17,33 @@ from .albef import ALBEFGrounder
 from .base import BaseGrounder
 
 
+def cam_box_agreement(
+    maps: Tensor, boxes_norm: Tensor, *, sigma: float = 0.5, omega: float = 10.0, size: int = 32
+) -> Tensor:
+    """Soft IoU of each query's thresholded CAM region with each of its candidate boxes.
+
+    Args:
+        maps: (Q, h, w) CAM maps in [0, 1], spanning the image.
+        boxes_norm: (Q, M, 4) boxes as image-normalised xyxy.
+        sigma, omega: attention mining's soft threshold T(A) = sigmoid(ω (A − σ)).
+        size: side of the grid both are compared on (the map is upsampled bilinearly).
+
+    Returns:
+        (Q, M) Σ T(A)·B / Σ (T(A) + B − T(A)·B), B the box's cells (their centres inside).
+    """
+    upsampled = nn.functional.interpolate(
+        maps[:, None], size=(size, size), mode='bilinear', align_corners=False
+    )[:, 0]  # (Q, S, S)
+    region = torch.sigmoid(omega * (upsampled - sigma))
+    centres = (torch.arange(size, device=maps.device, dtype=maps.dtype) + 0.5) / size  # (S,)
+    inside_x = (centres >= boxes_norm[..., 0:1]) & (centres <= boxes_norm[..., 2:3])  # (Q, M, S)
+    inside_y = (centres >= boxes_norm[..., 1:2]) & (centres <= boxes_norm[..., 3:4])
+    box = (inside_y[..., :, None] & inside_x[..., None, :]).to(maps.dtype)  # (Q, M, S, S)
+    inter = (box * region[:, None]).sum(dim=(2, 3))  # (Q, M)
+    union = box.sum(dim=(2, 3)) + region.sum(dim=(1, 2))[:, None] - inter
+    return inter / union.clamp(min=1e-6)
+
+
 @MODELS.register_module()
 class CAMWSVGGrounder(BaseGrounder):
     """Per query (a phrase of a caption) and its image:
@@ -70,6 +97,13 @@ class CAMWSVGGrounder(BaseGrounder):
             ids, ``'name'`` for a classifier trained on nouns).
         max_text_length: token limit of a query.
         regression_switch: factor of ``loss_reg`` before any hook sets it.
+        cam_target_weight: with a CAM encoder, the self-taught target is the proposal of the
+            highest log α + ``cam_target_weight`` · soft IoU(T(A), box), A the query's refined
+            CAM map (interpretation, docs/methods/camwsvg.md: what the CAM encoder and
+            attention mining know about the noun's extent reaches the box); 0: argmax α.
+        proposal_tokens: give the fusion one token per detector candidate (its layer-normalised
+            feature projected to C_p plus an MLP code of its normalised cx, cy, w, h;
+            interpretation of "the CNN also runs on the candidates of a VG detector", §3.1).
         test_box: which box ``predict`` ranks first in ``pred_boxes``: ``'reg'`` (the
             regressed [REG] box, the method's answer) or ``'target'`` (the self-taught target,
             the most attended proposal: to measure the target alone).
@@ -97,6 +131,8 @@ class CAMWSVGGrounder(BaseGrounder):
         class_match: str = 'hyponym',
         max_text_length: int = 40,
         regression_switch: float = 1.0,
+        cam_target_weight: float = 0.0,
+        proposal_tokens: bool = False,
         test_box: str = 'reg',
         data_preprocessor: Optional[dict] = None,
     ) -> None:
@@ -104,6 +140,7 @@ class CAMWSVGGrounder(BaseGrounder):
         if test_box not in self.TEST_BOXES:
             raise ValueError(f'test_box must be one of {self.TEST_BOXES}, got {test_box!r}')
         self.test_box = test_box
+        self.cam_target_weight = float(cam_target_weight)
         if (classifier is None) != (cam_encoder is None) or (
             (classifier is None) != (explainer is None)
         ):
@@ -127,6 +164,15 @@ class CAMWSVGGrounder(BaseGrounder):
             phrase_decoder,
             default_args=dict(num_words=len(self.tokenizer), in_dim=self.proposal_attention.dim),
         )
+        self.proposal_embed = self.box_embed = None
+        if proposal_tokens:  # the detector candidates as fusion tokens: feature + box code
+            region_dim = self.proposal_attention.norm.normalized_shape[0]
+            self.proposal_embed = nn.Sequential(
+                nn.LayerNorm(region_dim), nn.Linear(region_dim, dim)
+            )
+            self.box_embed = nn.Sequential(
+                nn.Linear(4, dim), nn.ReLU(inplace=True), nn.Linear(dim, dim)
+            )
         self.reconstruction_loss = MODELS.build(reconstruction_loss)
         self.regression_loss = MODELS.build(regression_loss)
         self.classifier = MODELS.build(classifier) if classifier else None
@@ -228,8 +274,6 @@ class CAMWSVGGrounder(BaseGrounder):
         levels = self.visual_encoder(images)  # per level (B, C_p, h, w)
         visual = [level.flatten(2).transpose(1, 2)[owner] for level in levels]  # (P, N_l, C_p)
         cams = self._cams(images, owner, texts)
-        reg = self.fusion(visual, text['feats'], text['mask'], cams['tokens'], cams['mask'])
-        pred = self.box_head(reg)  # (P, 4) normalised cx, cy, w, h
 
         boxes = pad_sequence(
             [s.proposals.bboxes.float() for s in data_samples], batch_first=True
@@ -239,12 +283,39 @@ class CAMWSVGGrounder(BaseGrounder):
         ).to(device)  # (B, M, D)
         lengths = torch.tensor([len(s.proposals.bboxes) for s in data_samples], device=device)
         valid = torch.arange(boxes.shape[1], device=device)[None] < lengths[:, None]  # (B, M)
-        alpha, z = self.proposal_attention(text['pooled'], feats[owner], valid[owner])
         image_hw = torch.tensor([self._image_hw(s) for s in data_samples], device=device)
         whwh = image_hw[owner].flip(-1).repeat(1, 2).float()  # (P, 4) as W, H, W, H
+        candidates = None
+        if self.proposal_embed is not None:
+            whwh_image = image_hw.flip(-1).repeat(1, 2).float()[:, None]  # (B, 1, 4)
+            box_code = bbox_xyxy_to_cxcywh(boxes / whwh_image).clamp(0, 1)  # (B, M, 4)
+            candidates = (self.proposal_embed(feats) + self.box_embed(box_code))[owner]
+        reg = self.fusion(
+            visual,
+            text['feats'],
+            text['mask'],
+            cams['tokens'],
+            cams['mask'],
+            text_pooled=text['pooled'],
+            proposals=candidates,
+            proposal_mask=None if candidates is None else valid[owner],
+        )
+        pred = self.box_head(reg)  # (P, 4) normalised cx, cy, w, h
+        alpha, z = self.proposal_attention(text['pooled'], feats[owner], valid[owner])
         rows = torch.arange(len(texts), device=device)
+        confidence = alpha.detach().clamp(min=1e-12).log()  # (P, M)
+        if self.cam_target_weight and self.classifier is not None and len(cams['queries']):
+            queries = cams['queries']
+            am = self.attention_mining_loss
+            agreement = cam_box_agreement(
+                cams['refined'].detach(),
+                boxes[owner][queries] / whwh[queries, None],
+                sigma=am.sigma if am is not None else 0.5,
+                omega=am.omega if am is not None else 10.0,
+            )  # (Q, M)
+            confidence = confidence.index_add(0, queries, self.cam_target_weight * agreement)
         target_xyxy = (
-            boxes[owner][rows, alpha.argmax(dim=1)]
+            boxes[owner][rows, confidence.argmax(dim=1)]
             if boxes.shape[1]
             else (whwh.new_zeros((len(texts), 4)))
         )
