@@ -131,7 +131,25 @@ CKD_VOCAB := $(DATA)/ckd/phrase_vocab.txt
 $(CKD_VOCAB): | setup $(DATA)/meta.json
 	$(PY) tools/build_phrase_vocab.py $(GROUNDING_DATASET) --out $@
 
-leaderboard: infoground-inputs reir-inputs $(CKD_VOCAB)
+# SelfEQ's WordNet paraphrases (docs/methods/selfeq.md) and CAM-WSVG's SynthGround CAM
+# classifier (docs/methods/camwsvg.md): inputs of their leaderboard rows
+SELFEQ_PARAPHRASES := $(DATA)/selfeq/paraphrases_wordnet.json
+CAM_CLASSIFIER := $(DATA)/camwsvg/cam-classifier_r18-b16.pth
+
+.PHONY: selfeq-inputs camwsvg-inputs
+
+$(SELFEQ_PARAPHRASES): | setup $(DATA)/meta.json
+	OMP_NUM_THREADS=1 $(PY) tools/generate_paraphrases.py \
+		--config configs/selfeq/selfeq_albef-tiny_1xb32-900it_synthground-mix.py --out $@
+
+$(CAM_CLASSIFIER): | setup $(DATA)/meta.json
+	OMP_NUM_THREADS=1 $(PY) tools/train_cam_classifier.py \
+		configs/camwsvg/cam-classifier_r18_1xb32-20e_synthground.py --out $@
+
+selfeq-inputs: $(SELFEQ_PARAPHRASES)
+camwsvg-inputs: proposals $(CAM_CLASSIFIER)
+
+leaderboard: infoground-inputs reir-inputs $(CKD_VOCAB) selfeq-inputs camwsvg-inputs
 	$(PY) tools/analysis_tools/leaderboard.py --all --jobs $(LB_JOBS) --threads $(LB_THREADS)
 
 lint: setup

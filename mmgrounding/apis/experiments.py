@@ -616,8 +616,13 @@ def evaluate(
 
 
 # ----------------------------------------------------------------------------- data, env
-def ensure_synthground(out_dir: str, *, seed: int, num_images: int) -> dict:
-    """Build SynthGround unless ``out_dir`` already holds the build for these arguments."""
+def ensure_synthground(
+    out_dir: str, *, seed: int, num_images: int, preset: str = 'v1'
+) -> dict:
+    """Build SynthGround unless ``out_dir`` already holds the build for these arguments.
+
+    A v1 build records no ``preset`` in its ``meta.json`` (its files predate presets).
+    """
     from mmgrounding.datasets.synthground import build_synthground
 
     meta_path = osp.join(out_dir, 'meta.json')
@@ -625,10 +630,14 @@ def ensure_synthground(out_dir: str, *, seed: int, num_images: int) -> dict:
         with open(meta_path) as f:
             meta = json.load(f)
         args = meta.get('arguments', {})
-        if args.get('seed') == seed and args.get('num_images') == num_images:
+        if (
+            args.get('seed') == seed
+            and args.get('num_images') == num_images
+            and args.get('preset', 'v1') == preset
+        ):
             return meta
     start = time.perf_counter()
-    build_synthground(out_dir, seed=seed, num_images=num_images)
+    build_synthground(out_dir, seed=seed, num_images=num_images, preset=preset)
     print(f'SynthGround built in {out_dir} in {time.perf_counter() - start:.1f} s')
     with open(meta_path) as f:
         return json.load(f)

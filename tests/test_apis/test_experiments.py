@@ -253,3 +253,19 @@ def test_smoke_runs_never_write_the_committed_results(tmp_path):
         timeout=300,
     )
     assert proc.returncode != 0 and 'needs --out' in proc.stderr
+
+
+def test_ensure_synthground_rebuilds_a_build_of_another_preset(tmp_path):
+    out = tmp_path / 'sg'
+    out.mkdir()
+    # a v2 build's meta.json with the same seed and size must not pass for the v1 build
+    (out / 'meta.json').write_text(
+        json.dumps(dict(arguments=dict(preset='v2', seed=0, num_images=6)))
+    )
+    meta = ex.ensure_synthground(str(out), seed=0, num_images=6)
+    assert 'preset' not in meta['arguments']
+    assert meta['arguments']['num_images'] == 6
+    # the same arguments again: reused, not rebuilt
+    stamp = osp.getmtime(out / 'meta.json')
+    assert ex.ensure_synthground(str(out), seed=0, num_images=6) == meta
+    assert osp.getmtime(out / 'meta.json') == stamp
