@@ -43,6 +43,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--data', default='data/synthground', help='SynthGround folder')
     parser.add_argument('--seed', type=int, default=0, help='SynthGround seed')
     parser.add_argument('--num-images', type=int, default=1500, help='SynthGround size')
+    parser.add_argument(
+        '--preset', default='v2', choices=('v1', 'v2'), help='SynthGround build (default v2)'
+    )
     parser.add_argument('--work-dir', default='work_dirs/demo', help='outputs folder')
     parser.add_argument('--pictures', type=int, default=8, help='heatmap pictures per model')
     parser.add_argument('--jobs', type=int, default=2, help='models trained at the same time')
@@ -80,8 +83,12 @@ def main() -> None:
     register_all_modules(init_default_scope=False)
     console = Console(file=sys.stdout, soft_wrap=True)  # not the evaluations' redirected stdout
     start = time.perf_counter()
-    ex.ensure_synthground(args.data, seed=args.seed, num_images=args.num_images)
-    console.print(f'SynthGround in {args.data} (seed {args.seed}, {args.num_images} images)')
+    meta = ex.ensure_synthground(
+        args.data, seed=args.seed, num_images=args.num_images, preset=args.preset
+    )
+    console.print(
+        f'SynthGround {args.preset} in {args.data} (seed {args.seed}, {args.num_images} images)'
+    )
     data_root = args.data.rstrip('/') + '/'
     vocab = ex.ensure_vocab(data_root)
     records = ex.run_experiments(
@@ -96,6 +103,7 @@ def main() -> None:
         vocab=vocab,
         pictures=args.pictures,
         console=console,
+        build=ex.build_identity(meta),
     )
     rows = [(r['label'], r['splits'][SPLIT]['metrics']) for r in records.values()]
     os.makedirs(args.work_dir, exist_ok=True)

@@ -39,6 +39,10 @@ TRAIN_SCRIPT = osp.join(REPO_ROOT, 'tools', 'train.py')
 # writes that version to <work_dir>/config.py)
 CONFIG_FILE = osp.join('experiment', 'config.py')
 RECORD_FILE = 'experiment.json'
+# the SynthGround build a training used (build_identity), written when it starts
+BUILD_FILE = osp.join('experiment', 'build.json')
+# the build of a training from before builds were recorded: the default of that time
+LEGACY_BUILD = dict(preset='v1', seed=0, num_images=1500, generator_version='1.0.0')
 
 # benchmark split -> (dataset config, overrides of its test dataset)
 SUITES = {
@@ -63,6 +67,10 @@ SUITES = {
         ]
     ),
 }
+# The ReferIt column of a SynthGround build with a ReferItGame split of its own (v2): its
+# refclef files and test split, in place of the RefCOCO-val stand-in of a v1 build.
+SYNTHGROUND_OWN_REFERIT = ('synthground_referit_v2.py', {})
+SYNTHGROUND_ROOT = 'data/synthground/'  # the configs' data_root
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +116,7 @@ class Run:
     seed: int
     cfg: Config
     threads: int | None = None  # None: train_all's default
+    build: dict | None = None  # build_identity of the data it trains on (None: not checked)
 
     @property
     def key(self) -> str:
@@ -274,6 +283,24 @@ def _check_same_config(cfg: Config, config_file: str) -> None:
         )
 
 
+def _check_same_build(run: Run) -> None:
+    """Refuse to resume or reuse a work dir whose training used another SynthGround build
+    (a training without :data:`BUILD_FILE` predates them: :data:`LEGACY_BUILD`)."""
+    if run.build is None:
+        return
+    build_file = osp.join(run.work_dir, BUILD_FILE)
+    old = LEGACY_BUILD
+    if osp.isfile(build_file):
+        with open(build_file) as f:
+            old = json.load(f)
+    if old != run.build:
+        raise RuntimeError(
+            f'{run.work_dir} holds a training on another SynthGround build ({build_text(old)}; '
+            f'this run trains on {build_text(run.build)}); remove the folder or choose another '
+            'work dir'
+        )
+
+
 def _record(run: Run, result: TrainResult) -> None:
     atomic_write_json(
         osp.join(run.work_dir, RECORD_FILE),
@@ -282,6 +309,7 @@ def _record(run: Run, result: TrainResult) -> None:
             config=run.experiment.config,
             cfg_options=run.experiment.cfg_options,
             seed=run.seed,
+            build=run.build,
         ),
         indent=2,
     )
@@ -324,6 +352,8 @@ def start_training(run: Run, *, threads: int, resume: bool) -> subprocess.Popen:
     os.makedirs(osp.dirname(config_file), exist_ok=True)
     with atomic_open(config_file, 'w') as f:
         f.write(run.cfg.pretty_text)
+    if run.build is not None:
+        atomic_write_json(osp.join(run.work_dir, BUILD_FILE), run.build, indent=2)
     progress = osp.join(run.work_dir, PROGRESS_FILE)
     if not resume and osp.isfile(progress):
         os.remove(progress)
@@ -358,7 +388,8 @@ def train_all(
 
     Raises:
         RuntimeError: a training failed (with the end of its log) or a work dir holds a
-            training of another config. The trainings this call started are stopped first.
+            training of another config or of another SynthGround build (a run's ``build``).
+            The trainings this call started are stopped first.
     """
     results: dict[str, TrainResult] = {}
     pending: list[tuple[Run, bool]] = []
@@ -367,6 +398,7 @@ def train_all(
         config_file = osp.join(run.work_dir, CONFIG_FILE)
         if state != 'new':
             _check_same_config(run.cfg, config_file)
+            _check_same_build(run)
         if state == 'done':
             results[run.key] = _reused(run, run.threads or threads)
             if display is not None:
@@ -439,6 +471,8 @@ def benchmark_dataset(split_name: str, suite: str, data_root: str | None) -> tup
     if split_name not in SUITES[suite]:
         raise KeyError(f'the {suite} suite has no split {split_name!r}: {list(SUITES[suite])}')
     file, overrides = SUITES[suite][split_name]
+    if suite == 'synthground' and split_name == 'ReferIt' and has_own_referit(data_root):
+        file, overrides = SYNTHGROUND_OWN_REFERIT
     cfg = Config.fromfile(osp.join(DATASETS, file))
     dataset = dict(cfg.test_dataloader.dataset)
     dataset.pop('pipeline', None)
@@ -446,6 +480,16 @@ def benchmark_dataset(split_name: str, suite: str, data_root: str | None) -> tup
     if data_root is not None:
         dataset['data_root'] = data_root
     return dataset, cfg.test_evaluator
+
+
+def has_own_referit(data_root: str | None) -> bool:
+    """Whether the SynthGround build at ``data_root`` (default ``data/synthground/``) wrote a
+    ReferItGame split of its own (``meta.json['counts']['referit']``, the v2 preset)."""
+    meta_path = osp.join(data_root or SYNTHGROUND_ROOT, 'meta.json')
+    if not osp.isfile(meta_path):
+        return False
+    with open(meta_path) as f:
+        return 'referit' in json.load(f).get('counts', {})
 
 
 def benchmark_test_config(
@@ -616,12 +660,11 @@ def evaluate(
 
 
 # ----------------------------------------------------------------------------- data, env
-def ensure_synthground(
-    out_dir: str, *, seed: int, num_images: int, preset: str = 'v1'
-) -> dict:
+def ensure_synthground(out_dir: str, *, seed: int, num_images: int, preset: str = 'v2') -> dict:
     """Build SynthGround unless ``out_dir`` already holds the build for these arguments.
 
-    A v1 build records no ``preset`` in its ``meta.json`` (its files predate presets).
+    ``preset``: ``'v2'`` (the default build) or ``'v1'``. A v1 build records no ``preset`` in
+    its ``meta.json`` (its files predate presets).
     """
     from mmgrounding.datasets.synthground import build_synthground
 
@@ -654,6 +697,53 @@ def read_data_meta(data_root: str) -> dict:
     with open(meta_path) as f:
         meta = json.load(f)
     return dict(arguments=meta.get('arguments'), generator_version=meta.get('generator_version'))
+
+
+def build_identity(data: dict) -> dict:
+    """What makes two SynthGround builds the same for a result: preset, seed, size, version.
+
+    ``data`` is a ``meta.json`` or :func:`read_data_meta`'s dict (``arguments``,
+    ``generator_version``); a build without ``preset`` in its arguments is v1 (its files
+    predate presets).
+    """
+    args = data.get('arguments') or {}
+    return dict(
+        preset=args.get('preset', 'v1'),
+        seed=args.get('seed'),
+        num_images=args.get('num_images'),
+        generator_version=data.get('generator_version'),
+    )
+
+
+def build_text(build: dict) -> str:
+    """``'v2 (seed 0, 1500 images, generator 2.0.0)'``."""
+    return (
+        f'{build["preset"]} (seed {build["seed"]}, {build["num_images"]} images, '
+        f'generator {build["generator_version"]})'
+    )
+
+
+def record_build(record: dict) -> dict | None:
+    """The build a results record was measured on: its ``build``, or the one its ``data``
+    (the build's meta) gives for records written before builds were recorded."""
+    if record.get('build'):
+        return record['build']
+    if record.get('data'):
+        return build_identity(record['data'])
+    return None
+
+
+def default_work_dir(build: dict | None) -> str:
+    """The registry's work dirs for a build: ``work_dirs/leaderboard`` for the v1 build the
+    first trainings used (seed 0, 1500 images), ``work_dirs/leaderboard/<preset>-seed<S>[-n<N>]``
+    for any other, so that no training of one build is reused for another."""
+    base = 'work_dirs/leaderboard'
+    if build is None or (build['preset'], build['seed'], build['num_images']) == ('v1', 0, 1500):
+        return base
+    tag = f'{build["preset"]}-seed{build["seed"]}'
+    if build['num_images'] != 1500:
+        tag += f'-n{build["num_images"]}'
+    return osp.join(base, tag)
 
 
 def ensure_vocab(data_root: str) -> str:
@@ -710,6 +800,7 @@ def run_experiments(
     vocab: str | None = None,
     pictures: int = 0,
     console=None,
+    build: dict | None = None,
 ) -> dict[str, dict]:
     """Train (or reuse) and evaluate every (experiment, seed); one record per run.
 
@@ -720,11 +811,13 @@ def run_experiments(
         processes, threads: trainings at the same time, threads per training.
         data_root, vocab: see :func:`prepare_config`.
         pictures: heatmap pictures per evaluation.
+        build: :func:`build_identity` of the data: recorded with every run and its training;
+            a work dir holding a training on another build is refused (:func:`train_all`).
 
     Returns:
         ``{run key: record}``, the records of ``results/synthground.json``: experiment, seed,
         config, schedule, checkpoint and its hashes, training status and time, per split the
-        metrics with their protocols, the library versions.
+        metrics with their protocols, the library versions, the build.
     """
 
     def make_run(e: Experiment, seed: int) -> Run:
@@ -736,7 +829,7 @@ def run_experiments(
             vocab=vocab,
             max_iters=max_iters,
         )
-        return Run(e, seed, cfg)
+        return Run(e, seed, cfg, build=build)
 
     runs, bases = [], {}  # bases: the runs others start from, by work dir
     for e in experiments:
@@ -818,6 +911,7 @@ def run_experiments(
                     else None
                 ),
                 splits=splits,
+                build=build,
                 environment=env,
             )
     display.console.print(display.summary())

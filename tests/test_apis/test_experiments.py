@@ -258,14 +258,61 @@ def test_smoke_runs_never_write_the_committed_results(tmp_path):
 def test_ensure_synthground_rebuilds_a_build_of_another_preset(tmp_path):
     out = tmp_path / 'sg'
     out.mkdir()
-    # a v2 build's meta.json with the same seed and size must not pass for the v1 build
-    (out / 'meta.json').write_text(
-        json.dumps(dict(arguments=dict(preset='v2', seed=0, num_images=6)))
-    )
+    # a v1 build's meta.json (no preset) with the same seed and size must not pass for the
+    # default build, v2
+    (out / 'meta.json').write_text(json.dumps(dict(arguments=dict(seed=0, num_images=6))))
     meta = ex.ensure_synthground(str(out), seed=0, num_images=6)
-    assert 'preset' not in meta['arguments']
+    assert meta['arguments']['preset'] == 'v2' and meta['generator_version'] == '2.0.0'
     assert meta['arguments']['num_images'] == 6
     # the same arguments again: reused, not rebuilt
     stamp = osp.getmtime(out / 'meta.json')
     assert ex.ensure_synthground(str(out), seed=0, num_images=6) == meta
     assert osp.getmtime(out / 'meta.json') == stamp
+    # and back to v1 on request
+    meta = ex.ensure_synthground(str(out), seed=0, num_images=6, preset='v1')
+    assert 'preset' not in meta['arguments'] and meta['generator_version'] == '1.0.0'
+
+
+V1_BUILD = dict(preset='v1', seed=0, num_images=1500, generator_version='1.0.0')
+
+
+def test_build_identity_work_dirs_and_a_training_of_another_build_is_refused(tmp_path):
+    # a v1 meta.json has no preset in its arguments
+    v1 = dict(arguments=dict(seed=0, num_images=1500), generator_version='1.0.0')
+    assert ex.build_identity(v1) == V1_BUILD
+    v2 = ex.build_identity(
+        dict(arguments=dict(preset='v2', seed=1, num_images=300), generator_version='2.0.0')
+    )
+    assert v2 == dict(preset='v2', seed=1, num_images=300, generator_version='2.0.0')
+    assert ex.build_text(v2) == 'v2 (seed 1, 300 images, generator 2.0.0)'
+    # the first trainings (v1, seed 0) keep their folder; any other build gets its own
+    assert ex.default_work_dir(V1_BUILD) == 'work_dirs/leaderboard'
+    assert (
+        ex.default_work_dir(dict(v2, seed=0, num_images=1500)) == 'work_dirs/leaderboard/v2-seed0'
+    )
+    assert ex.default_work_dir(v2) == 'work_dirs/leaderboard/v2-seed1-n300'
+    cfg = fake_work_dir(tmp_path, last='iter_600.pth', files=['iter_600.pth'])
+    run = ex.Run(registry.experiment('ckd-nce'), 0, cfg, build=V1_BUILD)
+    ex._check_same_build(run)  # no build file: a training of the v1 default build
+    with pytest.raises(RuntimeError, match=r'another SynthGround build \(v1 \(seed 0'):
+        ex._check_same_build(ex.Run(run.experiment, 0, cfg, build=v2))
+    (tmp_path / 'experiment').mkdir()
+    (tmp_path / ex.BUILD_FILE).write_text(json.dumps(V1_BUILD))
+    ex._check_same_build(run)  # same build: fine
+    with pytest.raises(RuntimeError, match='holds a training on another SynthGround build'):
+        ex._check_same_build(ex.Run(run.experiment, 0, cfg, build=v2))
+
+
+def test_the_referit_column_reads_the_builds_own_split(tmp_path):
+    (tmp_path / 'v1').mkdir()
+    (tmp_path / 'v1' / 'meta.json').write_text(json.dumps(dict(counts=dict(refcoco={}))))
+    (tmp_path / 'v2').mkdir()
+    (tmp_path / 'v2' / 'meta.json').write_text(json.dumps(dict(counts=dict(referit={}))))
+    dataset, _ = ex.benchmark_dataset('ReferIt', 'synthground', str(tmp_path / 'v1') + '/')
+    # v1: the RefCOCO refs read by the ReferIt loader, val split
+    assert dataset['type'] == 'ReferItGameDataset' and dataset['split'] == 'val'
+    assert dataset['ann_file'] == 'refcoco/instances.json'
+    dataset, _ = ex.benchmark_dataset('ReferIt', 'synthground', str(tmp_path / 'v2') + '/')
+    assert dataset['ann_file'] == 'referit/refclef/instances.json'
+    assert dataset['refs_file'] == 'referit/refclef/refs(berkeley).p'
+    assert dataset['split'] == 'test' and dataset['data_root'] == str(tmp_path / 'v2') + '/'

@@ -9,7 +9,14 @@ import pytest
 
 from mmgrounding.apis import synthground_leaderboard as registry
 from mmgrounding.apis.experiments import Experiment
-from mmgrounding.apis.results_tables import Column, Table, render_table, rewrite_docs, stale_tables
+from mmgrounding.apis.results_tables import (
+    Column,
+    Table,
+    render_table,
+    results_build,
+    rewrite_docs,
+    stale_tables,
+)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 RESULTS = osp.join(REPO, 'results', 'synthground.json')
@@ -158,3 +165,33 @@ def test_a_hand_edited_number_in_the_real_docs_fails_the_check(tmp_path):
         f'{table.doc}: {table.name}'
     ]
     os.remove(path)
+
+
+def test_runs_of_another_build_count_as_not_run():
+    v1 = dict(preset='v1', seed=0, num_images=1500, generator_version='1.0.0')
+    v2 = dict(preset='v2', seed=0, num_images=1500, generator_version='2.0.0')
+    # a record before builds were recorded gives its build through its data (meta) arguments
+    old = dict(
+        run(50.0, 5.0),
+        data=dict(arguments=dict(seed=0, num_images=1500), generator_version='1.0.0'),
+    )
+    results = dict(
+        runs={
+            'a/seed0': old,
+            'a/seed1': dict(run(70.0, 7.0), build=v2),
+            'c/seed0': dict(run(40.0), build=v2),
+        }
+    )
+    results['build'] = v2
+    lines = render_table(TABLE, EXPERIMENTS, results).splitlines()
+    assert lines[2] == '| A | 1.5 | 70.00 | 70.00 | 7.00 | 1 (of 3) |'  # seed 0 is v1's
+    assert lines[4].startswith('| C | – | 40.00 |')
+    assert '- Measured on SynthGround v2 (seed 0, 1500 images, generator 2.0.0).' in lines
+    # the same runs with the v1 build current: only the v1 run counts
+    lines = render_table(TABLE, EXPERIMENTS, dict(results, build=v1)).splitlines()
+    assert lines[2] == '| A | 1.5 | 50.00 | 50.00 | 5.00 | 0 (of 3) |'
+    assert lines[4].startswith('| C | – | not run |')
+    assert '- Measured on SynthGround v1 (seed 0, 1500 images, generator 1.0.0).' in lines
+    # a file without a build of its own reports the one build of all its runs
+    assert results_build(dict(runs={'a/seed0': old})) == v1
+    assert results_build(dict(runs={'a/seed0': old, 'c/seed0': dict(run(1.0), build=v2)})) is None

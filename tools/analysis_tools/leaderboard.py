@@ -32,9 +32,12 @@ test loader is swapped for each benchmark split. Layouts:
   per-phrase-type table (AMC Table 4);
 - ``refcoco``: testA / testB; ``referit``: test.
 Suites: ``real`` (the configs under ``configs/_base_/datasets/`` for the public data) and
-``synthground`` (the same formats written by SynthGround; its ReferIt column,
-``synthground_referit.py``, reads the RefCOCO files with the ReferIt loader and its val split,
-since SynthGround has one refs file and no ReferIt files of its own). The
+``synthground`` (the same formats written by SynthGround; its ReferIt column reads the build's
+own ReferItGame split, ``synthground_referit_v2.py``, on a build that has one (v2, the
+default), and on a v1 build, which has none, ``synthground_referit.py``: the RefCOCO files
+with the ReferIt loader and their val split). Every registry run records the SynthGround build
+it was measured on (preset, seed, size, generator version); the tables count only the runs of
+the build the results file was last run on (``results['build']``), the others as not run. The
 table is printed as markdown and everything is also saved as JSON, with the protocol of every
 metric.
 """
@@ -97,7 +100,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--suite', choices=sorted(SUITES), default='synthground')
     parser.add_argument('--layout', choices=sorted(LAYOUTS), default='papers')
     parser.add_argument('--data-root', help="override every split's data_root")
-    parser.add_argument('--work-dir', help='work dirs (default work_dirs/leaderboard)')
+    parser.add_argument(
+        '--work-dir',
+        help='work dirs (default work_dirs/leaderboard, or work_dirs/leaderboard/<build> for a '
+        'build other than v1 seed 0: experiments.default_work_dir)',
+    )
     parser.add_argument('--out', help='results JSON (registry default: results/synthground.json)')
     parser.add_argument('--seeds', nargs='+', type=int, help='only these seeds')
     parser.add_argument('--max-iters', type=int, help='smoke runs: a shorter schedule')
@@ -263,13 +270,14 @@ def run_registry(args: argparse.Namespace) -> None:
         data_root = args.data_root
         root = data_root or 'data/synthground/'
         data = ex.read_data_meta(root)
+        build = ex.build_identity(data)
         vocab = ex.ensure_vocab(root)
         records = ex.run_experiments(
             experiments,
             splits_of=lambda e: [
                 s for s in registry.splits_of(e) if args.splits is None or s in args.splits
             ],
-            work_dir=args.work_dir or 'work_dirs/leaderboard',
+            work_dir=args.work_dir or ex.default_work_dir(build),
             seeds=args.seeds,
             max_iters=args.max_iters,
             processes=args.jobs,
@@ -277,6 +285,7 @@ def run_registry(args: argparse.Namespace) -> None:
             suite=args.suite,
             data_root=data_root,
             vocab=vocab if data_root is not None else None,
+            build=build,
         )
         for record in records.values():
             record['smoke'] = smoke
@@ -286,6 +295,9 @@ def run_registry(args: argparse.Namespace) -> None:
         with open(out + '.lock', 'w') as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             results = merge_runs(load_results(out), records)
+            if not smoke:
+                # the tables read only the runs of this build (results_tables.current_runs)
+                results['build'] = build
             atomic_write_json(out, results, indent=1)
         print(f'results: {out} ({len(records)} runs written, {len(results["runs"])} in all)')
     tables = registry.TABLES

@@ -1,7 +1,8 @@
-# SynthGround in the ReferIt layout of the leaderboard. SynthGround writes one
-# referring-expression file, in the RefCOCO (unc) format, and no refclef or Berkeley files:
-# the ReferIt column reads it with ReferItGameDataset (the refclef reader). The unc file has no
-# 'test' split, so test reads val.
+# The ReferIt column of the leaderboard on a v1 SynthGround build (`--preset v1`), which
+# writes one referring-expression file, in the RefCOCO (unc) format, and no refclef or
+# Berkeley files: it is read with ReferItGameDataset (the refclef reader). The unc file has no
+# 'test' split, so test reads val. A v2 build (the default) has a ReferIt split of its own:
+# synthground_referit_v2.py.
 _base_ = ['./synthground_refcoco.py']
 
 dataset = dict(type='ReferItGameDataset', data_prefix=dict(img='images/'))

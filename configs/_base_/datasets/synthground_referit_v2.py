@@ -1,14 +1,13 @@
-# SynthGround v2's own ReferItGame split (build_synthground(preset='v2'), see
-# docs/synthground.md "v2 preset"), in the RefCLEF (UNC refer) files, read by
-# ReferItGameDataset: refs(berkeley).p has train, val and test, over images of its own
-# (ids from 2000001) that no other SynthGround format uses. One sample per sentence.
-# synthground_referit_v2_berkeley.py reads the same split from the Berkeley query files.
+# SynthGround's own ReferItGame split (the default build, preset v2; docs/synthground.md
+# "v2 preset"), in the RefCLEF (UNC refer) files, read by ReferItGameDataset:
+# refs(berkeley).p has train, val and test, over images of its own (ids from 2000001) that no
+# other SynthGround format uses. One sample per sentence. The leaderboard's ReferIt column on
+# a build that has this split. synthground_referit_v2_berkeley.py reads the same split from
+# the Berkeley query files; a v1 build has none (synthground_referit.py is its stand-in).
 _base_ = ['./synthground_refcoco.py']
 
-data_root = 'data/synthground_v2/'
 dataset = dict(
     type='ReferItGameDataset',
-    data_root=data_root,
     ann_file='referit/refclef/instances.json',
     refs_file='referit/refclef/refs(berkeley).p',
     data_prefix=dict(img='referit/images/'),

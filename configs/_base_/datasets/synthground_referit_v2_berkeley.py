@@ -7,7 +7,7 @@ _base_ = ['./synthground_referit_v2.py']
 berkeley = dict(
     _delete_=True,
     type='ReferItBerkeleyDataset',
-    data_root='data/synthground_v2/',
+    data_root='data/synthground/',
     bbox_file='referit/berkeley/referit_bbox.json',
     imsize_file='referit/berkeley/referit_imsize.json',
     data_prefix=dict(img='referit/images/'),
