@@ -4,6 +4,8 @@ PY := $(VENV)/bin/python
 DATA ?= data/synthground
 SEED ?= 0
 NUM_IMAGES ?= 1500
+# the SynthGround build (docs/synthground.md): v2, the default, or v1 (the 9-shape build)
+PRESET ?= v2
 
 .PHONY: setup test demo synthground lint format clean
 
@@ -18,17 +20,19 @@ test: setup
 	$(PY) -m pytest -q tests
 
 demo: setup
-	$(PY) tools/demo.py --data $(DATA) --seed $(SEED) --num-images $(NUM_IMAGES)
+	$(PY) tools/demo.py --data $(DATA) --seed $(SEED) --num-images $(NUM_IMAGES) --preset $(PRESET)
 
 synthground: setup
 	$(PY) tools/dataset_converters/make_synthground.py --out $(DATA) --seed $(SEED) \
-		--num-images $(NUM_IMAGES)
+		--num-images $(NUM_IMAGES) --preset $(PRESET)
 
 # The SynthGround detector (Faster R-CNN on the Visual Genome objects, docs/proposals.md):
 # `make detector` converts the objects to COCO instances per split, trains with mmdet and
 # writes the test mAP; `make proposals` also writes the region cache of every split and
 # prints the proposal recall. Both resume where they stopped.
-DET_CONFIG ?= configs/detectors/faster-rcnn_r18-c32_fpn_1xb8-10e_synthground-vg.py
+# (its classes are the build's categories: PRESET=v1 takes the v1 config, 9 shapes)
+DET_DEFAULT := faster-rcnn_r18-c32_fpn_1xb8-10e_synthground-vg
+DET_CONFIG ?= configs/detectors/$(if $(filter v1,$(PRESET)),$(DET_DEFAULT:-vg=-v1-vg),$(DET_DEFAULT)).py
 DET_NAME := $(basename $(notdir $(DET_CONFIG)))
 DET_WORK_DIR ?= work_dirs/$(DET_NAME)
 # the config's max_epochs, which names the final checkpoint
@@ -41,13 +45,14 @@ DET_DATA_OPTS := --cfg-options train_dataloader.dataset.data_root=$(DATA)/ \
 	val_evaluator.ann_file=$(DATA)/detection/instances_val.json \
 	test_evaluator.ann_file=$(DATA)/detection/instances_test.json
 GROUNDING_DATASET ?= configs/_base_/datasets/synthground_flickr30k.py
-REGION_CACHE ?= $(DATA)/regions/$(DET_NAME)
+# the folder the grounding configs read, whichever detector config wrote it
+REGION_CACHE ?= $(DATA)/regions/$(DET_DEFAULT)
 
 .PHONY: detector proposals
 
 $(DATA)/meta.json: | setup
 	$(PY) tools/dataset_converters/make_synthground.py --out $(DATA) --seed $(SEED) \
-		--num-images $(NUM_IMAGES)
+		--num-images $(NUM_IMAGES) --preset $(PRESET)
 
 $(DATA)/detection/instances_%.json: | setup $(DATA)/meta.json
 	$(PY) tools/dataset_converters/vg_to_coco_instances.py $(DATA)/vg --out $@ \

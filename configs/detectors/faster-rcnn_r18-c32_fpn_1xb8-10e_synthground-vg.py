@@ -51,7 +51,7 @@ model = dict(
             in_channels=32,
             fc_out_channels=256,  # the region feature dimension of the cache
             roi_feat_size=7,
-            num_classes=9,
+            num_classes=60,  # the default build's categories (v1 detector config: 9)
             bbox_coder=dict(
                 type='DeltaXYWHBBoxCoder', target_means=[0., 0., 0., 0.],
                 target_stds=[0.1, 0.1, 0.2, 0.2]),

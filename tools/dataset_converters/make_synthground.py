@@ -3,7 +3,7 @@
 Example (from the repository root)::
 
     python tools/dataset_converters/make_synthground.py --out data/synthground --seed 0
-    python tools/dataset_converters/make_synthground.py --out data/synthground_v2 --preset v2
+    python tools/dataset_converters/make_synthground.py --out data/synthground_v1 --preset v1
 
 The same arguments give byte-identical files. See ``docs/synthground.md``.
 """
@@ -56,9 +56,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', default='data/synthground', help='output folder')
     parser.add_argument(
         '--preset',
-        default='v1',
-        help="option set: 'v1' (the default build) or 'v2' (pictograms under a WordNet "
-        'hierarchy, context scenes, parts, a ReferIt split); other options override it',
+        default='v2',
+        help="option set: 'v2' (the default: pictograms under a WordNet hierarchy, context "
+        "scenes, parts, a ReferIt split) or 'v1' (the 9-shape build of generator 1.0.0); "
+        'other options override it',
     )
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--num-images', type=int, default=1500)

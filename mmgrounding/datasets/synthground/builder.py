@@ -81,7 +81,8 @@ class SynthGroundConfig:
     scene_phrase_prob: float = 0.15
     notvisual_prob: float = 0.04
     max_refs_per_object: int = 3
-    # The v2 preset's options (docs/synthground.md, "v2 preset"); these defaults are v1's.
+    # The v2 preset's options (docs/synthground.md, "v2 preset"); these defaults are v1's (the
+    # dataclass defaults are the v1 options: build_synthground's default preset, v2, sets them).
     objects: str = 'shapes'
     context_image_prob: float = 0.0
     identical_look_prob: float = 0.0
@@ -284,7 +285,7 @@ def resolve_options(preset: str, num_images: int, options: Dict[str, object]) ->
 def build_synthground(
     out_dir: str,
     *,
-    preset: str = 'v1',
+    preset: str = 'v2',
     seed: int = 0,
     num_images: int = 1500,
     image_sizes_wh: Optional[Sequence[Tuple[int, int]]] = None,
@@ -312,12 +313,13 @@ def build_synthground(
     The output is byte-for-byte the same for the same arguments (``out_dir`` aside). A
     previous SynthGround build in ``out_dir`` (recognised by its ``meta.json``) is replaced;
     any other non-empty folder is refused. Every option left at None takes the value of the
-    preset (:data:`PRESETS`): ``'v1'``, the default build, or ``'v2'`` (pictograms under a
-    WordNet hierarchy, context scenes, telling parts, a ReferIt split of its own).
+    preset (:data:`PRESETS`): ``'v2'``, the default (pictograms under a WordNet hierarchy,
+    context scenes, telling parts, a ReferIt split of its own), or ``'v1'``, the 9-shape build
+    of generator 1.0.0 (byte-identical to the files it wrote before presets existed).
 
     Args:
         out_dir: output folder, e.g. ``data/synthground``.
-        preset: ``'v1'`` or ``'v2'``.
+        preset: ``'v2'`` (the default) or ``'v1'``.
         seed: non-negative random seed.
         num_images: images to generate (besides the ReferIt split's own).
         image_sizes_wh: (W, H) choices of the image size, each side >= 64.
@@ -332,7 +334,7 @@ def build_synthground(
         scene_phrase_prob: chance that a caption has a scene phrase (no box).
         notvisual_prob: chance that a caption has a notvisual phrase (entity 0).
         max_refs_per_object: most referring expressions per object (at least 1).
-        objects: ``'shapes'`` (v1) or ``'pictograms'`` (v2; needs the Symbola font).
+        objects: ``'pictograms'`` (v2; needs the Symbola font) or ``'shapes'`` (v1).
         context_image_prob: chance that an image repeats categories (pictograms only).
         identical_look_prob: chance that a repeated category keeps the colour too.
         part_prob: chance that a large pictogram has a telling part.
