@@ -5,21 +5,34 @@
 # positives weighted by negatives/positives; flips, 8 px shifts, colour-channel permutations;
 # cosine lr over 30 epochs; the best val-F1 epoch kept). The file name keeps "20e" and "b16"
 # so the grounder configs' checkpoint path stays. Its
-# classes are SynthGround's nine shape nouns, matched by name (NounClassMapper match='name').
+# classes are the default build's (v2) 60 category nouns, matched by name (NounClassMapper
+# match='name': a phrase naming its object by a synonym or a hypernym, "a cab", "the animal",
+# labels no class; WordNet hyponymy would label every animal for "the animal"). On a v1 build
+# (`--preset v1`) the classes were its nine shape nouns.
 #   python tools/train_cam_classifier.py configs/camwsvg/cam-classifier_r18_1xb32-20e_synthground.py
 _base_ = ['../_base_/datasets/synthground_flickr30k.py']
 
+# fmt: off
 class_names = [
-    'circle',
-    'oval',
-    'heart',
-    'square',
-    'triangle',
-    'diamond',
-    'hexagon',
-    'star',
-    'cross',
+    # the default SynthGround build's (v2) 60 categories, meta.json['categories'] order
+    # animal.n.01
+    'dog', 'poodle', 'cat', 'horse', 'cow', 'pig', 'sheep', 'bird', 'rooster', 'elephant',
+    'rabbit', 'mouse', 'camel',
+    # vehicle.n.01
+    'car', 'taxi', 'ambulance', 'police car', 'truck', 'fire engine', 'tractor', 'bicycle',
+    'locomotive', 'motorcycle', 'airplane', 'helicopter', 'ship', 'sailboat',
+    # fruit.n.01
+    'apple', 'pear', 'banana', 'lemon', 'cherry', 'strawberry', 'pineapple',
+    # musical_instrument.n.01
+    'guitar', 'violin', 'trumpet', 'saxophone', 'drum', 'bell', 'piano',
+    # tool.n.01
+    'hammer', 'wrench', 'knife', 'pickaxe', 'pair of scissors',
+    # clothing.n.01
+    't-shirt', 'dress', 'hat', 'top hat', 'kimono', 'necktie', 'scarf',
+    # plant.n.02
+    'tree', 'palm tree', 'tulip', 'rose', 'sunflower', 'hibiscus', 'clover',
 ]
+# fmt: on
 class_match = 'name'
 model = dict(
     type='CAMClassifier',

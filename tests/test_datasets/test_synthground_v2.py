@@ -538,3 +538,32 @@ def test_command_line_builds_the_preset(tmp_path, capsys):
     arguments = load_json(out, 'meta.json')['arguments']
     assert arguments['preset'] == 'v2' and arguments['part_prob'] == 0.0
     assert arguments['referit_num_images'] == 3 and load_json(out, 'v2', 'parts.json') == []
+
+
+def test_configs_name_the_builds_categories(root):
+    """The class lists of the SynthGround configs are the build's categories, in order: the
+    detector (whose COCO files and cache take its order) and CAM-WSVG's classifier on the
+    default build (v2), the v1 detector config on a v1 build."""
+    from mmengine.config import Config
+
+    from mmgrounding.datasets.synthground import CATEGORIES
+
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    categories = load_json(root, 'meta.json')['categories']
+
+    def config(name):
+        return Config.fromfile(osp.join(repo, 'configs', name))
+
+    detector = config('detectors/faster-rcnn_r18-c32_fpn_1xb8-10e_synthground-vg.py')
+    assert list(detector.metainfo.classes) == categories
+    assert detector.model.roi_head.bbox_head.num_classes == len(categories)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert list(detector[loader].dataset.metainfo.classes) == categories
+    classifier = config('camwsvg/cam-classifier_r18_1xb32-20e_synthground.py')
+    assert classifier.class_names == categories and classifier.model.num_classes == 60
+    grounder = config('camwsvg/camwsvg_r18-tiny_1xb16-1500it_synthground.py').model.classifier
+    assert grounder.class_names == categories and grounder.num_classes == len(categories)
+    v1 = config('detectors/faster-rcnn_r18-c32_fpn_1xb8-10e_synthground-v1-vg.py')
+    assert v1.model.roi_head.bbox_head.num_classes == len(CATEGORIES) == 9
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert list(v1[loader].dataset.metainfo.classes) == list(CATEGORIES)

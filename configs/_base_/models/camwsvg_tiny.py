@@ -16,6 +16,28 @@ bert = dict(
 )
 resnet = dict(type='ResNet', depth=18, base_channels=16, norm_cfg=dict(type='BN'))
 classifier_resnet = dict(resnet, base_channels=8, out_indices=(3,))
+# fmt: off
+# the classifier's classes: the default SynthGround build's (v2) 60 categories, in
+# meta.json['categories'] order (cam-classifier_r18_1xb32-20e_synthground.py has the same)
+synthground_classes = [
+    # animal.n.01
+    'dog', 'poodle', 'cat', 'horse', 'cow', 'pig', 'sheep', 'bird', 'rooster', 'elephant',
+    'rabbit', 'mouse', 'camel',
+    # vehicle.n.01
+    'car', 'taxi', 'ambulance', 'police car', 'truck', 'fire engine', 'tractor', 'bicycle',
+    'locomotive', 'motorcycle', 'airplane', 'helicopter', 'ship', 'sailboat',
+    # fruit.n.01
+    'apple', 'pear', 'banana', 'lemon', 'cherry', 'strawberry', 'pineapple',
+    # musical_instrument.n.01
+    'guitar', 'violin', 'trumpet', 'saxophone', 'drum', 'bell', 'piano',
+    # tool.n.01
+    'hammer', 'wrench', 'knife', 'pickaxe', 'pair of scissors',
+    # clothing.n.01
+    't-shirt', 'dress', 'hat', 'top hat', 'kimono', 'necktie', 'scarf',
+    # plant.n.02
+    'tree', 'palm tree', 'tulip', 'rose', 'sunflower', 'hibiscus', 'clover',
+]
+# fmt: on
 model = dict(
     type='CAMWSVGGrounder',
     data_preprocessor=dict(
@@ -53,18 +75,8 @@ model = dict(
         in_channels=64,
         pool='max',
         stem_pool=False,
-        num_classes=9,
-        class_names=[
-            'circle',
-            'oval',
-            'heart',
-            'square',
-            'triangle',
-            'diamond',
-            'hexagon',
-            'star',
-            'cross',
-        ],
+        num_classes=len(synthground_classes),
+        class_names=synthground_classes,
         checkpoint='data/synthground/camwsvg/cam-classifier_r18-b16.pth',
     ),
     explainer=dict(type='ConvGradCAMExplainer', target_layer='backbone.layer4'),
