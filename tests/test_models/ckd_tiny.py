@@ -1,4 +1,5 @@
 """A tiny CKD grounder and a small region cache of SynthGround for the tests."""
+import json
 import os.path as osp
 
 import numpy as np
@@ -6,6 +7,7 @@ import numpy as np
 from mmgrounding.datasets import Flickr30kEntitiesDataset, RegionCache
 from mmgrounding.text import build_word_vocab, write_word_vocab
 
+# the class names of the tiny grounders that run without a build (any names do)
 SHAPES = ['circle', 'oval', 'heart', 'square', 'triangle', 'diamond', 'hexagon', 'star', 'cross']
 FEATURE_DIM = 16
 NUM_REGIONS = 8
@@ -30,6 +32,13 @@ def tiny_ckd_cfg(vocab_file: str, **overrides) -> dict:
     return cfg
 
 
+def build_categories(root: str) -> list[str]:
+    """The object categories of the SynthGround build at ``root`` (``meta.json``): the
+    classes of the test detectors' caches (v2: 60 pictograms, v1: 9 shapes)."""
+    with open(osp.join(root, 'meta.json')) as f:
+        return list(json.load(f)['categories'])
+
+
 def flickr_dataset(root: str, split: str, pipeline=()) -> Flickr30kEntitiesDataset:
     return Flickr30kEntitiesDataset(data_root=root, ann_file=f'flickr30k_entities/{split}.txt',
                                     data_prefix=DATA_PREFIX, pipeline=list(pipeline),
@@ -40,14 +49,16 @@ def write_tiny_cache(root: str, out: str, *, seed: int = 0) -> tuple[str, str]:
     """A region cache of every image of a SynthGround build and the phrase vocabulary.
 
     Each image gets its ground-truth boxes, jittered by a few pixels, then random boxes, up
-    to NUM_REGIONS; random features and class probabilities (test data, not a detector).
+    to NUM_REGIONS; random features and class probabilities over the build's categories (test
+    data, not a detector).
 
     Returns:
         (cache folder, vocabulary file).
     """
     rng = np.random.default_rng(seed)
+    classes = build_categories(root)
     cache = RegionCache.create(osp.join(out, 'regions'), dict(
-        detector=dict(type='test', classes=SHAPES), extraction=dict(topk=NUM_REGIONS)))
+        detector=dict(type='test', classes=classes), extraction=dict(topk=NUM_REGIONS)))
     train_phrases = []
     for split in ('train', 'val', 'test'):
         dataset = flickr_dataset(root, split)
@@ -68,7 +79,7 @@ def write_tiny_cache(root: str, out: str, *, seed: int = 0) -> tuple[str, str]:
             extra = np.concatenate([np.minimum(corners[:, :2], corners[:, 2:]),
                                     np.maximum(corners[:, :2], corners[:, 2:]) + 1], axis=1)
             boxes = np.concatenate([gt, extra]).clip(0, [w, h, w, h]).astype(np.float32)
-            probs = rng.dirichlet(np.ones(len(SHAPES) + 1), size=NUM_REGIONS)
+            probs = rng.dirichlet(np.ones(len(classes) + 1), size=NUM_REGIONS)
             cache.write(img_id, dict(
                 boxes_xyxy=boxes, scores=np.linspace(1, 0.1, NUM_REGIONS),
                 labels=probs[:, :-1].argmax(1), image_hw=(h, w),

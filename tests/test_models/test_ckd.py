@@ -9,7 +9,7 @@ from mmgrounding.datasets import RegionCache, region_feature_stats
 from mmgrounding.registry import MODELS
 from mmgrounding.structures import GroundingDataSample
 
-from .ckd_tiny import FEATURE_DIM, SHAPES, tiny_ckd_cfg, write_tiny_cache
+from .ckd_tiny import FEATURE_DIM, SHAPES, build_categories, tiny_ckd_cfg, write_tiny_cache
 
 
 @pytest.fixture(scope='module')
@@ -213,7 +213,7 @@ def test_deterministic_given_the_seed(vocab):
     assert a == b and torch.equal(pa, pb)
 
 
-def test_features_are_normalised_by_training_statistics(tiny_cache, vocab):
+def test_features_are_normalised_by_training_statistics(tiny_cache, vocab, synthground_root):
     cache_dir, _ = tiny_cache
     mean, std = region_feature_stats(cache_dir, split='train')
     cache = RegionCache(cache_dir)
@@ -221,7 +221,8 @@ def test_features_are_normalised_by_training_statistics(tiny_cache, vocab):
     assert np.allclose(mean, feats.mean(0), atol=1e-5)
     assert np.allclose(std, feats.std(0), atol=1e-5)
     model = MODELS.build(tiny_ckd_cfg(vocab, class_names=None, cache_dir=cache_dir))
-    assert model.class_names == SHAPES  # from the cache's meta.json
+    # from the cache's meta.json: the build's categories
+    assert model.class_names == build_categories(synthground_root)
     assert np.allclose(model.feat_mean.numpy(), mean, atol=1e-6)
     assert set(model.state_dict()) >= {'feat_mean', 'feat_std'}
 

@@ -21,7 +21,7 @@ from mmengine.runner import Runner
 
 from mmgrounding.datasets import RegionCache
 from mmgrounding.evaluation.functional.proposal_recall import proposal_recall_hits
-from tests.test_models.ckd_tiny import DATA_PREFIX, flickr_dataset, tiny_ckd_cfg
+from tests.test_models.ckd_tiny import DATA_PREFIX, build_categories, flickr_dataset, tiny_ckd_cfg
 from tests.test_models.detector_tiny import FEATURE_DIM, write_tiny_detector
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -127,7 +127,8 @@ def test_tiny_detector_cache_trains_and_feeds_ckd(synthground_root, tmp_path):
         )
     )
     runner = Runner.from_cfg(cfg)
-    assert len(runner.model.class_names) == 9  # the detector's classes, from meta.json
+    # the detector's classes (the build's categories), from the cache's meta.json
+    assert runner.model.class_names == build_categories(synthground_root)
     # the loss of one fixed training batch of cached features, before and after training
     batch = runner.train_dataloader.collate_fn(
         [runner.train_dataloader.dataset[i] for i in range(8)]

@@ -29,8 +29,10 @@ def test_split_file_and_categories(synthground_root, tmp_path):
     coco = COCO(out)  # pycocotools (and so mmdet's CocoDataset) reads it
     assert sorted(coco.getImgIds()) == sorted(ids) and counts['images'] == len(ids)
     names = {c['name'] for c in coco.loadCats(coco.getCatIds())}
-    assert names == {'circle', 'oval', 'heart', 'square', 'triangle', 'diamond', 'hexagon',
-                     'star', 'cross'}
+    # without a vocabulary: every object name of the build (its categories) is a category
+    assert names == {o['names'][0] for objs in objects.values() for o in objs}
+    with open(osp.join(synthground_root, 'meta.json')) as f:
+        assert names <= set(json.load(f)['categories'])
     expected = sorted((i, o['names'][0], (o['x'], o['y'], o['w'], o['h']))
                       for i in ids for o in objects[i])
     written = sorted((a['image_id'], coco.cats[a['category_id']]['name'], tuple(a['bbox']))
@@ -41,15 +43,16 @@ def test_split_file_and_categories(synthground_root, tmp_path):
 
 def test_vocabulary_with_synonyms_drops_other_names(synthground_root, tmp_path):
     vocab = tmp_path / 'objects_vocab.txt'
-    vocab.write_text('circle,oval\nstar\n')
+    vocab.write_text('dog,poodle\ncar\n')
     coco = load_tool().vg_to_coco(
         osp.join(synthground_root, 'vg'),
         categories=load_tool().read_vocabulary(str(vocab)))
-    assert [c['name'] for c in coco['categories']] == ['circle', 'star']
-    assert coco['categories'][0]['synonyms'] == ['oval']
+    assert [c['name'] for c in coco['categories']] == ['dog', 'car']
+    assert coco['categories'][0]['synonyms'] == ['poodle']
     with open(osp.join(synthground_root, 'vg', 'objects.json')) as f:
         names = [o['names'][0] for r in json.load(f) for o in r['objects']]
-    kept = sum(n in ('circle', 'oval', 'star') for n in names)
+    kept = sum(n in ('dog', 'poodle', 'car') for n in names)
+    assert 0 < kept < len(names)
     assert len(coco['annotations']) == kept
     assert coco['info']['counts']['unknown_category'] == len(names) - kept
     assert {a['category_id'] for a in coco['annotations']} == {1, 2}
