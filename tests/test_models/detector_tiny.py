@@ -11,7 +11,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DETECTOR_CONFIG = osp.join(
     REPO, 'configs/detectors/faster-rcnn_r18-c32_fpn_1xb8-10e_synthground-vg.py')
 FEATURE_DIM = 16
-NUM_CLASSES = 9
+NUM_CLASSES = 60  # the config's: the default build's (v2) categories
 
 
 def tiny_detector_cfg() -> Config:

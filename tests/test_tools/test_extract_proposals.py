@@ -71,7 +71,8 @@ def test_extraction_writes_the_documented_cache(full_run, detector, synthground_
     assert meta['extraction']['topk'] == TOPK
     assert meta['extraction']['feature_dim'] == FEATURE_DIM
     assert meta['extraction']['class_probs_dim'] == NUM_CLASSES + 1
-    assert meta['detector']['type'] == 'FasterRCNN' and len(meta['detector']['classes']) == 9
+    assert meta['detector']['type'] == 'FasterRCNN'
+    assert len(meta['detector']['classes']) == NUM_CLASSES
     assert meta['splits'] == {'val': len(val), 'test': len(test)}
 
     from mmdet.apis import init_detector

@@ -31,9 +31,9 @@ def test_config_texts_are_paraphrased_and_a_second_run_resumes(synthground_root,
     assert list(cache['paraphrases'])[:30] == first_texts
     texts = list(cache['paraphrases'])
     assert counts['texts'] == len(texts) == len(set(texts)) > 30
-    # VG prompts ("a red circle") and captions both come from the config's datasets
+    # VG prompts ("a red dog") and captions both come from the config's datasets
     assert any(len(t.split()) <= 4 for t in texts) and any(len(t.split()) > 6 for t in texts)
-    # most SynthGround texts name a shape WordNet knows: they get paraphrases
+    # most SynthGround texts name a category WordNet knows: they get paraphrases
     assert counts['texts_without_paraphrase'] < 0.2 * counts['texts']
     for text, paraphrases in cache['paraphrases'].items():
         assert text not in paraphrases
