@@ -28,7 +28,7 @@ test_pipeline = [
 ]
 
 bert = dict(
-    vocab_size=512,
+    vocab_size=1024,  # >= a SynthGround vocabulary (train_vocab: at most 1000 tokens)
     hidden_size=128,
     num_attention_heads=4,
     intermediate_size=256,

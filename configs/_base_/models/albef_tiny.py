@@ -2,7 +2,7 @@
 # 2 text layers and 2 fusion layers of width 128. The vocabulary is SynthGround's own
 # (tools/dataset_converters/train_wordpiece.py).
 bert = dict(
-    vocab_size=512,  # >= the SynthGround vocabulary; unused rows are never indexed
+    vocab_size=1024,  # >= a SynthGround vocabulary (train_vocab: <= 1000); unused rows stay unused
     hidden_size=128,
     num_attention_heads=4,
     intermediate_size=256,

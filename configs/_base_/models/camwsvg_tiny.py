@@ -8,7 +8,7 @@
 # self-taught target adds the CAM map's agreement with each candidate to its attention.
 dim = 64
 bert = dict(
-    vocab_size=512,  # >= the SynthGround vocabulary; unused rows are never indexed
+    vocab_size=1024,  # >= a SynthGround vocabulary (train_vocab: <= 1000); unused rows stay unused
     hidden_size=64,
     num_attention_heads=4,
     intermediate_size=128,
