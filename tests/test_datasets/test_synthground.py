@@ -1,4 +1,5 @@
-"""SynthGround generator: determinism, format fidelity and the truth of every statement.
+"""SynthGround generator: determinism, format fidelity and the truth of every statement, on
+the v1 build (``preset='v1'``, the 9 shapes; the default build, v2, is test_synthground_v2.py).
 
 The checks read the written files with small parsers written here from the public format
 rules (not with the generator's code), and re-derive relations and referring expressions
@@ -43,13 +44,15 @@ VISUAL_TYPES = {'round', 'angular', 'symbol'}
 
 
 @pytest.fixture(scope='module')
-def builds(tmp_path_factory):
-    """Two builds with seed 0 and one with seed 1, each with its returned counts."""
-    roots = {}
-    for name, seed in (('a', 0), ('b', 0), ('c', 1)):
-        root = str(tmp_path_factory.mktemp(f'synthground_{name}'))
-        roots[name] = (root, build_synthground(root, seed=seed, num_images=NUM_IMAGES))
-    return roots
+def builds(synthground_build, tmp_path_factory):
+    """Two v1 builds with seed 0 (in different folders) and one with seed 1, each with its
+    returned counts."""
+    second = str(tmp_path_factory.mktemp('synthground_v1_seed0_again'))
+    return {
+        'a': synthground_build('v1', 0, NUM_IMAGES),
+        'b': (second, build_synthground(second, preset='v1', seed=0, num_images=NUM_IMAGES)),
+        'c': synthground_build('v1', 1, NUM_IMAGES),
+    }
 
 
 @pytest.fixture(scope='module')
@@ -546,11 +549,11 @@ def test_object_boxes_are_tight_and_visible():
 
 
 def test_rebuild_replaces_previous_build_and_refuses_other_folders(tmp_path):
-    build_synthground(str(tmp_path / 'sg'), seed=2, num_images=6)
-    build_synthground(str(tmp_path / 'sg'), seed=2, num_images=4)
+    build_synthground(str(tmp_path / 'sg'), preset='v1', seed=2, num_images=6)
+    build_synthground(str(tmp_path / 'sg'), preset='v1', seed=2, num_images=4)
     assert len(os.listdir(tmp_path / 'sg' / 'images')) == 4
     assert len(os.listdir(tmp_path / 'sg' / 'flickr30k_entities' / 'Sentences')) == 4
     (tmp_path / 'other').mkdir()
     (tmp_path / 'other' / 'keep.txt').write_text('x')
     with pytest.raises(FileExistsError):
-        build_synthground(str(tmp_path / 'other'), num_images=2)
+        build_synthground(str(tmp_path / 'other'), preset='v1', num_images=2)

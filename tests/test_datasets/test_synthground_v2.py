@@ -48,12 +48,8 @@ NUMBER_WORDS = {'two': 2, 'three': 3, 'four': 4, 'five': 5, 'six': 6}
 
 
 @pytest.fixture(scope='module')
-def root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('synthground_v2'))
-    build_synthground(
-        root, preset='v2', seed=0, num_images=NUM_IMAGES, referit_num_images=NUM_REFERIT
-    )
-    return root
+def root(synthground_build):
+    return synthground_build('v2', 0, NUM_IMAGES, referit_num_images=NUM_REFERIT)[0]
 
 
 def load_json(root, *parts):
@@ -144,7 +140,7 @@ def test_presets_and_options():
     with pytest.raises(ValueError, match='preset'):
         resolve_options('v3', 100, {})
     with pytest.raises(ValueError, match='pictograms'):
-        build_synthground('/nonexistent', part_prob=0.5, num_images=3)
+        build_synthground('/nonexistent', preset='v1', part_prob=0.5, num_images=3)
 
 
 # ---------------------------------------------------------------- the files of a v2 build
