@@ -5,6 +5,8 @@ import os.path as osp
 from typing import Optional
 
 import torch
+import torch.distributed as dist
+from mmengine.dist import all_gather_object, get_world_size
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pad_sequence
 
@@ -36,6 +38,44 @@ def prior_softmax(logits: Tensor, prior: Tensor, valid: Tensor) -> Tensor:
     return masked_softmax(logits + log_prior, keep, valid)
 
 
+class _GatherWithGrad(torch.autograd.Function):
+    """All-gather along dim 0 whose backward hands each process the summed gradient of its own
+    rows (a reduce-scatter, written as an all-reduce, which gloo has)."""
+
+    @staticmethod
+    def forward(ctx, tensor: Tensor) -> Tensor:
+        world, rank = dist.get_world_size(), dist.get_rank()
+        size = torch.tensor([tensor.shape[0]], device=tensor.device)
+        sizes = [torch.zeros_like(size) for _ in range(world)]
+        dist.all_gather(sizes, size)
+        sizes = [int(s) for s in sizes]
+        padded = tensor.new_zeros((max(sizes), *tensor.shape[1:]))  # equal shapes for gloo
+        padded[: tensor.shape[0]] = tensor
+        parts = [torch.empty_like(padded) for _ in range(world)]
+        dist.all_gather(parts, padded.contiguous())
+        ctx.sizes, ctx.rank = sizes, rank
+        return torch.cat([part[:size] for part, size in zip(parts, sizes)])
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)  # Σ over processes of d(their loss)/d(every row)
+        start = sum(ctx.sizes[: ctx.rank])
+        return grad[start : start + ctx.sizes[ctx.rank]]
+
+
+def gather_with_grad(tensor: Tensor) -> Tensor:
+    """Concatenate ``tensor`` (N_r, ...) of every process r along dim 0, keeping the gradient.
+
+    Every process computes the same loss of the gathered rows; the backward sums the
+    processes' gradients of a process's own rows into it, so that DDP's average of the
+    parameter gradients is the gradient of that loss (the rows may differ in number).
+    """
+    if not (dist.is_available() and dist.is_initialized()) or get_world_size() == 1:
+        return tensor
+    return _GatherWithGrad.apply(tensor)
+
+
 def _gather_rows(values: Tensor, index: Tensor) -> Tensor:
     """values (P, M, ...) and index (P, K) -> (P, K, ...)."""
     expanded = index.reshape(*index.shape, *([1] * (values.dim() - 2)))
@@ -60,7 +100,8 @@ class ReIRGrounder(BaseGrounder):
 
     Losses (Eq. 12): ``loss_rec_s1/s2`` (reconstruction of the phrase words from z^c and
     z^f, one decoder), ``loss_rank_s1/s2`` (image–caption ranking of the images' mean z
-    against the captions' LSTM features, both stages), ``loss_reg_s1/s2`` (self-taught
+    against the captions' LSTM features, both stages, with the negatives of every process:
+    :func:`gather_with_grad`), ``loss_reg_s1/s2`` (self-taught
     regression of δ^c over the M boxes and δ^f over V_i, times ``regression_switch``, which
     :class:`LossWeightStaircaseHook` sets from the iteration) and ``loss_rel`` (relation
     classification of linked pairs from z^f). Each is left out when its config is None;
@@ -371,13 +412,14 @@ class ReIRGrounder(BaseGrounder):
         return out
 
     def _ranking(self, z: Tensor, out: dict, positives: Tensor) -> Tensor:
-        """Image (the mean z of its caption's phrases) against caption features."""
+        """Image (the mean z of its caption's phrases) against caption features, over the
+        images and captions of every process (the negatives of the global batch)."""
         num = out['captions'].shape[0]
         counts = torch.bincount(out['owner'], minlength=num).clamp(min=1).to(z.dtype)
         images = z.new_zeros((num, z.shape[1])).index_add_(0, out['owner'], z) / counts[:, None]
-        similarity = (
-            self.image_projection(images) @ self.caption_projection(out['captions']).T
-        ) / self.rank_dim**0.5  # (B images, B captions)
+        images = gather_with_grad(self.image_projection(images))  # (B_all, r)
+        captions = gather_with_grad(self.caption_projection(out['captions']))  # (B_all, r)
+        similarity = images @ captions.T / self.rank_dim**0.5  # (B_all images, B_all captions)
         return self.ranking_loss(similarity, positives)
 
     # ------------------------------------------------------------------ modes
@@ -390,6 +432,8 @@ class ReIRGrounder(BaseGrounder):
             losses[f'loss_rec_{name}'] = self.reconstruction_loss(logits, targets, mask)
         if self.ranking_loss is not None:
             img_ids = [str(s.metainfo['img_id']) for s in data_samples]
+            if dist.is_available() and dist.is_initialized() and get_world_size() > 1:
+                img_ids = [i for ids in all_gather_object(img_ids) for i in ids]
             positives = torch.tensor(
                 [[a == b for b in img_ids] for a in img_ids], device=out['x_q'].device
             )
