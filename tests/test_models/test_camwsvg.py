@@ -153,8 +153,12 @@ def test_ranking_loss_over_phrases_and_images(vocab):
     assert float(losses['loss_rank']) > 0
     losses['loss_rank'].backward()
     assert model.proposal_attention.query.weight.grad.abs().sum() > 0
-    assert sum(float(p.grad.abs().sum()) for p in model.text_encoder.parameters()
-               if p.grad is not None) > 0
+    assert (
+        sum(
+            float(p.grad.abs().sum()) for p in model.text_encoder.parameters() if p.grad is not None
+        )
+        > 0
+    )
     # one image (its two captions' phrases are positives): nothing to rank against
     one = model.loss(images[:1], samples[:1])['loss_rank']
     assert float(one) == 0.0

@@ -98,8 +98,13 @@ def probe(model, loader, *, max_images: int = 0) -> dict:
             reg = sets['reg'] / torch.tensor([w, h, w, h])
             normalised.append(
                 torch.stack(
-                    [(reg[:, 0] + reg[:, 2]) / 2, (reg[:, 1] + reg[:, 3]) / 2,
-                     reg[:, 2] - reg[:, 0], reg[:, 3] - reg[:, 1]], dim=1
+                    [
+                        (reg[:, 0] + reg[:, 2]) / 2,
+                        (reg[:, 1] + reg[:, 3]) / 2,
+                        reg[:, 2] - reg[:, 0],
+                        reg[:, 3] - reg[:, 1],
+                    ],
+                    dim=1,
                 )
             )
             images += 1
@@ -107,7 +112,7 @@ def probe(model, loader, *, max_images: int = 0) -> dict:
                 break
         if max_images and images >= max_images:
             break
-    out = {'images': images, 'phrases': len(answers['reg'][0])}
+    out = {'captions': images, 'phrases': len(answers['reg'][0])}
     for key, (hits, points, dist) in answers.items():
         out[key] = dict(acc=percent(hits), pointing=percent(points), distinct=percent(dist))
     out['reg']['std_cxcywh'] = [round(float(v), 4) for v in torch.cat(normalised).std(dim=0)]

@@ -65,8 +65,9 @@ class CAMWSVGGrounder(BaseGrounder):
        of the whole image; with ``box_frame='proposal'`` the deltas of an anchor proposal
        whose code the [REG] tokens carry: the target at test time, select-then-refine).
 
-    Losses: ``loss_rec``, ``loss_rank`` (with ``ranking_loss``), ``loss_reg`` (times ``regression_switch``, which
-    :class:`LossWeightStaircaseHook` can raise from 0 once the attention has learned) and,
+    Losses: ``loss_rec``, ``loss_rank`` (with ``ranking_loss``), ``loss_reg`` (times
+    ``regression_switch``, which :class:`LossWeightStaircaseHook` can raise from 0 once the
+    attention has learned) and,
     with ``attention_mining_loss``, ``loss_am`` (the frozen classifier's class scores on the
     images with the refined map erased, :class:`AttentionMiningLoss`).
 
@@ -445,15 +446,16 @@ class CAMWSVGGrounder(BaseGrounder):
             feats.repeat(num_p, 1, 1),
             valid.repeat(num_p, 1),
         )  # every phrase over every image: (P * B, d), phrase-major
-        scores = torch.einsum(
-            'pd,pbd->pb', self.rank_text(pooled), self.rank_region(z).view(num_p, num_b, -1)
-        ) / self.rank_dim**0.5  # (P, B images)
+        scores = (
+            torch.einsum(
+                'pd,pbd->pb', self.rank_text(pooled), self.rank_region(z).view(num_p, num_b, -1)
+            )
+            / self.rank_dim**0.5
+        )  # (P, B images)
         counts = torch.bincount(owner, minlength=num_b).clamp(min=1).to(scores.dtype)
         captions = scores.new_zeros((num_b, num_b)).index_add(0, owner, scores) / counts[:, None]
         img_ids = [str(s.metainfo.get('img_id', i)) for i, s in enumerate(data_samples)]
-        positives = torch.tensor(
-            [[a == b for b in img_ids] for a in img_ids], device=scores.device
-        )
+        positives = torch.tensor([[a == b for b in img_ids] for a in img_ids], device=scores.device)
         return self.ranking_loss(captions.T, positives)  # rows images, columns captions
 
     @torch.no_grad()
