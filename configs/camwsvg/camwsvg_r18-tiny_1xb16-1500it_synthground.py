@@ -19,6 +19,17 @@ image_size = (128, 128)
 max_iters = 1500
 reg_start = 300  # L_reg on once the phrase-proposal attention (L_rec) has learned
 
+# SynthGround recipe, ours (docs/methods/camwsvg.md, "differences"): select-then-refine (the
+# answer is the self-taught target moved by the [REG] deltas; the paper regresses the box in
+# the image, box_frame='image', which gave one box for every query here) and ReIR's
+# image-caption ranking over the phrase-proposal attention
+model = dict(
+    box_frame='proposal',
+    anchor_iou=0.5,
+    ranking_loss=dict(type='ImageCaptionRankingLoss', margin=0.2, loss_weight=1.0),
+    rank_dim=64,
+)
+
 custom_hooks = [
     dict(
         type='LossWeightStaircaseHook',

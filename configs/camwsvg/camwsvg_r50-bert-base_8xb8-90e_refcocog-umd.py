@@ -1,18 +1,11 @@
 # CAM-WSVG at paper scale on RefCOCOg umd split (paper val-u/test-u 48.54/51.25).
-# The self-taught targets are the proposals of a Visual Genome detector in a region
-# cache (tools/extract_proposals.py; docs/methods/camwsvg.md), 2048-d features, the best
-# 50 boxes of each image. The recipe and runtime:
-# ../_base_/schedules/camwsvg_transvg_90e.py.
-_base_ = [
-    '../_base_/models/camwsvg_r50.py',
-    '../_base_/datasets/refcocog.py',
-    '../_base_/schedules/camwsvg_transvg_90e.py',
-]
+# The shared recipe: ./camwsvg_r50-bert-base_8xb8-90e_paper.py.
+_base_ = ['../_base_/datasets/refcocog.py', './camwsvg_r50-bert-base_8xb8-90e_paper.py']
 
 data_root = 'data/refcocog/'
 region_cache = data_root + 'regions/faster-rcnn_vg/'
-image_size = (640, 640)
-num_regions = 50
+image_size = {{_base_.image_size}}
+num_regions = {{_base_.num_regions}}
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -6,16 +6,12 @@
 #   python tools/build_relation_vocab.py configs/_base_/datasets/referit.py \
 #       --out data/referit/reir/relation_vocab.txt \
 #       --word-vocab-out data/referit/reir/caption_vocab.txt
-_base_ = [
-    '../_base_/models/reir_r101-c4.py',
-    '../_base_/datasets/referit.py',
-    '../_base_/default_runtime.py',
-]
+_base_ = ['../_base_/datasets/referit.py', './reir_r101-c4_1xb40-80k_paper.py']
 
 data_root = 'data/referit/'
 region_cache = data_root + 'regions/bottom-up/'
 glove_file = data_root + 'glove/glove.840B.300d.txt'
-num_regions = 50  # M
+num_regions = {{_base_.num_regions}}  # M
 
 model = dict(
     phrase_encoder=dict(vocab_file=data_root + 'reir/caption_vocab.txt', glove_file=glove_file),
@@ -50,11 +46,3 @@ val_evaluator = [
     dict(type='PointingGameMetric', source='box'),
 ]
 test_evaluator = val_evaluator
-default_hooks = dict(
-    checkpoint=dict(
-        by_epoch=False, interval=2500, max_keep_ckpts=2, save_best='reir/fused/union/acc@0.5'
-    ),
-    visualization=dict(draw=False),
-)
-log_processor = dict(by_epoch=False)
-randomness = dict(seed=0)

@@ -17,7 +17,7 @@ import dataclasses
 import os.path as osp
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .experiments import Experiment, build_text, record_build, run_key
 
@@ -63,6 +63,37 @@ class Table:
     @property
     def splits(self) -> list[str]:
         return list(dict.fromkeys(c.split for c in self.columns if c.split is not None))
+
+
+def ablation_table(
+    name: str,
+    doc: str,
+    *,
+    row_header: str,
+    val_split: str,
+    test_split: str,
+    paper: str | None = None,
+    val: Mapping[str, str] | None = None,
+    test: Mapping[str, str] | None = None,
+    per_seed: Mapping[str, str] | None = None,
+) -> Table:
+    """The shape of a method page's ablation table, one row per recipe.
+
+    Columns, in this order: the paper's number (``paper``: its header), the metrics that
+    choose a recipe on ``val_split``, those reported on ``test_split`` (mean ± std over the
+    seeds) and the ``test_split`` values seed by seed. ``val``, ``test`` and ``per_seed`` map
+    a column header to its metric key, in column order.
+    """
+    columns = [Column(paper, kind='paper')] if paper is not None else []
+    for split, metrics, kind in (
+        (val_split, val, 'mean'),
+        (test_split, test, 'mean'),
+        (test_split, per_seed, 'seeds'),
+    ):
+        columns += [Column(h, split, m, kind=kind) for h, m in (metrics or {}).items()]
+    if not columns:
+        raise ValueError(f'table {name!r} has no column')
+    return Table(name, doc, tuple(columns), row_header=row_header)
 
 
 def results_build(results: dict) -> dict | None:

@@ -12,19 +12,16 @@ from mmengine.visualization import Visualizer
 from mmgrounding.evaluation.functional import (
     PointingProtocol,
     pointing_protocol,
-    protocol_hits,
-    protocol_points,
 )
-from mmgrounding.evaluation.metrics.utils import gt_boxes_and_index
 from mmgrounding.registry import VISUALIZERS
 from mmgrounding.structures import GroundingDataSample
+
+from .heatmaps import overlay_heatmap, spotlight_heatmap, upscale_factor
+from .outcomes import HIT_COLOUR, MISS_COLOUR, PhraseOutcome, phrase_outcomes
 
 # RGB colours of the figure; a test reads them back from the pixels.
 GT_COLOUR = (0, 255, 0)  # ground-truth boxes
 PRED_BOX_COLOUR = (255, 0, 255)  # the top-ranked predicted box
-HIT_COLOUR = (0, 160, 0)  # the predicted point and the status strip when the point hits
-MISS_COLOUR = (220, 0, 0)  # ... when it misses
-NO_BOX_COLOUR = (110, 110, 110)  # ... when the phrase has no ground-truth box
 OUTLINE_COLOUR = (0, 0, 0)  # the halo drawn under every box and ring
 POINT_RING_COLOUR = (255, 255, 255)
 BACKGROUND = (255, 255, 255)
@@ -37,142 +34,6 @@ LEGEND_ITEMS = (
     ('dot', HIT_COLOUR, 'predicted point: hit'),
     ('dot', MISS_COLOUR, 'miss'),
 )
-
-
-def _scaled_heat(heatmap: np.ndarray, hw: tuple[int, int], interpolation: int) -> np.ndarray:
-    """(h, w) map -> (H, W) float32 in [0, 1] (min-max scaled, NaN as 0)."""
-    heat = np.nan_to_num(heatmap.astype(np.float32))
-    heat = heat - heat.min()
-    heat = heat / heat.max() if heat.max() > 0 else heat
-    return cv2.resize(heat, (hw[1], hw[0]), interpolation=interpolation)  # (H, W)
-
-
-def overlay_heatmap(
-    image: np.ndarray,
-    heatmap: np.ndarray,
-    *,
-    alpha: float = 0.5,
-    interpolation: int = cv2.INTER_LINEAR,
-) -> np.ndarray:
-    """Blend a heatmap (any resolution, spanning the image) over an RGB image in the JET
-    colours (red high) after min-max scaling.
-
-    Args:
-        image: (H, W, 3) uint8 RGB.
-        heatmap: (h, w) non-negative map.
-        alpha: weight of the heatmap colour.
-        interpolation: how the map is resized to (H, W); ``cv2.INTER_NEAREST`` keeps its
-            cells visible.
-
-    Returns:
-        (H, W, 3) uint8 RGB.
-    """
-    heat = _scaled_heat(heatmap, image.shape[:2], interpolation)
-    coloured = cv2.applyColorMap((heat * 255).astype(np.uint8), cv2.COLORMAP_JET)[..., ::-1]
-    return (image * (1 - alpha) + coloured * alpha).astype(np.uint8)
-
-
-def spotlight_heatmap(
-    image: np.ndarray,
-    heatmap: np.ndarray,
-    *,
-    floor: float = 0.3,
-    interpolation: int = cv2.INTER_NEAREST,
-) -> np.ndarray:
-    """Light the image by a heatmap: pixels keep their own colour where the map peaks and
-    dim to ``floor`` of their brightness where it is lowest. Unlike a JET overlay this
-    leaves the colours of the scene true, which phrases like "a purple heart" are about.
-
-    Args:
-        image: (H, W, 3) uint8 RGB.
-        heatmap: (h, w) non-negative map spanning the image.
-        floor: brightness factor at the map's minimum, in [0, 1].
-        interpolation: how the map is resized to (H, W).
-
-    Returns:
-        (H, W, 3) uint8 RGB.
-    """
-    heat = _scaled_heat(heatmap, image.shape[:2], interpolation)[..., None]  # (H, W, 1)
-    return (image * (floor + (1 - floor) * heat)).astype(np.uint8)
-
-
-def upscale_factor(image_hw: tuple[int, int], min_side: int) -> int:
-    """The integer factor that brings the shorter image side to at least ``min_side``
-    pixels (1 for an image that is large enough already)."""
-    return max(1, math.ceil(min_side / max(1, min(image_hw))))
-
-
-@dataclass(frozen=True)
-class PhraseOutcome:
-    """What the figure shows of one phrase's prediction.
-
-    Attributes:
-        point: (x, y) predicted point in original image pixels, or None without a prediction.
-        source: 'heatmap peak' or 'top box centre' (how the point was found), or ''.
-        hit: whether the point lies in a ground-truth box of the phrase; None when the phrase
-            has no box or there is no prediction.
-        top_box: (4,) xyxy top-ranked box, or None.
-    """
-
-    point: Optional[tuple[float, float]]
-    source: str
-    hit: Optional[bool]
-    top_box: Optional[np.ndarray]
-
-    @property
-    def status(self) -> str:
-        if self.point is None:
-            return 'no prediction'
-        if self.hit is None:
-            return f'no ground-truth box ({self.source})'
-        return f'{"HIT" if self.hit else "MISS"} ({self.source})'
-
-    @property
-    def colour(self) -> tuple[int, int, int]:
-        if self.hit is None:
-            return NO_BOX_COLOUR
-        return HIT_COLOUR if self.hit else MISS_COLOUR
-
-
-# how each point rule of the pointing protocols is named in a panel's status strip
-POINT_SOURCES = {
-    'heatmap_cell': 'heatmap peak',
-    'heatmap_upsampled': 'upsampled heatmap peak',
-    'box_centre': 'top box centre',
-}
-
-
-def phrase_outcomes(
-    sample: GroundingDataSample, *, protocol: str | PointingProtocol = 'grid'
-) -> list[PhraseOutcome]:
-    """The point, its source, hit and top box of every phrase, as the pointing game finds
-    them under ``protocol`` (:class:`~mmgrounding.evaluation.PointingGameMetric` with that
-    protocol, ``source='auto'``, no tolerance; ``'grid'``: the heatmap peak when the sample
-    has heatmaps, else the centre of the top-ranked box)."""
-    num = sample.num_phrases
-    hw = tuple(sample.metainfo['ori_shape'][:2])
-    top_boxes = None
-    if 'pred_boxes' in sample and sample.pred_boxes.shape[1] > 0:
-        top_boxes = sample.pred_boxes[:, 0].detach().float().cpu()  # (P, 4)
-    heatmaps = None
-    if 'pred_heatmaps' in sample:
-        heatmaps = sample.pred_heatmaps.detach().float().cpu()
-    try:
-        points, point = protocol_points(protocol, hw, heatmaps=heatmaps, top_boxes_xyxy=top_boxes)
-    except ValueError:  # the protocol's prediction is missing: nothing to point with
-        return [PhraseOutcome(None, '', None, None) for _ in range(num)]
-    boxes, index = gt_boxes_and_index(sample)
-    hits = protocol_hits(protocol, points, boxes, index)
-    has_box = [bool((index == p).any()) for p in range(num)]
-    return [
-        PhraseOutcome(
-            (float(points[p, 0]), float(points[p, 1])),
-            POINT_SOURCES[point],
-            bool(hits[p]) if has_box[p] else None,
-            None if top_boxes is None else top_boxes[p].numpy(),
-        )
-        for p in range(num)
-    ]
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,54 @@ def test_test_box_target_answers_with_the_attended_proposal(vocab):
         )
     with pytest.raises(ValueError, match='test_box'):
         MODELS.build(tiny_camwsvg_cfg(vocab, test_box='centre'))
+
+
+def test_select_then_refine_starts_at_the_target_and_learns_to_move(vocab):
+    """``box_frame='proposal'``: the answer is the target moved by the [REG] deltas (zero at
+    the start, so the answer is the target exactly); a training step reaches the deltas."""
+    images, samples = tiny_batch()
+    torch.manual_seed(0)
+    cfg = tiny_camwsvg_cfg(vocab, box_frame='proposal', anchor_iou=0.0)
+    model = MODELS.build(cfg).eval()
+    for sample in model.predict(images, samples):
+        h, w = sample.metainfo['ori_shape']
+        target = sample.pred_boxes_target.clone()
+        target[:, 0::2] = target[:, 0::2].clamp(0, w)
+        target[:, 1::2] = target[:, 1::2].clamp(0, h)
+        torch.testing.assert_close(sample.pred_boxes[:, 0], target)
+    model.train()
+    model.regression_switch = 0.0
+    assert float(model.loss(images, samples)['loss_reg']) == 0.0  # the switch off ...
+    model.regression_switch = 1.0
+    losses = model.loss(images, samples)  # anchors drawn among all proposals (IoU >= 0)
+    assert float(losses['loss_reg']) > 0  # ... on: the drawn anchors are not all the target
+    losses['loss_reg'].backward()
+    assert model.box_head.mlp[-1].weight.grad.abs().sum() > 0
+    assert model.anchor_embed['box'][0].weight.grad is not None
+    with pytest.raises(ValueError, match='box_frame'):
+        MODELS.build(tiny_camwsvg_cfg(vocab, box_frame='absolute'))
+
+
+def test_ranking_loss_over_phrases_and_images(vocab):
+    """``loss_rank``: every phrase attends over every image's proposals; its gradient reaches
+    the phrase-proposal attention's query and the text encoder, and it is zero-free only
+    when the batch has another image."""
+    images, samples = tiny_batch()
+    torch.manual_seed(0)
+    model = MODELS.build(
+        tiny_camwsvg_cfg(vocab, cam=False, ranking_loss=dict(type='ImageCaptionRankingLoss'))
+    )
+    losses = model.loss(images, samples)
+    assert set(losses) == {'loss_rec', 'loss_reg', 'loss_rank'}
+    assert float(losses['loss_rank']) > 0
+    losses['loss_rank'].backward()
+    assert model.proposal_attention.query.weight.grad.abs().sum() > 0
+    assert (
+        sum(
+            float(p.grad.abs().sum()) for p in model.text_encoder.parameters() if p.grad is not None
+        )
+        > 0
+    )
+    # one image (its two captions' phrases are positives): nothing to rank against
+    one = model.loss(images[:1], samples[:1])['loss_rank']
+    assert float(one) == 0.0

@@ -143,3 +143,22 @@ def test_frozen_c4_extractor_pools_boxes_without_gradients():
     assert [f.shape for f in feats] == [(2, 32), (1, 32)]
     assert not feats[0].requires_grad
     assert all(not p.requires_grad for p in extractor.parameters())
+
+
+def test_cross_process_batchnorm_is_batchnorm_in_one_process():
+    from mmgrounding.models.heads.region_feature_embedder import CrossProcessBatchNorm1d
+
+    torch.manual_seed(0)
+    plain, synced = torch.nn.BatchNorm1d(3), CrossProcessBatchNorm1d(3)
+    synced.load_state_dict(plain.state_dict())  # the same state dict
+    x = torch.randn(5, 3) * 2 + 1
+    xs = [x.clone().requires_grad_(), x.clone().requires_grad_()]
+    for norm, xi in zip((plain, synced), xs):
+        (norm(xi) * torch.arange(3.0)).sum().backward()
+    torch.testing.assert_close(xs[1].grad, xs[0].grad)
+    for key, value in plain.state_dict().items():
+        torch.testing.assert_close(synced.state_dict()[key], value, msg=key)
+    # one row: no batch statistics, passed through (as the embedder does with BN)
+    assert torch.equal(synced(x[:1]), x[:1])
+    embedder = MODELS.build(dict(type='RegionFeatureEmbedder', in_dim=4, out_dim=3, norm='SyncBN'))
+    assert isinstance(embedder.norm, CrossProcessBatchNorm1d)

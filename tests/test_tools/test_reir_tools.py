@@ -10,44 +10,88 @@ import pytest
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def write_metrics(path, acc, miou):
-    metrics = {f'reir/fused/union/acc@{t:g}': a for t, a in zip((0.5, 0.6, 0.7, 0.8), acc)}
-    metrics['reir/fused/union/miou'] = miou
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(metrics))
-    return str(path)
+def metrics(acc, miou):
+    """ReIRBoxMetric keys of the fused boxes against the union box (plus a stage-1 set)."""
+    out = {f'reir/fused/union/acc@{t:g}': a for t, a in zip((0.5, 0.6, 0.7, 0.8), acc)}
+    out['reir/fused/union/miou'] = miou
+    out['reir/stage1/union/acc@0.5'] = 0.0  # another box set: not read
+    return out
 
 
-def test_iou_curve_mean_std_and_png(tmp_path):
+def registry_run(acc, miou):
+    return dict(splits={'Flickr30k': dict(metrics=metrics(acc, miou)), 'Flickr30k val': {}})
+
+
+@pytest.fixture
+def iou_curve():
     sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
     try:
-        from reir_iou_curve import read_curve, summarise
+        import reir_iou_curve
     finally:
         sys.path.pop(0)
-    a = write_metrics(tmp_path / 'a.json', (60, 50, 40, 20), 45)
-    b = write_metrics(tmp_path / 'b.json', (50, 40, 30, 10), 35)
-    curve, miou = read_curve(a, box_set='fused', protocol='union')
-    assert curve == {0.5: 60, 0.6: 50, 0.7: 40, 0.8: 20} and miou == 45
-    run = summarise([a, b], box_set='fused', protocol='union')
-    assert run['mean'].tolist() == [55, 45, 35, 15] and run['std'].tolist() == [5, 5, 5, 5]
-    assert run['miou_mean'] == 40
-    with pytest.raises(ValueError, match='ReIRBoxMetric'):
-        read_curve(a, box_set='stage1', protocol='union')
-    out = tmp_path / 'curve.png'
-    result = subprocess.run(
-        [
-            sys.executable,
-            osp.join(ROOT, 'tools/analysis_tools/reir_iou_curve.py'),
-            '--run',
-            f'two={a},{b}',
-            '--out',
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+    return reir_iou_curve
+
+
+def test_iou_curve_of_registry_runs(tmp_path, iou_curve, capsys):
+    # + TSD: seeds 0 and 1 of its 0-2; full: seeds 0-2; the other Table 2 rows: no run
+    results = dict(
+        runs={
+            'reir-tsd/seed0': registry_run((60, 50, 40, 20), 45),
+            'reir-tsd/seed1': registry_run((50, 40, 30, 10), 35),
+            'reir/seed0': registry_run((70, 60, 50, 30), 50),
+            'reir/seed1': registry_run((72, 62, 52, 32), 52),
+            'reir/seed2': registry_run((74, 64, 54, 34), 54),
+            'other/seed0': registry_run((0, 0, 0, 0), 0),
+        }
     )
-    assert '0.5: 55.00 ± 5.00' in result.stdout
+    path = tmp_path / 'results.json'
+    path.write_text(json.dumps(results))
+    rows = iou_curve.registry_rows(
+        results, None, split='Flickr30k', box_set='fused', protocol='union'
+    )
+    # Table 2's order and labels; rows without a run are left out
+    assert [label for label, _ in rows] == ['+ TSD', 'full (TSD + STR + VOGN & RC)']
+    tsd, full = rows[0][1], rows[1][1]
+    # mean of 60 and 50 is 55, sample std sqrt((25 + 25) / 1) = 7.07; full: 72 ± 2
+    assert tsd['thresholds'] == [0.5, 0.6, 0.7, 0.8] and tsd['runs'] == 2
+    assert tsd['mean'] == [55, 45, 35, 15] and tsd['miou_mean'] == 40
+    assert tsd['std'] == pytest.approx([50**0.5] * 4)
+    assert full['mean'] == [72, 62, 52, 32] and full['std'] == pytest.approx([2.0] * 4)
+    out = tmp_path / 'curve.png'
+    iou_curve.main(['--results', str(path), '--out', str(out)])
+    text = capsys.readouterr().out
+    assert (
+        '| + TSD | 55.00 ± 7.07 | 45.00 ± 7.07 | 35.00 ± 7.07 | 15.00 ± 7.07 | 40.00 ± 7.07 | 2 |'
+        in text
+    )
+    assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    # chosen rows; a split, box set or row without runs is an error
+    rows = iou_curve.registry_rows(
+        results, ['reir'], split='Flickr30k', box_set='fused', protocol='union'
+    )
+    assert [label for label, _ in rows] == ['full (TSD + STR + VOGN & RC)']
+    with pytest.raises(ValueError, match='none of'):
+        iou_curve.registry_rows(
+            results, None, split='Flickr30k val', box_set='fused', protocol='union'
+        )
+    with pytest.raises(ValueError, match='ReIRBoxMetric'):
+        iou_curve.registry_rows(
+            results, None, split='Flickr30k', box_set='stage2', protocol='union'
+        )
+    with pytest.raises(ValueError, match='not ReIR registry rows'):
+        iou_curve.registry_rows(
+            results, ['other'], split='Flickr30k', box_set='fused', protocol='union'
+        )
+
+
+def test_iou_curve_of_metrics_files(tmp_path, iou_curve, capsys):
+    files = []
+    for seed, (acc, miou) in enumerate((((60, 50, 40, 20), 45), ((50, 40, 30, 10), 35))):
+        files.append(tmp_path / f's{seed}.json')
+        files[-1].write_text(json.dumps(metrics(acc, miou)))
+    out = tmp_path / 'curve.png'
+    iou_curve.main(['--run', f'two={files[0]},{files[1]}', '--out', str(out)])
+    assert '| two | 55.00 ± 7.07 |' in capsys.readouterr().out
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 

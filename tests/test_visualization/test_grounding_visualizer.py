@@ -11,12 +11,14 @@ from mmgrounding.visualization import GroundingVisualizer
 from mmgrounding.visualization.grounding_visualizer import (
     CAPTION_STRIP,
     GT_COLOUR,
+    PRED_BOX_COLOUR,
+)
+from mmgrounding.visualization.heatmaps import upscale_factor
+from mmgrounding.visualization.outcomes import (
     HIT_COLOUR,
     MISS_COLOUR,
     NO_BOX_COLOUR,
-    PRED_BOX_COLOUR,
     phrase_outcomes,
-    upscale_factor,
 )
 
 H, W = 40, 60  # a small image: upscaled 4x to 160 x 240 with min_side=160

@@ -38,7 +38,7 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-from mmgrounding.datasets.vg_triplets import _VGReader  # noqa: E402
+from mmgrounding.datasets.vg_reader import _VGReader  # noqa: E402
 from mmgrounding.utils.atomic import atomic_write_json  # noqa: E402
 
 FORMAT = 'mmgrounding-vg-coco-instances-v1'

@@ -50,21 +50,7 @@ val_dataloader = dict(
         data_prefix=data_prefix,
         test_mode=True,
         pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file=ann_file,
-        refs_file=refs_file,
-        split='testA',
-        data_prefix=data_prefix,
-        test_mode=True,
-        pipeline=test_pipeline))
+test_dataloader = dict(val_dataloader, dataset=dict(val_dataloader['dataset'], split='testA'))
 
 val_evaluator = [
     dict(type='PointingGameMetric'),

@@ -3,27 +3,16 @@
 # (evaluate on Flickr30k Entities / RefCOCO). See docs/datasets.md. To start faster, write
 # the triplets once with tools/dataset_converters/vg_to_triplets.py and set
 # ann_file='triplets.json'.
+_base_ = ['./image_text_pairs.py']
+
 dataset_type = 'VisualGenomeTripletDataset'
 data_root = 'data/vg/'
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadGroundingAnnotations'),
-    dict(type='Resize', scale=(384, 384), keep_ratio=False),
-    dict(type='RandomFlipWithText', prob=0.5),
-    dict(type='PackGroundingInputs'),
-]
-
 train_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='',  # the VG folder itself (image_data.json, objects.json, ...)
         data_prefix=dict(img=''),  # + VG_100K/ or VG_100K_2/ from each image's url
         sources=('objects', 'regions'),  # AMC Table 5: ('objects', ), ('regions', ), both
-        min_box_area_frac=0.08,
-        pipeline=train_pipeline))
+        min_box_area_frac=0.08))

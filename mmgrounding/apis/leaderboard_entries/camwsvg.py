@@ -5,7 +5,8 @@ encoder and no attention mining; the CAM encoder; CAM encoder + attention mining
 docs/methods/camwsvg.md. Every row is a config of ``configs/camwsvg/`` trained for ``ITERS``
 of its 1500 iterations (``SCHEDULE``: 1500 do not fit the shared machine), over seeds 0-2.
 The metrics are the configs' ``benchmark_metrics``: top-1 accuracy of the regressed box at
-IoU > 0.5 (the paper's), pointing from its centre and, with a CAM encoder, the share of the
+IoU > 0.5 (the paper's; in the SynthGround recipe the self-taught target moved by the [REG]
+deltas, select-then-refine), pointing from its centre and, with a CAM encoder, the share of the
 phrase's box above the CAM threshold before (raw Grad-CAM) and after the CAM encoder that
 attention mining trains.
 """

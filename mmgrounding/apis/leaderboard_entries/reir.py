@@ -9,7 +9,7 @@ against the union of the phrase's boxes (the official protocol) at IoU >= 0.5 (A
 """
 
 from ..experiments import Experiment
-from ..results_tables import Column, Table
+from ..results_tables import ablation_table
 
 CONFIG = 'configs/reir/reir{}_lstm_1xb32-1200it_synthground.py'
 SEEDS = (0, 1, 2)
@@ -26,42 +26,44 @@ ACC = 'reir/fused/union/acc@0.5'
 ACC7 = 'reir/fused/union/acc@0.7'
 PAPER = 'paper Acc (Flickr30k val)'
 
+DOC = 'docs/methods/reir.md'
+SPLITS = dict(val_split=VAL, test_split=TEST)
+TEST_METRICS = {
+    'Acc (test)': ACC,
+    'acc@0.7 (test)': ACC7,
+    'mIoU (test)': 'reir/fused/union/miou',
+}
+
 TABLES = (
-    Table(
+    ablation_table(
         'reir-table2',
-        'docs/methods/reir.md',
-        (
-            Column(PAPER, kind='paper'),
-            Column('Acc (val)', VAL, ACC),
-            Column('Acc (test)', TEST, ACC),
-            Column('acc@0.7 (test)', TEST, ACC7),
-            Column('mIoU (test)', TEST, 'reir/fused/union/miou'),
-            Column('PointIt (test)', TEST, 'reir/fused/union/pointit'),
-            Column('stage-1 Acc (test)', TEST, 'reir/stage1/union/acc@0.5'),
-        ),
+        DOC,
         row_header='Table 2 row',
+        paper=PAPER,
+        val={'Acc (val)': ACC},
+        test=TEST_METRICS
+        | {
+            'PointIt (test)': 'reir/fused/union/pointit',
+            'stage-1 Acc (test)': 'reir/stage1/union/acc@0.5',
+        },
+        **SPLITS,
     ),
-    Table(
+    ablation_table(
         'reir-table2-seeds',
-        'docs/methods/reir.md',
-        (
-            Column('Acc (test) per seed', TEST, ACC, kind='seeds'),
-            Column('acc@0.7 (test) per seed', TEST, ACC7, kind='seeds'),
-        ),
+        DOC,
         row_header='row',
+        per_seed={'Acc (test) per seed': ACC, 'acc@0.7 (test) per seed': ACC7},
+        **SPLITS,
     ),
-    Table(
+    ablation_table(
         'reir-table3',
-        'docs/methods/reir.md',
-        (
-            Column(PAPER, kind='paper'),
-            Column('Acc (val)', VAL, ACC),
-            Column('Acc (test)', TEST, ACC),
-            Column('acc@0.7 (test)', TEST, ACC7),
-            Column('mIoU (test)', TEST, 'reir/fused/union/miou'),
-            Column('Acc (test) per seed', TEST, ACC, kind='seeds'),
-        ),
+        DOC,
         row_header='K',
+        paper=PAPER,
+        val={'Acc (val)': ACC},
+        test=TEST_METRICS,
+        per_seed={'Acc (test) per seed': ACC},
+        **SPLITS,
     ),
 )
 

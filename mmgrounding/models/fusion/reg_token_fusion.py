@@ -160,6 +160,7 @@ class RegTokenFusion(BaseModule):
         text_pooled: Optional[Tensor] = None,
         proposals: Optional[Tensor] = None,
         proposal_mask: Optional[Tensor] = None,
+        reg_context: Optional[Tensor] = None,
     ) -> Tensor:
         """Merged [REG] outputs.
 
@@ -171,6 +172,8 @@ class RegTokenFusion(BaseModule):
             text_pooled: (P, C_p) pooled text features (needed with ``text_reg``).
             proposals: (P, M, C_p) detector-candidate tokens, or None; proposal_mask (P, M)
                 bool, True at real candidates.
+            reg_context: (P, C_p) added to every [REG] token (CAM-WSVG's select-then-refine:
+                the code of the proposal the box is regressed from), or None.
 
         Returns:
             (P, out_dim).
@@ -182,6 +185,8 @@ class RegTokenFusion(BaseModule):
             if text_pooled is None:
                 raise ValueError('RegTokenFusion(text_reg=True) needs text_pooled')
             offsets = self.text_reg(text_pooled).chunk(self.num_layers, dim=1)  # (P, C_p) each
+        if reg_context is not None:
+            offsets = [reg_context if o is None else o + reg_context for o in offsets]
         regs = []
         for i, layer in enumerate(self.layers):
             tokens, padding = self._sequence(

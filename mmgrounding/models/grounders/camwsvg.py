@@ -5,7 +5,7 @@ to focus on"; docs/methods/camwsvg.md)."""
 from typing import Optional
 
 import torch
-from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_xyxy_to_cxcywh
+from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_overlaps, bbox_xyxy_to_cxcywh
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pad_sequence
 
@@ -13,6 +13,7 @@ from mmgrounding.registry import MODELS
 from mmgrounding.structures import SampleList
 from mmgrounding.text.noun_classes import NounClassMapper
 
+from ..losses.self_taught_regression_loss import delta_coder
 from .albef import ALBEFGrounder
 from .base import BaseGrounder
 
@@ -55,15 +56,18 @@ class CAMWSVGGrounder(BaseGrounder):
        logit in a frozen :class:`CAMClassifier` (:class:`ConvGradCAMExplainer`), turned into
        CAM tokens and a refined map by :class:`CAMEncoder`; a query whose noun has no class
        gets no CAM tokens (counted in ``noun_mapper.unmatched``);
-    4. fusion: :class:`RegTokenFusion` → :class:`RegBoxHead` → the box (normalised cx, cy, w, h
-       of the whole image);
-    5. the self-taught target (interpretation): :class:`PhraseProposalAttention` of the
+    4. the self-taught target (interpretation): :class:`PhraseProposalAttention` of the
        query over its image's detector proposals, trained by L_rec (the phrase's word pieces
-       rebuilt from the attended feature by :class:`PhraseReconstructionDecoder`); its most
-       attended proposal is the target of the [REG] box (:class:`RegBoxLoss`), detached.
+       rebuilt from the attended feature by :class:`PhraseReconstructionDecoder`) and, with
+       ``ranking_loss``, ReIR's image–caption ranking; its most attended proposal (plus the
+       CAM map's agreement) is the target of the [REG] box (:class:`RegBoxLoss`), detached;
+    5. fusion: :class:`RegTokenFusion` → :class:`RegBoxHead` → the box (normalised cx, cy, w, h
+       of the whole image; with ``box_frame='proposal'`` the deltas of an anchor proposal
+       whose code the [REG] tokens carry: the target at test time, select-then-refine).
 
-    Losses: ``loss_rec``, ``loss_reg`` (times ``regression_switch``, which
-    :class:`LossWeightStaircaseHook` can raise from 0 once the attention has learned) and,
+    Losses: ``loss_rec``, ``loss_rank`` (with ``ranking_loss``), ``loss_reg`` (times
+    ``regression_switch``, which :class:`LossWeightStaircaseHook` can raise from 0 once the
+    attention has learned) and,
     with ``attention_mining_loss``, ``loss_am`` (the frozen classifier's class scores on the
     images with the refined map erased, :class:`AttentionMiningLoss`).
 
@@ -104,6 +108,20 @@ class CAMWSVGGrounder(BaseGrounder):
         proposal_tokens: give the fusion one token per detector candidate (its layer-normalised
             feature projected to C_p plus an MLP code of its normalised cx, cy, w, h;
             interpretation of "the CNN also runs on the candidates of a VG detector", §3.1).
+        box_frame: ``'image'`` (the paper's: [REG] regresses the box in the whole image) or
+            ``'proposal'`` (ours, select-then-refine: the [REG] tokens get the code of an
+            anchor proposal and the head's 4 outputs are its (dx, dy, dw, dh), decoded by
+            ReIR's delta coder; the anchor is the self-taught target at test time and, in
+            training, a proposal drawn among those of IoU >= ``anchor_iou`` with the target,
+            the target included, so the box learns to move to the target as ReIR's
+            self-taught regression does; docs/methods/camwsvg.md).
+        anchor_iou: see ``box_frame``.
+        ranking_loss: ``ImageCaptionRankingLoss`` config, or None. With it, ``loss_rank``:
+            ReIR's image–caption ranking (its shared loss) of the score S[i, j] = mean over
+            the phrases p of caption j of ⟨W_t t_p, W_z z_{p,i}⟩ / √d_r, z_{p,i} the
+            phrase–proposal attention of p over image i's proposals (interpretation: the
+            discriminative signal that makes α phrase-specific; L_rec alone does not).
+        rank_dim: d_r, the projection size of the ranking score.
         test_box: which box ``predict`` ranks first in ``pred_boxes``: ``'reg'`` (the
             regressed [REG] box, the method's answer) or ``'target'`` (the self-taught target,
             the most attended proposal: to measure the target alone).
@@ -111,6 +129,7 @@ class CAMWSVGGrounder(BaseGrounder):
     """
 
     TEST_BOXES = ('reg', 'target')
+    BOX_FRAMES = ('image', 'proposal')
 
     def __init__(
         self,
@@ -133,13 +152,22 @@ class CAMWSVGGrounder(BaseGrounder):
         regression_switch: float = 1.0,
         cam_target_weight: float = 0.0,
         proposal_tokens: bool = False,
+        box_frame: str = 'image',
+        anchor_iou: float = 0.5,
+        ranking_loss: Optional[dict] = None,
+        rank_dim: int = 64,
         test_box: str = 'reg',
         data_preprocessor: Optional[dict] = None,
     ) -> None:
         super().__init__(data_preprocessor=data_preprocessor)
         if test_box not in self.TEST_BOXES:
             raise ValueError(f'test_box must be one of {self.TEST_BOXES}, got {test_box!r}')
+        if box_frame not in self.BOX_FRAMES:
+            raise ValueError(f'box_frame must be one of {self.BOX_FRAMES}, got {box_frame!r}')
         self.test_box = test_box
+        self.box_frame = box_frame
+        self.anchor_iou = float(anchor_iou)
+        self.coder = delta_coder((10.0, 10.0, 5.0, 5.0))  # ReIR's weights
         self.cam_target_weight = float(cam_target_weight)
         if (classifier is None) != (cam_encoder is None) or (
             (classifier is None) != (explainer is None)
@@ -156,7 +184,15 @@ class CAMWSVGGrounder(BaseGrounder):
         self.fusion = MODELS.build(
             fusion, default_args=dict(dim=dim, num_levels=len(self.visual_encoder.levels))
         )
-        self.box_head = MODELS.build(box_head, default_args=dict(in_dim=self.fusion.out_dim))
+        self.box_head = MODELS.build(
+            box_head,
+            default_args=dict(
+                in_dim=self.fusion.out_dim,
+                activation='sigmoid' if box_frame == 'image' else 'none',
+            ),
+        )
+        if box_frame == 'proposal' and self.box_head.activation != 'none':
+            raise ValueError("box_frame='proposal' needs a box head with activation='none'")
         self.proposal_attention = MODELS.build(
             proposal_attention, default_args=dict(query_dim=dim, dim=dim)
         )
@@ -164,6 +200,11 @@ class CAMWSVGGrounder(BaseGrounder):
             phrase_decoder,
             default_args=dict(num_words=len(self.tokenizer), in_dim=self.proposal_attention.dim),
         )
+        self.ranking_loss = MODELS.build(ranking_loss) if ranking_loss else None
+        if self.ranking_loss is not None:
+            self.rank_text = nn.Linear(dim, rank_dim)
+            self.rank_region = nn.Linear(self.proposal_attention.dim, rank_dim)
+        self.rank_dim = rank_dim
         self.proposal_embed = self.box_embed = None
         if proposal_tokens:  # the detector candidates as fusion tokens: feature + box code
             region_dim = self.proposal_attention.norm.normalized_shape[0]
@@ -172,6 +213,17 @@ class CAMWSVGGrounder(BaseGrounder):
             )
             self.box_embed = nn.Sequential(
                 nn.Linear(4, dim), nn.ReLU(inplace=True), nn.Linear(dim, dim)
+            )
+        self.anchor_embed = None
+        if box_frame == 'proposal':  # the anchor proposal's feature + box code -> [REG]
+            region_dim = self.proposal_attention.norm.normalized_shape[0]
+            self.anchor_embed = nn.ModuleDict(
+                dict(
+                    feat=nn.Sequential(nn.LayerNorm(region_dim), nn.Linear(region_dim, dim)),
+                    box=nn.Sequential(
+                        nn.Linear(4, dim), nn.ReLU(inplace=True), nn.Linear(dim, dim)
+                    ),
+                )
             )
         self.reconstruction_loss = MODELS.build(reconstruction_loss)
         self.regression_loss = MODELS.build(regression_loss)
@@ -286,21 +338,12 @@ class CAMWSVGGrounder(BaseGrounder):
         image_hw = torch.tensor([self._image_hw(s) for s in data_samples], device=device)
         whwh = image_hw[owner].flip(-1).repeat(1, 2).float()  # (P, 4) as W, H, W, H
         candidates = None
+        whwh_image = image_hw.flip(-1).repeat(1, 2).float()[:, None]  # (B, 1, 4)
+        box_code = bbox_xyxy_to_cxcywh(boxes / whwh_image).clamp(0, 1)  # (B, M, 4)
         if self.proposal_embed is not None:
-            whwh_image = image_hw.flip(-1).repeat(1, 2).float()[:, None]  # (B, 1, 4)
-            box_code = bbox_xyxy_to_cxcywh(boxes / whwh_image).clamp(0, 1)  # (B, M, 4)
             candidates = (self.proposal_embed(feats) + self.box_embed(box_code))[owner]
-        reg = self.fusion(
-            visual,
-            text['feats'],
-            text['mask'],
-            cams['tokens'],
-            cams['mask'],
-            text_pooled=text['pooled'],
-            proposals=candidates,
-            proposal_mask=None if candidates is None else valid[owner],
-        )
-        pred = self.box_head(reg)  # (P, 4) normalised cx, cy, w, h
+
+        # the self-taught target: the most attended proposal (+ the CAM map's agreement)
         alpha, z = self.proposal_attention(text['pooled'], feats[owner], valid[owner])
         rows = torch.arange(len(texts), device=device)
         confidence = alpha.detach().clamp(min=1e-12).log()  # (P, M)
@@ -314,11 +357,50 @@ class CAMWSVGGrounder(BaseGrounder):
                 omega=am.omega if am is not None else 10.0,
             )  # (Q, M)
             confidence = confidence.index_add(0, queries, self.cam_target_weight * agreement)
-        target_xyxy = (
-            boxes[owner][rows, confidence.argmax(dim=1)]
-            if boxes.shape[1]
-            else (whwh.new_zeros((len(texts), 4)))
+        has_boxes = valid[owner].any(dim=1)
+        if boxes.shape[1]:
+            best = confidence.masked_fill(~valid[owner], float('-inf')).argmax(dim=1)  # (P,)
+            best = best.masked_fill(~has_boxes, 0)
+            target_xyxy = boxes[owner][rows, best]
+        else:
+            best = rows.new_zeros(len(texts))
+            target_xyxy = whwh.new_zeros((len(texts), 4))
+
+        reg_context = anchor_xyxy = None
+        if self.anchor_embed is not None:
+            anchor = best
+            if self.training and boxes.shape[1]:  # a proposal near the target, or the target
+                near = bbox_overlaps(target_xyxy[:, None], boxes[owner])[:, 0]  # (P, M)
+                near = (near >= self.anchor_iou) & valid[owner]
+                near[rows, best] = True
+                draw = torch.rand(near.shape, device=device).masked_fill(~near, -1.0)
+                anchor = draw.argmax(dim=1)
+            anchor_xyxy = (
+                boxes[owner][rows, anchor] if boxes.shape[1] else target_xyxy
+            ).detach()  # (P, 4)
+            anchor_feat = (
+                feats[owner][rows, anchor]
+                if boxes.shape[1]
+                else feats.new_zeros((len(texts), feats.shape[-1]))
+            )
+            reg_context = self.anchor_embed['feat'](anchor_feat) + self.anchor_embed['box'](
+                bbox_xyxy_to_cxcywh(anchor_xyxy / whwh).clamp(0, 1)
+            )
+            reg_context = reg_context * has_boxes[:, None].to(reg_context.dtype)
+        reg = self.fusion(
+            visual,
+            text['feats'],
+            text['mask'],
+            cams['tokens'],
+            cams['mask'],
+            text_pooled=text['pooled'],
+            proposals=candidates,
+            proposal_mask=None if candidates is None else valid[owner],
+            reg_context=reg_context,
         )
+        pred = self.box_head(reg)  # (P, 4) normalised cx, cy, w, h, or deltas
+        if anchor_xyxy is not None:  # select-then-refine: the anchor moved by the deltas
+            pred = bbox_xyxy_to_cxcywh(self.coder.decode(anchor_xyxy / whwh, pred))
         return dict(
             texts=texts,
             owner=owner,
@@ -327,9 +409,11 @@ class CAMWSVGGrounder(BaseGrounder):
             pred=pred,
             alpha=alpha,
             z=z,
-            has_boxes=valid[owner].any(dim=1),
+            has_boxes=has_boxes,
             target_xyxy=target_xyxy.detach(),
             whwh=whwh,
+            feats=feats,
+            valid=valid,
         )
 
     # ------------------------------------------------------------------ modes
@@ -341,6 +425,8 @@ class CAMWSVGGrounder(BaseGrounder):
         losses['loss_reg'] = self.regression_switch * self.regression_loss(
             out['pred'], target, weights=out['has_boxes'].float()
         )
+        if self.ranking_loss is not None:
+            losses['loss_rank'] = self._ranking(out, data_samples)
         if self.attention_mining_loss is not None:
             cams = out['cams']
             erased = self.attention_mining_loss.erase(cams['query_images'], cams['refined'])
@@ -350,10 +436,32 @@ class CAMWSVGGrounder(BaseGrounder):
             )
         return losses
 
+    def _ranking(self, out: dict, data_samples: SampleList) -> Tensor:
+        """ReIR's image–caption ranking of S[i, j] = mean_{p in caption j} s(p, image i)."""
+        feats, valid, owner = out['feats'], out['valid'], out['owner']
+        num_p, num_b = len(owner), feats.shape[0]
+        pooled = out['text']['pooled']  # (P, C_p)
+        _, z = self.proposal_attention(
+            pooled.repeat_interleave(num_b, dim=0),
+            feats.repeat(num_p, 1, 1),
+            valid.repeat(num_p, 1),
+        )  # every phrase over every image: (P * B, d), phrase-major
+        scores = (
+            torch.einsum(
+                'pd,pbd->pb', self.rank_text(pooled), self.rank_region(z).view(num_p, num_b, -1)
+            )
+            / self.rank_dim**0.5
+        )  # (P, B images)
+        counts = torch.bincount(owner, minlength=num_b).clamp(min=1).to(scores.dtype)
+        captions = scores.new_zeros((num_b, num_b)).index_add(0, owner, scores) / counts[:, None]
+        img_ids = [str(s.metainfo.get('img_id', i)) for i, s in enumerate(data_samples)]
+        positives = torch.tensor([[a == b for b in img_ids] for a in img_ids], device=scores.device)
+        return self.ranking_loss(captions.T, positives)  # rows images, columns captions
+
     @torch.no_grad()
     def predict(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> SampleList:
         out = self._run(inputs, data_samples)
-        boxes = bbox_cxcywh_to_xyxy(out['pred']) * out['whwh']  # (P, 4) original pixels
+        boxes = bbox_cxcywh_to_xyxy(out['pred']).clamp(0, 1) * out['whwh']  # original pixels
         cams = out['cams']
         maps = {}
         if self.classifier is not None:

@@ -5,6 +5,8 @@ import os.path as osp
 from typing import Optional
 
 import torch
+import torch.distributed as dist
+from mmengine.dist import all_gather_object, get_world_size
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pad_sequence
 
@@ -13,33 +15,11 @@ from mmgrounding.registry import MODELS
 from mmgrounding.structures import SampleList
 from mmgrounding.text.relation_vocab import caption_relations, read_relation_vocab
 
+from ..heads.reir_matching_head import prior_softmax
 from ..losses.self_taught_regression_loss import delta_coder
 from .base import BaseGrounder
-
-
-def masked_softmax(logits: Tensor, mask: Tensor, fallback: Tensor) -> Tensor:
-    """Softmax over the last dim where ``mask``; rows without any use ``fallback`` instead;
-    rows without either are all zero."""
-    mask = torch.where(mask.any(dim=-1, keepdim=True), mask, fallback)
-    probs = logits.masked_fill(~mask, float('-inf')).softmax(dim=-1)
-    return torch.nan_to_num(probs, nan=0.0)
-
-
-def prior_softmax(logits: Tensor, prior: Tensor, valid: Tensor) -> Tensor:
-    """α ∝ ŝ · s^a over the boxes with ŝ = exp(logits), i.e. softmax(logits + log s^a).
-
-    Boxes whose prior is 0 are left out (as the official masked softmax), unless the phrase
-    has no box with a positive prior; padding (``valid`` False) is always left out.
-    """
-    keep = valid & (prior > 0)
-    log_prior = torch.where(keep, prior, torch.ones_like(prior)).log()
-    return masked_softmax(logits + log_prior, keep, valid)
-
-
-def _gather_rows(values: Tensor, index: Tensor) -> Tensor:
-    """values (P, M, ...) and index (P, K) -> (P, K, ...)."""
-    expanded = index.reshape(*index.shape, *([1] * (values.dim() - 2)))
-    return values.gather(1, expanded.expand(*index.shape, *values.shape[2:]))
+from .reir_prediction import decode_clipped, gather_rows, reir_answers
+from .utils import gather_with_grad
 
 
 @MODELS.register_module()
@@ -60,7 +40,8 @@ class ReIRGrounder(BaseGrounder):
 
     Losses (Eq. 12): ``loss_rec_s1/s2`` (reconstruction of the phrase words from z^c and
     z^f, one decoder), ``loss_rank_s1/s2`` (image–caption ranking of the images' mean z
-    against the captions' LSTM features, both stages), ``loss_reg_s1/s2`` (self-taught
+    against the captions' LSTM features, both stages, with the negatives of every process:
+    :func:`gather_with_grad`), ``loss_reg_s1/s2`` (self-taught
     regression of δ^c over the M boxes and δ^f over V_i, times ``regression_switch``, which
     :class:`LossWeightStaircaseHook` sets from the iteration) and ``loss_rel`` (relation
     classification of linked pairs from z^f). Each is left out when its config is None;
@@ -248,14 +229,6 @@ class ReIRGrounder(BaseGrounder):
         out = self.region_embedder(normed, boxes.reshape(-1, 4), hw.reshape(-1, 2))
         return out.reshape(*shape, -1)
 
-    def _decode(self, boxes: Tensor, deltas: Tensor, hw: Tensor) -> Tensor:
-        """(P, K, 4) boxes moved by (P, K, 4) deltas, clipped to (P, 2) image sizes."""
-        moved = self.coder.decode(
-            boxes.reshape(-1, 4).float(), deltas.reshape(-1, 4).float()
-        ).reshape(boxes.shape)
-        wh = hw.flip(-1).to(moved.dtype)[:, None].repeat(1, 1, 2)  # (P, 1, 4) as W, H, W, H
-        return torch.minimum(moved.clamp(min=0), wh)
-
     # ------------------------------------------------------------------ the model
     def _run(self, inputs: Optional[Tensor], data_samples: SampleList) -> dict:
         device = self.feat_mean.device
@@ -331,12 +304,14 @@ class ReIRGrounder(BaseGrounder):
         k = min(self.topk, boxes.shape[1])
         alpha_top, top = alpha_c.topk(k, dim=1)  # (P, K)
         valid_top = valid.gather(1, top)
-        boxes_top = _gather_rows(out['boxes_c'], top)  # (P, K, 4)
+        boxes_top = gather_rows(out['boxes_c'], top)  # (P, K, 4)
         refine = self.regression_loss is not None and (
             not self.training or self.regression_switch > 0
         )
         if refine:
-            boxes_top = self._decode(boxes_top, _gather_rows(deltas_c, top), hw).detach()
+            boxes_top = decode_clipped(
+                self.coder, boxes_top, gather_rows(deltas_c, top), hw
+            ).detach()
             if feature_map is not None:  # re-pool at the moved boxes, image by image
                 pooled = self.roi_extractor.pool(
                     feature_map, [boxes_top[owner == b].reshape(-1, 4) for b in range(num)]
@@ -345,10 +320,10 @@ class ReIRGrounder(BaseGrounder):
                 for b in range(num):
                     feats_top[owner == b] = pooled[b].reshape(-1, k, feats.shape[-1])
             else:
-                feats_top = _gather_rows(feats[owner], top)  # the cached path keeps them
+                feats_top = gather_rows(feats[owner], top)  # the cached path keeps them
             x_top = self._embed(feats_top, boxes_top, hw[:, None].expand(-1, k, -1))
         else:
-            x_top = _gather_rows(regions, top)  # (P, K, d)
+            x_top = gather_rows(regions, top)  # (P, K, d)
 
         # visual object graph (Eq. 5-8)
         if self.object_graph is not None:
@@ -371,13 +346,14 @@ class ReIRGrounder(BaseGrounder):
         return out
 
     def _ranking(self, z: Tensor, out: dict, positives: Tensor) -> Tensor:
-        """Image (the mean z of its caption's phrases) against caption features."""
+        """Image (the mean z of its caption's phrases) against caption features, over the
+        images and captions of every process (the negatives of the global batch)."""
         num = out['captions'].shape[0]
         counts = torch.bincount(out['owner'], minlength=num).clamp(min=1).to(z.dtype)
         images = z.new_zeros((num, z.shape[1])).index_add_(0, out['owner'], z) / counts[:, None]
-        similarity = (
-            self.image_projection(images) @ self.caption_projection(out['captions']).T
-        ) / self.rank_dim**0.5  # (B images, B captions)
+        images = gather_with_grad(self.image_projection(images))  # (B_all, r)
+        captions = gather_with_grad(self.caption_projection(out['captions']))  # (B_all, r)
+        similarity = images @ captions.T / self.rank_dim**0.5  # (B_all images, B_all captions)
         return self.ranking_loss(similarity, positives)
 
     # ------------------------------------------------------------------ modes
@@ -390,6 +366,8 @@ class ReIRGrounder(BaseGrounder):
             losses[f'loss_rec_{name}'] = self.reconstruction_loss(logits, targets, mask)
         if self.ranking_loss is not None:
             img_ids = [str(s.metainfo['img_id']) for s in data_samples]
+            if dist.is_available() and dist.is_initialized() and get_world_size() > 1:
+                img_ids = [i for ids in all_gather_object(img_ids) for i in ids]
             positives = torch.tensor(
                 [[a == b for b in img_ids] for a in img_ids], device=out['x_q'].device
             )
@@ -412,29 +390,13 @@ class ReIRGrounder(BaseGrounder):
     @torch.no_grad()
     def predict(self, inputs: Optional[Tensor], data_samples: SampleList, **kwargs) -> SampleList:
         out = self._run(inputs, data_samples)
-        rows = torch.arange(len(out['owner']), device=out['owner'].device)
-        regress = self.regression_loss is not None
-        boxes_c = (
-            self._decode(out['boxes_c'], out['deltas_c'], out['hw']) if regress else out['boxes_c']
-        )  # (P, M, 4)
-        stage1 = boxes_c[rows, out['alpha_c'].argmax(dim=1)]  # (P, 4)
-        if self.two_stage:
-            boxes_f = (
-                self._decode(out['boxes_f'], out['deltas_f'], out['hw'])
-                if regress
-                else out['boxes_f']
-            )  # (P, K, 4)
-            fused_scores = out['alpha_top'] * out['alpha_f']  # (P, K)
-            stage2 = boxes_f[rows, out['alpha_f'].argmax(dim=1)]
-            ranked_boxes, ranked_scores = boxes_f, fused_scores
-        else:
-            stage2 = stage1
-            ranked_boxes = boxes_c
-            ranked_scores = out['alpha_c'].masked_fill(~out['valid_c'], -1.0)
-        order = ranked_scores.argsort(dim=1, descending=True, stable=True)
-        ranked_boxes = _gather_rows(ranked_boxes, order)
-        ranked_scores = ranked_scores.gather(1, order)
-        fused = ranked_boxes[:, 0] if len(rows) else stage1
+        answers = reir_answers(
+            out,
+            coder=self.coder if self.regression_loss is not None else None,
+            two_stage=self.two_stage,
+        )
+        stage1, stage2, fused = answers['stage1'], answers['stage2'], answers['fused']
+        ranked_boxes, ranked_scores = answers['ranked_boxes'], answers['ranked_scores']
         if self.region_frame == 'input':  # back to original image pixels
             scale = torch.tensor(
                 [list(s.metainfo['scale_factor'][:2]) * 2 for s in data_samples],

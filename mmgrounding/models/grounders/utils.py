@@ -29,6 +29,43 @@ def gather_without_grad(tensor: Tensor) -> Tensor:
     return torch.cat(parts)
 
 
+class _GatherWithGrad(torch.autograd.Function):
+    """All-gather along dim 0 whose backward hands each process the summed gradient of its own
+    rows (a reduce-scatter, written as an all-reduce, which gloo has)."""
+
+    @staticmethod
+    def forward(ctx, tensor: Tensor) -> Tensor:
+        world, rank = dist.get_world_size(), dist.get_rank()
+        size = torch.tensor([tensor.shape[0]], device=tensor.device)
+        sizes = [torch.zeros_like(size) for _ in range(world)]
+        dist.all_gather(sizes, size)
+        sizes = [int(s) for s in sizes]
+        padded = tensor.new_zeros((max(sizes), *tensor.shape[1:]))  # equal shapes for gloo
+        padded[: tensor.shape[0]] = tensor
+        parts = [torch.empty_like(padded) for _ in range(world)]
+        dist.all_gather(parts, padded.contiguous())
+        ctx.sizes, ctx.rank = sizes, rank
+        return torch.cat([part[:size] for part, size in zip(parts, sizes)])
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)  # Σ over processes of d(their loss)/d(every row)
+        start = sum(ctx.sizes[: ctx.rank])
+        return grad[start : start + ctx.sizes[ctx.rank]]
+
+
+def gather_with_grad(tensor: Tensor) -> Tensor:
+    """Concatenate ``tensor`` (N_r, ...) of every process r along dim 0, keeping the gradient.
+
+    Every process computes the same loss of the gathered rows; the backward sums the
+    processes' gradients of a process's own rows into it, so that DDP's average of the
+    parameter gradients is the gradient of that loss (the rows may differ in number).
+    """
+    if not (dist.is_available() and dist.is_initialized()) or get_world_size() == 1:
+        return tensor
+    return _GatherWithGrad.apply(tensor)
+
 
 def rank_boxes_by_heatmap(heatmaps: Tensor,
                           boxes_xyxy: Tensor,

@@ -10,6 +10,25 @@ from torch import Tensor, nn
 from mmgrounding.registry import MODELS
 
 
+def masked_softmax(logits: Tensor, mask: Tensor, fallback: Tensor) -> Tensor:
+    """Softmax over the last dim where ``mask``; rows without any use ``fallback`` instead;
+    rows without either are all zero."""
+    mask = torch.where(mask.any(dim=-1, keepdim=True), mask, fallback)
+    probs = logits.masked_fill(~mask, float('-inf')).softmax(dim=-1)
+    return torch.nan_to_num(probs, nan=0.0)
+
+
+def prior_softmax(logits: Tensor, prior: Tensor, valid: Tensor) -> Tensor:
+    """α ∝ ŝ · s^a over the boxes with ŝ = exp(logits), i.e. softmax(logits + log s^a).
+
+    Boxes whose prior is 0 are left out (as the official masked softmax), unless the phrase
+    has no box with a positive prior; padding (``valid`` False) is always left out.
+    """
+    keep = valid & (prior > 0)
+    log_prior = torch.where(keep, prior, torch.ones_like(prior)).log()
+    return masked_softmax(logits + log_prior, keep, valid)
+
+
 def _mlp(in_dim: int, hidden_dim: int, out_dim: int) -> nn.Sequential:
     return nn.Sequential(
         nn.Linear(in_dim, hidden_dim), nn.ReLU(inplace=True), nn.Linear(hidden_dim, out_dim)
