@@ -12,8 +12,8 @@ gives proposals that miss nearly every object; ``tests/test_tools/test_detector_
 runs that real chain once). Detection scores are higher for the object boxes (uniform in
 [0.5, 1]) than for the random boxes ([0, 0.6]), as a detector's would be, so the
 detector-score baseline finds an object but not the phrase's; class probabilities put 0.7 on
-the class the phrase of the object maps to (the SynthGround shapes), 0.7 on background for
-the random boxes.
+the class the phrase of the object maps to (CKD's rule over the build's categories, v2's 60
+pictograms), 0.7 on background for the random boxes.
 """
 
 import copy
@@ -30,7 +30,7 @@ from mmengine.runner import Runner
 from mmgrounding.datasets import RegionCache
 from mmgrounding.text import build_word_vocab, match_phrase_to_classes, write_word_vocab
 
-from .test_models.ckd_tiny import SHAPES, flickr_dataset
+from .test_models.ckd_tiny import build_categories, flickr_dataset
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 NUM_IMAGES = 150
@@ -43,8 +43,8 @@ RECIPE_ROOT = 'data/synthground/'
 
 
 def build_learning_data(out: str) -> dict:
-    """A 150-image SynthGround (seed 1) with its WordPiece vocabulary, CKD phrase vocabulary
-    and pixel region cache. Returns their paths."""
+    """A 150-image SynthGround (the default build, v2; seed 1) with its WordPiece vocabulary,
+    CKD phrase vocabulary and pixel region cache. Returns their paths."""
     from mmgrounding.datasets.synthground import build_synthground
     from mmgrounding.datasets.synthground.vocab import collect_texts, train_vocab
 
@@ -61,11 +61,12 @@ def write_pixel_region_cache(root: str, out: str, vocab_file: str, *, seed: int 
     """Write the region cache described in the module docstring into ``out`` and the CKD
     phrase vocabulary of the training phrases into ``vocab_file``; returns the cache folder."""
     rng = np.random.default_rng(seed)
+    classes = build_categories(root)
     cache = RegionCache.create(
         out,
         dict(
             detector=dict(
-                type='test: jittered objects + random boxes, RoIAlign of pixels', classes=SHAPES
+                type='test: jittered objects + random boxes, RoIAlign of pixels', classes=classes
             ),
             extraction=dict(topk=NUM_REGIONS),
         ),
@@ -78,7 +79,7 @@ def write_pixel_region_cache(root: str, out: str, vocab_file: str, *, seed: int 
             info = dataset.get_data_info(index)
             image = images.setdefault(info['img_id'], dict(path=info['img_path'], boxes={}))
             for phrase in info['phrases']:
-                match = match_phrase_to_classes(phrase['text'], SHAPES)
+                match = match_phrase_to_classes(phrase['text'], classes)
                 for box in phrase['boxes_xyxy']:
                     key = tuple(np.round(box, 1))
                     if match is not None or key not in image['boxes']:
@@ -101,10 +102,10 @@ def write_pixel_region_cache(root: str, out: str, vocab_file: str, *, seed: int 
             )
             boxes = np.concatenate([gt, extra]).clip(0, [w, h, w, h]).astype(np.float32)
             scores = np.concatenate([rng.uniform(0.5, 1, len(gt)), rng.uniform(0, 0.6, len(extra))])
-            probs = np.full((NUM_REGIONS, len(SHAPES) + 1), 0.3 / len(SHAPES))
+            probs = np.full((NUM_REGIONS, len(classes) + 1), 0.3 / len(classes))
             for row, (_, cls) in enumerate(objects):
-                probs[row, len(SHAPES) if cls is None else cls] = 0.7
-            probs[len(gt) :, len(SHAPES)] = 0.7
+                probs[row, len(classes) if cls is None else cls] = 0.7
+            probs[len(gt) :, len(classes)] = 0.7
             order = np.argsort(-scores, kind='stable')  # best first, as the cache stores
             boxes, scores, probs = boxes[order], scores[order], probs[order]
             cache.write(

@@ -232,22 +232,25 @@ CKD_ITERS = 40
 
 def test_ckd_learns_to_ground(learning_data, learning_baselines, tmp_path):
     """The SynthGround recipe (NCE + Distill, lr 1e-4, λ staircase at a fifth of the run) for
-    CKD_ITERS iterations on the learning build (tests/learning.py: region features are RoIAlign
-    of the pixels, proposals the jittered objects and random boxes) beats the detector-score
-    baseline's R@1 (28.27) by 15 points and the centre baseline's pointing accuracy (2.09) by 40.
+    CKD_ITERS iterations on the learning build (tests/learning.py, the default build v2: region
+    features are RoIAlign of the pixels, proposals the jittered objects and random boxes) beats
+    the detector-score baseline's R@1 (28.65) by 2 points and the centre baseline's pointing
+    accuracy (13.48) by 20.
 
-    Measured (``measure.py ckd --iters 40 --seed S``): R@1 54.45 / 57.07 / 52.36 and pointing
-    55.50 / 60.21 / 53.93 for seeds 0 / 1 / 2; with both losses multiplied by zero (seed 0)
-    R@1 10.47 and pointing 15.18, which fail both margins."""
+    Measured on v2 (``measure.py ckd --iters 40 --seed S``, one thread): R@1 39.89 / 35.39 /
+    41.57 and pointing 42.70 / 42.70 / 44.94 for seeds 0 / 1 / 2; with every loss multiplied
+    by zero (seed 0) R@1 16.29 and pointing 25.28, which fail both margins (by 14 and 8). The
+    R@1 margin is narrow (the smallest seed is 6.7 above the baseline); pointing is the wide
+    one. (On the v1 build: R@1 54.45 / 57.07 / 52.36 over a baseline of 28.27.)"""
     from tests.learning import method_config, train_and_test
 
     cfg = method_config('ckd', learning_data, str(tmp_path), iters=CKD_ITERS)
     metrics = train_and_test(cfg)
     assert metrics['box_recall/R@1'] >= (
-        learning_baselines['detector-score']['box_recall/R@1'] + 15
+        learning_baselines['detector-score']['box_recall/R@1'] + 2
     ), metrics
     assert metrics['pointing/accuracy'] >= (
-        learning_baselines['centre']['pointing/accuracy'] + 40
+        learning_baselines['centre']['pointing/accuracy'] + 20
     ), metrics
 
 

@@ -76,16 +76,19 @@ def test_galbef_learns_to_point(learning_data, learning_baselines, tmp_path):
 
 def test_infoground_learns_to_ground(learning_data, learning_baselines, tmp_path):
     """InfoGround (L_img, the no-negatives recipe, a small random frozen BERT for the words)
-    after INFOGROUND_ITERS iterations at lr INFOGROUND_LR: R@1 at least 8 points above the
-    detector-score baseline, pointing at least 35 above the centre baseline.
+    after INFOGROUND_ITERS iterations at lr INFOGROUND_LR: pointing at least 20 points above
+    the centre baseline, R@1 no more than 5 below the detector-score baseline.
 
-    Measured (``measure.py infoground --iters 60 --seed S --opts '{"lr": 1e-3}'``): R@1 42.41
-    / 42.93 and pointing 47.64 / 46.07 for seeds 0 / 1; with L_img multiplied by zero (seed 0)
-    R@1 27.75 and pointing 31.41 (the untrained ranking keeps the detector's order), which
-    fail both margins. At the recipe's lr 1e-4, 40 iterations reach only R@1 27.75."""
+    Measured on the v2 learning build (``measure.py infoground --iters 60 --seed S --lr 1e-3``,
+    one thread; baselines: centre pointing 13.48, detector-score R@1 28.65): R@1 32.02 / 28.65
+    / 30.34 and pointing 38.76 / 38.76 / 40.45 for seeds 0 / 1 / 2; with L_img multiplied by
+    zero (seed 0) R@1 13.48 and pointing 19.10, which fail both margins (by 10 and 14). On v2
+    (60 categories named by synonyms and hypernyms) 60 iterations reach the detector's R@1 but
+    not beyond it, so R@1 checks against collapse and pointing carries the margin (on the v1
+    build: R@1 42.41 / 42.93 over a baseline of 28.27, zeroed 27.75)."""
     metrics = run(
         'infoground', learning_data, str(tmp_path), iters=INFOGROUND_ITERS, lr=INFOGROUND_LR
     )
     detector = learning_baselines['detector-score']['box_recall/R@1']
-    assert metrics['box_recall/R@1'] >= detector + 8, metrics
-    assert metrics['pointing/accuracy'] >= centre(learning_baselines) + 35, metrics
+    assert metrics['box_recall/R@1'] >= detector - 5, metrics
+    assert metrics['pointing/accuracy'] >= centre(learning_baselines) + 20, metrics
