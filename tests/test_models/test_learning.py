@@ -3,15 +3,17 @@ build of ``tests/learning.py`` must beat the centre baseline (pointing game) and
 methods, the detector-score baseline (R@1) by a margin measured first. CKD's test is in
 test_ckd.py, the example plugin's (InfoGround with a focal L_img) in test_compose.py.
 
-On the learning build (test split, 191 phrases): centre baseline pointing 2.09, detector-score
-baseline R@1 28.27 and pointing 30.89. An untrained ALBEF already points at objects (its
-Grad-CAM peaks on the shapes, which stand out from the background): 19.90 at seed 0, so the
+On the learning build (the default build, v2; test split, 178 phrases): centre baseline
+pointing 13.48, detector-score baseline R@1 28.65 and pointing 33.71 (v1's: 2.09, 28.27,
+30.89 over 191 phrases; v2's objects are larger). An untrained ALBEF already points at
+objects (its Grad-CAM peaks on the pictograms, which stand out from the background), so the
 ALBEF tests also compare with the same model before training.
 
 Every margin was set below the smallest value measured over seeds and above what the same
 run reaches with the method's losses multiplied by zero; the values are in each docstring.
-Measured with the scratch driver ``measure.py METHOD --iters N --seed S [--zero CLS:all]``
-(``tests.learning.run`` with ``OMP_NUM_THREADS=1``, on the shared 2-core machine).
+Measured with the scratch driver ``measure.py METHOD --iters N --seed S [--zero]``
+(``tests.learning.run`` with ``OMP_NUM_THREADS=1`` and one torch thread, on the shared 2-core
+machine; ``--zero`` multiplies the total loss by zero in ``BaseModel.parse_losses``).
 """
 
 import pytest
@@ -47,16 +49,17 @@ def untrained_accuracy(method, data, work_dir):
 
 def test_amc_learns_to_point(learning_data, learning_baselines, tmp_path):
     """AMC (the demo recipe: ALBEF at 64 px with the AMC loss, batch 32) after AMC_ITERS
-    iterations: at least 25 points above the centre baseline and 10 above the untrained model.
+    iterations: at least 20 points above the centre baseline and 5 above the untrained model.
 
-    Measured (``measure.py amc --iters 60 --seed S``): 43.46 (seed 0) and 35.60 (seed 1);
-    untrained (seed 0) 19.90; all losses multiplied by zero (seed 0) 19.90, which fails both
-    margins. 175 s on the shared machine at load 9 (about 45 s of CPU time)."""
+    Measured on the v2 learning build (``measure.py amc --iters 60 --seed S``): 42.13 / 37.64 /
+    38.76 for seeds 0 / 1 / 2; untrained (seed 0) 26.40; all losses multiplied by zero (seed 0)
+    26.40, which fails both margins (by 7 and 5). (On the v1 build, with the text encoder's
+    512-row vocabulary: 43.46 / 35.60, untrained 19.90.) About 55-75 s on one thread."""
     metrics = run('amc', learning_data, str(tmp_path / 'train'), iters=AMC_ITERS)
     accuracy = metrics['pointing/accuracy']
-    assert accuracy >= centre(learning_baselines) + 25, metrics
+    assert accuracy >= centre(learning_baselines) + 20, metrics
     before = untrained_accuracy('amc', learning_data, str(tmp_path / 'init'))
-    assert accuracy >= before + 10, (accuracy, before)
+    assert accuracy >= before + 5, (accuracy, before)
 
 
 def test_galbef_learns_to_point(learning_data, learning_baselines, tmp_path):
