@@ -38,7 +38,9 @@ def test_paper_scale_config_follows_the_paper():
     assert (consistency.k, consistency.weight_sim, consistency.weight_cst) == (0.8, 1.0, 0.5)
     assert cfg.model.explainer.normalize == 'minmax'
     assert cfg.model.explainer.target_layer == 'fusion.layers.2.crossattention.self'
-    assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=1e-5, weight_decay=0.02)
+    assert cfg.optim_wrapper.optimizer == dict(
+        type='AdamW', lr=1e-5, weight_decay=0.02, fused=True
+    )
     assert cfg.param_scheduler[-1].type == 'CosineAnnealingLR'
     assert cfg.train_dataloader.batch_size == 56
     assert cfg.model.image_encoder.img_size == 256
