@@ -21,6 +21,7 @@ import os
 import os.path as osp
 
 import mmcv
+import mmengine
 import numpy as np
 import torch
 from mmcv.ops import roi_align
@@ -167,14 +168,69 @@ def recipe(config: str, data: dict, work_dir: str, **fields) -> Config:
     return cfg
 
 
-def train_and_test(cfg: Config) -> dict:
-    """Train the config (no validation), then test it; the test metrics."""
+def train(cfg: Config) -> Runner:
+    """Train the config (no validation); the runner, whose ``model`` is the trained model."""
     cfg = copy.deepcopy(cfg)
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.train_cfg.pop('val_interval', None)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    return runner.test()
+    return runner
+
+
+def train_and_test(cfg: Config) -> dict:
+    """Train the config (no validation), then test it; the test metrics."""
+    return train(cfg).test()
+
+
+@torch.no_grad()
+def matching_auc(
+    model, cfg: Config, *, split: str = 'test', texts: str = 'phrases', heads=('itc', 'itm')
+) -> dict:
+    """How well an ALBEF model tells an image's own texts from the other texts of the split.
+
+    ``split``: a split of the build in the Flickr30k Entities format (``'train'``, ``'val'``,
+    ``'test'``), read with the test pipeline of ``cfg``. ``texts``: ``'phrases'`` (the
+    grounded phrases of all captions of the image) or ``'captions'``. Per image, the AUC
+    (P(an own text scores above another), ties half) of the ITC similarity and of the ITM
+    match logit over every distinct text of the split, averaged over the images; 0.5 is
+    chance.
+
+    Returns:
+        ``{head: auc}`` for the ``heads`` asked (``'itc'``, ``'itm'``).
+    """
+    loader_cfg = copy.deepcopy(cfg.test_dataloader)
+    loader_cfg.update(batch_size=1, num_workers=0, persistent_workers=False)
+    loader_cfg.dataset.ann_file = f'flickr30k_entities/{split}.txt'
+    loader = Runner.build_dataloader(loader_cfg)
+    model.eval()
+    images, own = {}, {}
+    for batch in loader:
+        data = model.data_preprocessor(batch, False)
+        meta = data['data_samples'][0].metainfo
+        images.setdefault(meta['img_id'], data['inputs'])
+        mine = meta['phrases'] if texts == 'phrases' else [meta['caption']]
+        own.setdefault(meta['img_id'], set()).update(mine)
+    candidates = sorted(set().union(*own.values()))
+    text = model.tokenize(candidates, next(iter(images.values())).device)
+    text_embeds, text_feat = model.encode_text(text)  # (T, L, D), (T, E)
+    aucs = {head: [] for head in heads}
+    for img_id, image in images.items():
+        is_own = torch.tensor([t in own[img_id] for t in candidates])  # (T,)
+        if bool(is_own.all()):
+            continue
+        image_embeds, image_feat = model.encode_image(image)  # (1, 1 + N, C), (1, E)
+        for name in heads:
+            if name == 'itc':
+                score = text_feat @ image_feat[0]  # (T,)
+            else:
+                image_tokens = image_embeds.expand(len(candidates), -1, -1)
+                score = model.itm_logits(text_embeds, text['attention_mask'], image_tokens)[:, 1]
+            pos, neg = score[is_own], score[~is_own]
+            greater = (pos[:, None] > neg[None]).float().mean()
+            ties = (pos[:, None] == neg[None]).float().mean()
+            aucs[name].append(float(greater + 0.5 * ties))
+    return {name: sum(v) / len(v) for name, v in aucs.items()}
 
 
 def evaluate_only(cfg: Config) -> dict:
@@ -257,6 +313,28 @@ def method_config(
     if batch_size is not None:
         cfg.train_dataloader.batch_size = batch_size
     return cfg
+
+
+def train_on_first_images(cfg: Config, data: dict, num_images: int) -> str:
+    """Restrict an ALBEF recipe's training data (VG triplets and COCO captions of the build) to
+    the first ``num_images`` training images: writes their split file and caption file into
+    the build and points the two datasets at them. Returns the split's name (for
+    :func:`matching_auc`)."""
+    name = f'train_first{num_images}'
+    root = data['root']
+    with open(osp.join(root, 'flickr30k_entities/train.txt'), encoding='utf-8') as f:
+        ids = [line.strip() for line in f if line.strip()][:num_images]
+    with open(osp.join(root, f'flickr30k_entities/{name}.txt'), 'w', encoding='utf-8') as f:
+        f.write('\n'.join(ids) + '\n')
+    captions = mmengine.load(osp.join(root, 'coco/annotations/captions_train.json'))
+    keep = {int(i) for i in ids}
+    captions['images'] = [im for im in captions['images'] if im['id'] in keep]
+    captions['annotations'] = [a for a in captions['annotations'] if a['image_id'] in keep]
+    mmengine.dump(captions, osp.join(root, f'coco/annotations/captions_{name}.json'))
+    vg, coco = cfg.train_dataloader.dataset.datasets
+    vg.image_ids_file = f'flickr30k_entities/{name}.txt'
+    coco.ann_file = f'coco/annotations/captions_{name}.json'
+    return name
 
 
 def baseline_config(name: str, data: dict, work_dir: str) -> Config:

@@ -69,7 +69,9 @@ max_epochs = 20
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-5))
+# fused=True: torch's one-pass kernel (CPU and CUDA), the same update up to float rounding
+# (docs/get_started.md, the ALBEF-base step)
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-5, fused=True))
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs)]
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=2, save_best='auto'))
 auto_scale_lr = dict(base_batch_size=512, enable=False)

@@ -44,7 +44,7 @@ def test_paper_scale_configs_follow_the_paper(synthground_root):
     assert amc.model.max_text_length_test == 25
     # batch 512 on 8 GPUs, Adam lr 1e-5, 20 epochs, VG boxes and regions, 256 px ViT-B/16
     assert amc.train_dataloader.batch_size * 8 == 512
-    assert amc.optim_wrapper.optimizer == dict(type='Adam', lr=1e-5)
+    assert amc.optim_wrapper.optimizer == dict(type='Adam', lr=1e-5, fused=True)
     assert amc.train_cfg.max_epochs == 20
     assert tuple(amc.train_dataloader.dataset.sources) == ('objects', 'regions')
     assert amc.model.image_encoder.img_size == 256 and amc.model.image_encoder.patch_size == 16

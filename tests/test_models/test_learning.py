@@ -1,37 +1,51 @@
 """Learning tests: a few dozen iterations of each method's SynthGround recipe on the 150-image
 build of ``tests/learning.py`` must beat the centre baseline (pointing game) and, for the box
-methods, the detector-score baseline (R@1) by a margin measured first. CKD's test is in
-test_ckd.py, the example plugin's (InfoGround with a focal L_img) in test_compose.py.
+methods, the detector-score baseline (R@1) by a margin measured first; gALBEF, whose maps
+barely move in such a budget, must instead learn to match its training images to their
+captions. CKD's test is in test_ckd.py, the example plugin's (InfoGround with a focal L_img)
+in test_compose.py.
 
 On the learning build (the default build, v2; test split, 178 phrases): centre baseline
 pointing 13.48, detector-score baseline R@1 28.65 and pointing 33.71 (v1's: 2.09, 28.27,
 30.89 over 191 phrases; v2's objects are larger). An untrained ALBEF already points at
 objects (its Grad-CAM peaks on the pictograms, which stand out from the background), so the
-ALBEF tests also compare with the same model before training.
+AMC test also compares with the same model before training.
 
 Every margin was set below the smallest value measured over seeds and above what the same
 run reaches with the method's losses multiplied by zero; the values are in each docstring.
-Measured with the scratch driver ``measure.py METHOD --iters N --seed S [--zero]``
-(``tests.learning.run`` with ``OMP_NUM_THREADS=1`` and one torch thread, on the shared 2-core
-machine; ``--zero`` multiplies the total loss by zero in ``BaseModel.parse_losses``).
+Measured with the scratch drivers ``measure.py METHOD --iters N --seed S [--zero]``
+(``tests.learning.run``; ``--zero`` multiplies the total loss by zero in
+``BaseModel.parse_losses``) and, for gALBEF, ``measure_galbef.py`` (``tests.learning.train``
+and ``matching_auc``), with ``OMP_NUM_THREADS=1`` and one torch thread, on the shared 2-core
+machine.
 """
 
 import pytest
 import torch
 
-from tests.learning import evaluate_only, method_config, run
+from tests.learning import (
+    evaluate_only,
+    matching_auc,
+    method_config,
+    run,
+    train,
+    train_on_first_images,
+)
 
 AMC_ITERS = 60
 GALBEF_ITERS = 60
+GALBEF_LR = 1e-3
+GALBEF_IMAGES = 24  # the training images gALBEF's test trains on and is measured on
+GALBEF_MIN_AUC = 0.70
 INFOGROUND_ITERS = 60
 INFOGROUND_LR = 1e-3  # the recipe's 1e-4 needs its 400 iterations
 
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """The margins were measured on one thread, where a run is bitwise repeatable; with two
-    threads the reductions' order changes and gALBEF's narrow margin (3 points) was missed
-    once (22.51 vs 19.90 untrained) in a CI run that passed the time before."""
+    """The margins were measured on one thread, where a run is bitwise repeatable (gALBEF's
+    also on two, where the reductions' order changes); a former pointing test of gALBEF with
+    a 3-point margin was missed once on two threads (22.51 vs 19.90 untrained)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -62,19 +76,31 @@ def test_amc_learns_to_point(learning_data, learning_baselines, tmp_path):
     assert accuracy >= before + 5, (accuracy, before)
 
 
-def test_galbef_learns_to_point(learning_data, learning_baselines, tmp_path):
-    """gALBEF (the same recipe without the AMC loss: ITC, ITM, no boxes) after GALBEF_ITERS
-    iterations: at least 20 points above the centre baseline and 3 above the untrained model.
+def test_galbef_learns_to_match(learning_data, tmp_path):
+    """gALBEF (the same recipe without the AMC loss: ITC, ITM, no boxes) trained GALBEF_ITERS
+    iterations at lr GALBEF_LR on the VG triplets and captions of the first GALBEF_IMAGES
+    training images: its ITC ranks each of those images' own captions above the other
+    images' captions, per-image AUC (0.5 is chance) at least GALBEF_MIN_AUC.
 
-    Measured (``measure.py galbef --iters 60 --seed S``): 25.13 (seed 0) and 27.23 (seed 1);
-    untrained (seed 0) 19.90; all losses multiplied by zero (seed 0) 19.90, which fails both
-    margins. The margins are narrow: in 60 steps gALBEF's ITC/ITM barely move its Grad-CAM
-    (docs/methods/amc.md: its maps are mostly an objectness map even after 900 steps)."""
-    metrics = run('galbef', learning_data, str(tmp_path / 'train'), iters=GALBEF_ITERS)
-    accuracy = metrics['pointing/accuracy']
-    assert accuracy >= centre(learning_baselines) + 20, metrics
-    before = untrained_accuracy('galbef', learning_data, str(tmp_path / 'init'))
-    assert accuracy >= before + 3, (accuracy, before)
+    Measured (``measure_galbef.py --iters 60 --images 24 --opts '{"lr": 1e-3}' --seed S
+    --threads T``; caption AUC): 0.9013 / 0.8532 / 0.8865 for seeds 0 / 1 / 2 on one
+    thread, 0.9013 / 0.8532 for seeds 0 / 1 on two threads; phrase AUC 0.80 / 0.76 / 0.80. The
+    margin leaves 3x the spread over those runs (0.048) below the lowest; all losses
+    multiplied by zero (seed 0): 0.4422, which fails it. About 21 s of CPU time.
+
+    Pointing is not the measure: in 60 steps gALBEF barely moves its Grad-CAM (untrained
+    19.90; seed 0 trained at the recipe's lr 24.61 here, 25.13 in an earlier session and
+    20.42 on CI: noise of the size of the gain; at lr 1e-3 seeds 0 / 1 / 2 give 32.46 / 29.84
+    / 28.80, a spread too wide for a margin over the untrained model), and ITC over the whole
+    learning build learns too little in the budget to leave room for one (120 steps at lr
+    1e-3, seeds 0 / 1 / 2: caption AUC 0.68 / 0.50 / 0.55 on the 20 test images, 0.71 / 0.65
+    / 0.67 on the 119 training images). ITM does not leave the class prior on SynthGround
+    (docs/methods/selfeq.md), so only ITC is asserted."""
+    cfg = method_config('galbef', learning_data, str(tmp_path), iters=GALBEF_ITERS, lr=GALBEF_LR)
+    split = train_on_first_images(cfg, learning_data, GALBEF_IMAGES)
+    model = train(cfg).model
+    auc = matching_auc(model, cfg, split=split, texts='captions', heads=('itc',))['itc']
+    assert auc >= GALBEF_MIN_AUC, auc
 
 
 def test_infoground_learns_to_ground(learning_data, learning_baselines, tmp_path):

@@ -38,7 +38,7 @@ def test_paper_scale_config_follows_the_paper():
     assert (consistency.k, consistency.weight_sim, consistency.weight_cst) == (0.8, 1.0, 0.5)
     assert cfg.model.explainer.normalize == 'minmax'
     assert cfg.model.explainer.target_layer == 'fusion.layers.2.crossattention.self'
-    assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=1e-5, weight_decay=0.02)
+    assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=1e-5, weight_decay=0.02, fused=True)
     assert cfg.param_scheduler[-1].type == 'CosineAnnealingLR'
     assert cfg.train_dataloader.batch_size == 56
     assert cfg.model.image_encoder.img_size == 256
@@ -74,6 +74,7 @@ def test_training_items_carry_a_paraphrase_and_no_box(synthground_root, tmp_path
 
 SELFEQ_FT = osp.join(CONFIGS, 'selfeq', 'selfeq-ft_albef-tiny_1xb32-200it_synthground-mix.py')
 AMC_FT = osp.join(CONFIGS, 'selfeq', 'amc-ft_albef-tiny_1xb32-200it_synthground-mix.py')
+AMC_RECIPE = osp.join(CONFIGS, 'amc', 'amc_albef-tiny_1xb32-900it_synthground-mix.py')
 GALBEF_FT = osp.join(CONFIGS, 'selfeq', 'galbef-ft_albef-tiny_1xb32-200it_synthground-mix.py')
 
 
@@ -97,8 +98,14 @@ def test_fine_tunes_differ_only_by_the_paraphrase_branch():
         }
     assert selfeq.train_cfg.max_iters == 200 and selfeq.param_scheduler[-1].end == 200
     assert selfeq.default_hooks.checkpoint.interval == 200
+    # AMC's fine-tune: gALBEF's plus the AMC loss of the registry's AMC recipe, nothing else
     amc = Config.fromfile(AMC_FT)
-    assert amc.model.amc_loss is not None
+    amc_model, galbef_model = amc.model.to_dict(), galbef.model.to_dict()
+    recipe = Config.fromfile(AMC_RECIPE)
+    assert amc_model.pop('amc_loss') == recipe.model.amc_loss.to_dict() == dict(type='AMCLoss')
+    assert galbef_model.pop('amc_loss') is None
+    assert amc_model == galbef_model
+    assert amc.train_dataloader == recipe.train_dataloader  # the VG boxes AMC reads
     for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'load_from', 'default_hooks'):
         assert amc[key] == galbef[key], key
 
