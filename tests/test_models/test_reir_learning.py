@@ -67,23 +67,26 @@ def reir_config(data: dict, work_dir: str, *, iters: int = ITERS, seed: int = 0,
 def test_reir_learns_to_ground(learning_data, learning_baselines, tmp_path):
     """The full model (the recipe's WordNet label prior, Adam 1e-3, the regression on from
     iteration REG_START) after ITERS iterations: box accuracy (R@1, IoU >= 0.5 with any box
-    of the phrase) at least 45 points above the detector-score baseline and 4 above the same
-    model untrained; pointing (the fused box's centre) at least 70 above the centre baseline
-    and 5 above the untrained model.
+    of the phrase) at least 25 points above the detector-score baseline and 3 above the same
+    model untrained; pointing (the fused box's centre) at least 40 above the centre baseline.
 
-    Measured (``measure.py --iters 40 --seed S``; baselines: detector-score R@1 28.27, centre
-    pointing 2.09): R@1 79.06 / 80.63 and pointing 86.91 / 80.63 for seeds 0 / 1; untrained
-    (the prior alone already picks a box of the phrase's shape) R@1 71.73 / 69.63, pointing
-    73.30 / 71.20. With every loss multiplied by zero (seed 0) R@1 69.63 and pointing 72.25:
-    below the untrained model (only BatchNorm's running statistics move), which fails both
-    margins over the untrained model. Without the label prior 40 iterations do not learn
-    (R@1 20.42 trained, 19.37 untrained): the weak losses alone need a longer schedule.
-    About 35 s of training and testing plus 12 s for the untrained evaluation on one thread."""
+    Measured on the v2 learning build (``measure.py reir --iters 40 --seed S``, one thread;
+    baselines: detector-score R@1 28.65, centre pointing 13.48): R@1 66.29 / 60.11 / 62.36 and
+    pointing 69.66 / 64.61 / 65.73 for seeds 0 / 1 / 2; untrained (seed 0; the prior alone
+    already picks a box of the phrase's category) R@1 55.06, pointing 60.67. With every loss
+    multiplied by zero (seed 0) R@1 55.62 and pointing 60.11 (only BatchNorm's running
+    statistics move), which fails the margin over the untrained model (by 2.4). That margin
+    is narrow on v2 (the lowest seed is 2.0 above it) and pointing over the untrained model is
+    not asserted (seed 1 is 3.9 above it, the zeroed run -0.6); 80 iterations do not widen
+    it (R@1 66.29 / 56.74 / 67.42). On the v1 build: R@1 79.06 / 80.63 over an untrained
+    71.73 / 69.63, zeroed 69.63; there the margins were det + 45, pointing centre + 70, and
+    untrained + 4 / + 5. Without the label prior 40 iterations do not learn (v1: R@1 20.42
+    trained, 19.37 untrained). About 35 s of training and testing plus 12 s for the untrained
+    evaluation on one thread."""
     metrics = train_and_test(reir_config(learning_data, str(tmp_path / 'train')))
     before = evaluate_only(reir_config(learning_data, str(tmp_path / 'init'), iters=1))
     detector = learning_baselines['detector-score']['box_recall/R@1']
     centre = learning_baselines['centre']['pointing/accuracy']
-    assert metrics['box_recall/R@1'] >= detector + 45, metrics
-    assert metrics['pointing/accuracy'] >= centre + 70, metrics
-    assert metrics['box_recall/R@1'] >= before['box_recall/R@1'] + 4, (metrics, before)
-    assert metrics['pointing/accuracy'] >= before['pointing/accuracy'] + 5, (metrics, before)
+    assert metrics['box_recall/R@1'] >= detector + 25, metrics
+    assert metrics['pointing/accuracy'] >= centre + 40, metrics
+    assert metrics['box_recall/R@1'] >= before['box_recall/R@1'] + 3, (metrics, before)
