@@ -30,6 +30,13 @@ clock and the worker's CPU time (``time.process_time``); on a machine shared wit
 the CPU time of a worker with a fixed thread count is the steadier of the two. The table
 gives medians over the repeats, and the ratios come with their spread (min-max over the
 pairs of alternating steps).
+
+Measured (2026-12-02, ``OMP_NUM_THREADS=1 python benchmarks/amc_step.py --repeats 3``, one
+run of 3 alternating steps per setting, machine shared with other jobs, load average 5.6):
+AMC step today ÷ 4a0ef3d, CPU time, median [min, max] of the 3 pairs: float32 0.852x
+[0.815, 0.882] (0.790x official), bfloat16 0.424x [0.411, 0.459] (0.393x official); AMC
+overhead 0.997x (float32); float32 step at 70 % of the same-run GEMM rate. The table and
+more runs: docs/get_started.md, "Training with bfloat16".
 """
 
 import argparse
