@@ -46,7 +46,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--preset', default='v2', choices=('v1', 'v2'), help='SynthGround build (default v2)'
     )
-    parser.add_argument('--work-dir', default='work_dirs/demo', help='outputs folder')
+    parser.add_argument(
+        '--work-dir',
+        help='outputs folder (default work_dirs/demo/<preset>-seed<S>, work_dirs/demo for v1 '
+        'seed 0: experiments.default_work_dir)',
+    )
     parser.add_argument('--pictures', type=int, default=8, help='heatmap pictures per model')
     parser.add_argument('--jobs', type=int, default=2, help='models trained at the same time')
     parser.add_argument('--threads', type=int, default=1, help='threads per training process')
@@ -89,6 +93,8 @@ def main() -> None:
     console.print(
         f'SynthGround {args.preset} in {args.data} (seed {args.seed}, {args.num_images} images)'
     )
+    build = ex.build_identity(meta)
+    args.work_dir = args.work_dir or ex.default_work_dir(build, base='work_dirs/demo')
     data_root = args.data.rstrip('/') + '/'
     vocab = ex.ensure_vocab(data_root)
     records = ex.run_experiments(
@@ -103,7 +109,7 @@ def main() -> None:
         vocab=vocab,
         pictures=args.pictures,
         console=console,
-        build=ex.build_identity(meta),
+        build=build,
     )
     rows = [(r['label'], r['splits'][SPLIT]['metrics']) for r in records.values()]
     os.makedirs(args.work_dir, exist_ok=True)

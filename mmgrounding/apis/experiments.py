@@ -733,11 +733,11 @@ def record_build(record: dict) -> dict | None:
     return None
 
 
-def default_work_dir(build: dict | None) -> str:
-    """The registry's work dirs for a build: ``work_dirs/leaderboard`` for the v1 build the
-    first trainings used (seed 0, 1500 images), ``work_dirs/leaderboard/<preset>-seed<S>[-n<N>]``
-    for any other, so that no training of one build is reused for another."""
-    base = 'work_dirs/leaderboard'
+def default_work_dir(build: dict | None, base: str = 'work_dirs/leaderboard') -> str:
+    """The registry's (or the demo's, ``base='work_dirs/demo'``) work dirs for a build:
+    ``base`` for the v1 build the first trainings used (seed 0, 1500 images),
+    ``<base>/<preset>-seed<S>[-n<N>]`` for any other, so that no training of one build is
+    reused for another."""
     if build is None or (build['preset'], build['seed'], build['num_images']) == ('v1', 0, 1500):
         return base
     tag = f'{build["preset"]}-seed{build["seed"]}'

@@ -291,6 +291,7 @@ def test_build_identity_work_dirs_and_a_training_of_another_build_is_refused(tmp
         ex.default_work_dir(dict(v2, seed=0, num_images=1500)) == 'work_dirs/leaderboard/v2-seed0'
     )
     assert ex.default_work_dir(v2) == 'work_dirs/leaderboard/v2-seed1-n300'
+    assert ex.default_work_dir(v2, base='work_dirs/demo') == 'work_dirs/demo/v2-seed1-n300'
     cfg = fake_work_dir(tmp_path, last='iter_600.pth', files=['iter_600.pth'])
     run = ex.Run(registry.experiment('ckd-nce'), 0, cfg, build=V1_BUILD)
     ex._check_same_build(run)  # no build file: a training of the v1 default build
