@@ -45,6 +45,8 @@ DET_DATA_OPTS := --cfg-options train_dataloader.dataset.data_root=$(DATA)/ \
 	val_evaluator.ann_file=$(DATA)/detection/instances_val.json \
 	test_evaluator.ann_file=$(DATA)/detection/instances_test.json
 GROUNDING_DATASET ?= configs/_base_/datasets/synthground_flickr30k.py
+# v2's ReferIt split of its own has images of its own: `make proposals` caches them too
+REFERIT_DATASET ?= configs/_base_/datasets/synthground_referit_v2.py
 # the folder the grounding configs read, whichever detector config wrote it
 REGION_CACHE ?= $(DATA)/regions/$(DET_DEFAULT)
 
@@ -73,6 +75,9 @@ detector: $(DET_WORK_DIR)/test_metrics.json
 proposals: detector
 	OMP_NUM_THREADS=$(DET_THREADS) $(PY) tools/extract_proposals.py $(DET_CONFIG) $(DET_CKPT) \
 		--dataset $(GROUNDING_DATASET) --data-root $(DATA)/ --out $(REGION_CACHE) --topk 100
+	$(if $(filter v1,$(PRESET)),,OMP_NUM_THREADS=$(DET_THREADS) $(PY) tools/extract_proposals.py \
+		$(DET_CONFIG) $(DET_CKPT) --dataset $(REFERIT_DATASET) --data-root $(DATA)/ \
+		--out $(REGION_CACHE) --topk 100 --split-prefix referit_)
 	$(PY) tools/analysis_tools/proposal_recall.py $(REGION_CACHE) --dataset $(GROUNDING_DATASET) \
 		--data-root $(DATA)/ --split test --out $(REGION_CACHE)/recall_test.json
 

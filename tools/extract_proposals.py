@@ -8,9 +8,11 @@ Every distinct image of the chosen splits of the grounding dataset config (its
 ``<split>_dataloader.dataset``) goes through the detector's test pipeline and model (see
 ``mmgrounding/apis/region_extraction.py``); each image's boxes, scores, labels, class
 probabilities and RoI features are written to ``DIR/regions/<img_id>.npz`` atomically.
-Running the command again resumes: images with an entry are skipped. ``--verify`` also
-reads every existing entry and extracts the corrupt ones again. The format is in
-``docs/proposals.md``.
+Running the command again resumes: images with an entry are skipped. ``--split-prefix``
+adds a second dataset's images to a cache without replacing its split lists (``make
+proposals`` adds SynthGround v2's ReferIt images as ``referit_train`` / ``_val`` /
+``_test``). ``--verify`` also reads every existing entry and extracts the corrupt ones
+again. The format is in ``docs/proposals.md``.
 """
 import argparse
 import os
@@ -45,6 +47,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='region cache folder')
     parser.add_argument('--splits', nargs='+', choices=SPLITS, default=None,
                         help='dataloaders of --dataset to extract (default: all it has)')
+    parser.add_argument('--split-prefix', default='',
+                        help='record the splits as <prefix><split> (a second dataset in the same '
+                        "cache: SynthGround's ReferIt split with 'referit_')")
     parser.add_argument('--topk', type=int, default=100, help='boxes kept per image')
     parser.add_argument('--score-thr', type=float, default=0.0,
                         help='smallest class score of a kept box (0: always up to topk)')
@@ -180,9 +185,10 @@ def main(argv=None) -> dict:
             raise RegionCacheError(f'{args.out}: {len(missing)} images have no entry, e.g. '
                                    f'{missing[:3]}')
         for split, split_list in images_by_split.items():
-            cache.write_split(split, [im['img_id'] for im in split_list])
-        cache.update_meta(num_images=len(cache),
-                          splits={s: len(v) for s, v in images_by_split.items()})
+            cache.write_split(args.split_prefix + split, [im['img_id'] for im in split_list])
+        splits = dict(cache.meta.get('splits') or {}) if args.split_prefix else {}
+        splits.update({args.split_prefix + s: len(v) for s, v in images_by_split.items()})
+        cache.update_meta(num_images=len(cache), splits=splits)
         logger.info(f"wrote {summary['written']} entries in {summary['seconds']} s "
                     f"({summary['images_per_s']} images/s) -> {args.out}; "
                     f"{len(images) - len(missing)}/{len(images)} images cached")
