@@ -3,6 +3,7 @@ import importlib.util
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -181,3 +182,28 @@ def test_capture_inputs_removes_its_hook():
         with capture_inputs(layer):
             raise RuntimeError('inside')
     assert not layer._forward_pre_hooks
+
+
+def test_the_builds_referit_images_join_the_cache_under_prefixed_splits(
+    full_run, detector, synthground_root, tmp_path
+):
+    """``make proposals`` on v2: the ReferIt split's own images go into the same cache as
+    ``referit_<split>`` lists; the Flickr30k-format split lists stay as they were."""
+    out, _ = full_run
+    cache_dir = tmp_path / 'cache'
+    shutil.copytree(out, cache_dir)
+    before = RegionCache(str(cache_dir))
+    val, test = before.split_ids('val'), before.split_ids('test')
+    config, checkpoint = detector
+    referit = osp.join(REPO, 'configs/_base_/datasets/synthground_referit_v2.py')
+    load_tool().main([
+        config, checkpoint, '--dataset', referit, '--data-root', synthground_root,
+        '--out', str(cache_dir), '--topk', str(TOPK), '--splits', 'test',
+        '--num-workers', '0', '--split-prefix', 'referit_'])
+    cache = RegionCache(str(cache_dir))
+    assert cache.split_ids('val') == val and cache.split_ids('test') == test
+    referit_test = cache.split_ids('referit_test')
+    assert referit_test and all(i.startswith('2') for i in referit_test)  # ids from 2000001
+    assert set(referit_test) <= set(cache.image_ids())
+    splits = json.loads((cache_dir / 'meta.json').read_text())['splits']
+    assert splits == {'val': len(val), 'test': len(test), 'referit_test': len(referit_test)}
