@@ -567,3 +567,27 @@ def test_configs_name_the_builds_categories(root):
     assert v1.model.roi_head.bbox_head.num_classes == len(CATEGORIES) == 9
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert list(v1[loader].dataset.metainfo.classes) == list(CATEGORIES)
+
+
+def test_rebuilding_another_build_removes_what_was_derived_from_the_old_one(tmp_path):
+    """A vocabulary or region cache of a v1 build must not survive its rebuild as v2; a
+    rebuild of the same build keeps them (its files are the same bytes)."""
+    from mmgrounding.datasets.synthground.builder import DERIVED_OUTPUTS
+
+    out = tmp_path / 'sg'
+    build_synthground(str(out), preset='v1', seed=0, num_images=3)
+
+    def derive():
+        (out / 'vocab.txt').write_text('[PAD]\n')
+        (out / 'regions' / 'det').mkdir(parents=True, exist_ok=True)
+        (out / 'regions' / 'det' / 'meta.json').write_text('{}')
+
+    derive()
+    build_synthground(str(out), preset='v1', seed=0, num_images=3)  # the same build
+    assert (out / 'vocab.txt').is_file() and (out / 'regions' / 'det' / 'meta.json').is_file()
+    build_synthground(str(out), seed=0, num_images=3, referit_num_images=1)  # v2
+    assert not (out / 'vocab.txt').exists() and not (out / 'regions').exists()
+    assert {'vocab.txt', 'regions', 'detection', 'camwsvg'} <= set(DERIVED_OUTPUTS)
+    derive()
+    build_synthground(str(out), seed=1, num_images=3, referit_num_images=1)  # another seed
+    assert not (out / 'vocab.txt').exists() and not (out / 'regions').exists()

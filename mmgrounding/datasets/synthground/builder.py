@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import os.path as osp
+import shutil
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -361,7 +363,13 @@ def build_synthground(
             '`apt-get install fonts-symbola` (tools/setup_env.sh does), or set '
             'MMGROUNDING_SYMBOLA_FONT to a Symbola .ttf'
         )
-    _prepare_out_dir(out_dir)
+    arguments = dict(seed=seed, num_images=num_images, **asdict(config))
+    if config.is_v1:
+        arguments = {k: v for k, v in arguments.items() if k not in V2_OPTIONS}
+    else:
+        arguments = dict(preset=preset, **arguments)
+    version = GENERATOR_VERSION if config.is_v1 else GENERATOR_VERSION_V2
+    _prepare_out_dir(out_dir, build=(version, json.loads(json.dumps(arguments))))
     image_dir = osp.join(out_dir, 'images')
     os.makedirs(image_dir, exist_ok=True)
     splits = assign_splits(num_images, seed=seed, fractions=config.split_fractions)
@@ -372,7 +380,6 @@ def build_synthground(
             osp.join(image_dir, record.file_name), format='JPEG', quality=JPEG_QUALITY
         )
         records.append(record)
-    version = GENERATOR_VERSION if config.is_v1 else GENERATOR_VERSION_V2
     categories = CATEGORIES if config.objects == 'shapes' else PICTOGRAM_CATEGORY_NAMES
     counts = {
         'images': writers.count_images(records),
@@ -404,11 +411,6 @@ def build_synthground(
         counts['v2'] = writers.write_v2_annotations(
             out_dir, records, referit_records, rule=CONTEXT_RULE
         )
-    arguments = dict(seed=seed, num_images=num_images, **asdict(config))
-    if config.is_v1:
-        arguments = {k: v for k, v in arguments.items() if k not in V2_OPTIONS}
-    else:
-        arguments = dict(preset=preset, **arguments)
     meta = {
         'name': 'SynthGround',
         'generator_version': version,
@@ -461,8 +463,25 @@ def _pictogram_meta() -> dict:
     }
 
 
-def _prepare_out_dir(out_dir: str) -> None:
-    """Create ``out_dir``, or clear the files of an earlier SynthGround build in it."""
+# What the project's tools derive from a build inside its folder (vocabularies, the detector's
+# COCO files and region cache, method inputs): stale once the build changes.
+DERIVED_OUTPUTS = (
+    'vocab.txt',
+    'vg_triplets.json',
+    'detection',
+    'regions',
+    'ckd',
+    'reir',
+    'infoground',
+    'selfeq',
+    'camwsvg',
+)
+
+
+def _prepare_out_dir(out_dir: str, *, build: Optional[tuple] = None) -> None:
+    """Create ``out_dir``, or clear the files of an earlier SynthGround build in it (and, when
+    that build was another one than ``build`` = (generator version, arguments), the
+    :data:`DERIVED_OUTPUTS` made from it)."""
     if not osp.isdir(out_dir):
         os.makedirs(out_dir)
         return
@@ -473,6 +492,15 @@ def _prepare_out_dir(out_dir: str) -> None:
             f'{out_dir} is not empty and holds no SynthGround build '
             '(no meta.json); choose an empty or new folder'
         )
+    with open(osp.join(out_dir, 'meta.json'), encoding='utf-8') as f:
+        meta = json.load(f)
+    if build is not None and (meta.get('generator_version'), meta.get('arguments')) != build:
+        for name in DERIVED_OUTPUTS:
+            path = osp.join(out_dir, name)
+            if osp.isdir(path):
+                shutil.rmtree(path)
+            elif osp.isfile(path):
+                os.remove(path)
     stale = [
         ('images', '.jpg'),
         ('referit/images', '.jpg'),
