@@ -36,7 +36,8 @@ run of 3 alternating steps per setting, machine shared with other jobs, load ave
 AMC step today ÷ 4a0ef3d, CPU time, median [min, max] of the 3 pairs: float32 0.852x
 [0.815, 0.882] (0.790x official), bfloat16 0.424x [0.411, 0.459] (0.393x official); AMC
 overhead 0.997x (float32); float32 step at 70 % of the same-run GEMM rate. The table and
-more runs: docs/get_started.md, "Training with bfloat16".
+two more float32 runs (0.843x and 0.866x 4a0ef3d, i.e. 0.781x and 0.803x official):
+docs/get_started.md, "Training with bfloat16".
 """
 
 import argparse

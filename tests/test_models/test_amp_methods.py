@@ -98,13 +98,6 @@ def test_ckd(tmp_path):
     amp_step(model, dict(inputs=None, data_samples=ckd_samples(CKD_PHRASES)))
 
 
-@pytest.mark.xfail(
-    raises=RuntimeError,
-    strict=True,
-    reason='reir.py ReIRGrounder.loss: x_o[mask] = self._embed(...) writes the bfloat16 '
-    'embeddings into a float32 tensor ("Index put requires the source and destination dtypes '
-    'match"); a .to(x_o.dtype) on the right-hand side fixes it (issue 14, reported)',
-)
 def test_reir(tmp_path):
     torch.manual_seed(0)
     vocab = tmp_path / 'vocab.txt'

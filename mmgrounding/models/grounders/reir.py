@@ -263,10 +263,11 @@ class ReIRGrounder(BaseGrounder):
             feats = pad_sequence(
                 [s.proposals.feats.float() for s in data_samples], batch_first=True
             ).to(device)  # (B, M, D)
-        x_o = torch.zeros((*mask.shape, self.region_embedder.out_dim), device=device)
-        x_o[mask] = self._embed(
+        embedded = self._embed(
             feats[mask], boxes[mask], image_hw[:, None].expand(-1, boxes.shape[1], -1)[mask]
-        )
+        )  # (N_valid, d); bfloat16 under autocast
+        x_o = embedded.new_zeros((*mask.shape, embedded.shape[-1]))
+        x_o[mask] = embedded
 
         # stage 1: coarse matching over the M boxes of each phrase's image
         regions, valid, hw = x_o[owner], mask[owner], image_hw[owner]  # (P,M,d), (P,M), (P,2)
