@@ -7,8 +7,9 @@ descriptions with their boxes. Boxes smaller than 8% of the image are dropped.
 
 The prompt builders are pure functions of normalised records (:mod:`.vg_prompts`);
 :func:`load_vg_triplets` (:mod:`.vg_reader`) reads the official files, and
-:class:`VisualGenomeTripletDataset` serves the triplets in the shared data-list format. ``tools/dataset_converters/vg_to_triplets.py`` writes them to
-one JSON file that the dataset reads as well.
+:class:`VisualGenomeTripletDataset` serves the triplets in the shared data-list format.
+``tools/dataset_converters/vg_to_triplets.py`` writes them to one JSON file that the dataset
+reads as well.
 """
 
 import os.path as osp
