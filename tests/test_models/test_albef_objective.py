@@ -269,6 +269,47 @@ def test_itm_hardest_negatives_skip_pairs_of_the_same_image(vocab):
     torch.testing.assert_close(images[8:], image_embeds)
 
 
+# Four pairs of four images; 'circle' is annotated on images 0 and 3, whose features equal
+# the circle's: ALBEF's rule (another image id) makes each the other's hardest negative.
+REPEAT_IMAGES = [token(E0), token(E1), token((1.0, 1.0)), token(E0)]
+REPEAT_CAPTIONS = ['circle', 'square', 'star', 'circle']
+REPEAT_IDS = ['7', '8', '9', '10']
+
+
+@pytest.mark.parametrize(
+    'itm_negatives, expected',
+    [('other_image', [3, 2, 0, 0]), ('unannotated', [2, 2, 0, 2])],
+)
+def test_itm_unannotated_negatives_skip_texts_repeated_on_other_images(
+    vocab, itm_negatives, expected
+):
+    """'hardest' over REPEAT_*: text 0 'circle' (e0) against images 1 (e1, cos 0), 2 (d,
+    0.71), 3 (e0, cos 1): ALBEF takes image 3, which carries 'circle' too; 'unannotated'
+    skips it -> 2. Text 1 (e1): image 2 (0.71) either way. Text 2 (d): images 0, 1, 3 tie at
+    0.71 -> the first, 0. Text 3 'circle': image 0 (cos 1, carries 'circle') or, skipped, 2.
+    The negative texts of the images are the same indices by symmetry: image 0 (e0) against
+    text 3 'circle' (cos 1, equal to image 0's own text) or, skipped, text 2 (0.71)."""
+    model = hand_made_model(
+        vocab,
+        REPEAT_IMAGES,
+        ITM_TEXTS,
+        hard_negatives='hardest',
+        itm_negatives=itm_negatives,
+        loss_weights=dict(mlm=0),
+    )
+    calls = record_itm_inputs(model)
+    model.loss(images_of([0, 1, 2, 3]), make_samples(REPEAT_CAPTIONS, REPEAT_IDS))
+    ((texts, _, images),) = calls
+    image_embeds = model.image_encoder(images_of([0, 1, 2, 3]))
+    torch.testing.assert_close(images[4:8], image_embeds[expected])
+    torch.testing.assert_close(texts[8:], texts[:4][expected])
+
+
+def test_itm_negatives_must_be_named(vocab):
+    with pytest.raises(ValueError, match='itm_negatives'):
+        MODELS.build(tiny_albef_cfg(vocab, itm_negatives='same_text'))
+
+
 def test_itm_sampled_negatives_follow_the_similarities_of_other_images(vocab):
     """'sample' draws the negative image of text b with probability ∝ exp(cos / τ) over the
     images of other ids (ALBEF). τ = 0.5: for text 0 (e0) the candidates are image 2

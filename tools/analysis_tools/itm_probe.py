@@ -3,7 +3,8 @@
 For each of the first ``--images`` images of the split (val by default): its own phrases
 (positives) and as many phrases of the other images that are not among its own (negatives)
 through the fusion encoder and the ITM head. Prints the mean match probability of both, the
-accuracy at 0.5 and the AUC (positives ranked above negatives), the spread of the match logit
+accuracy at 0.5 and the AUC (positives ranked above negatives), the same AUC of the ITC
+similarity (``itc_auc``: does the contrastive part tell them apart?), the spread of the match logit
 over the pairs, the mean cosine between the Grad-CAM maps of different phrases of one image
 (1: the maps ignore the phrase) and the normalised entropy of every fusion layer's
 cross-attention (1: uniform over the image tokens).
@@ -46,6 +47,7 @@ def probe(model, items: list, *, seed: int) -> dict:
     """``items``: (image (1, 3, H, W), phrases) pairs; see the module docstring."""
     rng = random.Random(seed)
     pos, neg, logits, entropy = [], [], [], {}
+    itc_pos, itc_neg = [], []
     layers = model.fusion.layers
     for layer in layers:
         layer.crossattention.self.keep_probs = True
@@ -58,7 +60,10 @@ def probe(model, items: list, *, seed: int) -> dict:
             texts = phrases + rng.sample(others, min(len(phrases), len(others)))
             text = model.tokenize(texts, image.device)
             image_embeds = model.image_encoder(image).expand(len(texts), -1, -1)  # (P, 1+N, C)
-            text_embeds = model.text_encoder(text['input_ids'], text['attention_mask'])
+            text_embeds, text_feat = model.encode_text(text)  # (P, L, D), (P, E)
+            itc = text_feat @ model.encode_image(image)[1][0]  # (P,)
+            itc_pos += itc[: len(phrases)].tolist()
+            itc_neg += itc[len(phrases) :].tolist()
             fused = model.fuse(text_embeds, text['attention_mask'], image_embeds)  # (P, L, D)
             logit = model.itm_head(model._pool_text(fused, text))  # (P, 2)
             prob = logit.softmax(-1)[:, 1]
@@ -91,6 +96,7 @@ def probe(model, items: list, *, seed: int) -> dict:
         p_match_negatives=float(neg_t.mean()),
         accuracy=float(correct) / (len(pos) + len(neg)),
         auc=auc(pos_t, neg_t),
+        itc_auc=auc(torch.tensor(itc_pos), torch.tensor(itc_neg)),
         match_logit_std=float(torch.tensor(logits).std()),
         map_cosine_between_phrases=sum(cosines) / max(1, len(cosines)),
         cross_attention_entropy={k: sum(v) / len(v) for k, v in entropy.items()},

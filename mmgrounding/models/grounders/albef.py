@@ -75,6 +75,13 @@ class ALBEFGrounder(BaseGrounder):
             initialisation, where the [CLS] outputs start nearly identical for all texts.
         hard_negatives: ``'sample'`` (ALBEF: draw in proportion to the ITC similarity) or
             ``'hardest'`` (take the most similar non-matching pair; deterministic).
+        itm_negatives: which pairs of the global batch may serve as ITM negatives:
+            ``'other_image'`` (ALBEF: every pair of another image id) or
+            ``'unannotated'``: also not a text that the batch annotates on the image, i.e.
+            for image i no text equal to one of image i's texts, for text t no image that
+            carries a text equal to t. For data whose texts repeat across images
+            (SynthGround's "a red circle"), where ALBEF's rule takes true matches as
+            negatives, and the most often when ITC's similarity draws them.
         loss_weights: weights of ``itc``, ``itm``, ``mlm`` and ``amc``; ``mlm=0`` builds no
             MLM head and skips the MLM passes (no ``loss_mlm``).
         explain_positives_only: when the maps are trained (AMC, SelfEQ), run the B positive
@@ -109,6 +116,7 @@ class ALBEFGrounder(BaseGrounder):
         max_text_length: int = 30,
         max_text_length_test: int | None = None,
         hard_negatives: str = 'sample',
+        itm_negatives: str = 'other_image',
         text_pool: str = 'cls',
         loss_weights: dict | None = None,
         box_area_power: float = 0.5,
@@ -179,6 +187,11 @@ class ALBEFGrounder(BaseGrounder):
                 f"hard_negatives must be 'sample' or 'hardest', got {hard_negatives!r}"
             )
         self.hard_negatives = hard_negatives
+        if itm_negatives not in ('other_image', 'unannotated'):
+            raise ValueError(
+                f"itm_negatives must be 'other_image' or 'unannotated', got {itm_negatives!r}"
+            )
+        self.itm_negatives = itm_negatives
         if text_pool not in ('cls', 'mean'):
             raise ValueError(f"text_pool must be 'cls' or 'mean', got {text_pool!r}")
         self.text_pool = text_pool
@@ -370,6 +383,7 @@ class ALBEFGrounder(BaseGrounder):
             explain=explain,
             grid_hw=grid_hw,
             image_kv=image_kv,
+            text_ids=text['input_ids'],
         )
         losses['loss_itm'] = self.loss_weights['itm'] * loss_itm
         if self.amc_loss is not None:
@@ -456,6 +470,7 @@ class ALBEFGrounder(BaseGrounder):
         grid_hw: tuple[int, int],
         gather: bool = True,
         image_kv: list | None = None,
+        text_ids: Tensor | None = None,
     ) -> tuple[Tensor, Tensor | None]:
         """ITM with one hard negative image and text per positive (unweighted).
 
@@ -464,6 +479,8 @@ class ALBEFGrounder(BaseGrounder):
                 differentiable (``create_graph=True``).
             gather: hard negatives from the whole global batch (the local batch otherwise).
             image_kv: ``fusion.image_keys_values(image_embeds)`` if already computed.
+            text_ids: (B, L) token ids of the texts, padded alike in every process
+                (:meth:`tokenize`); needed by ``itm_negatives='unannotated'``.
 
         Returns:
             ``(loss, cam)``; ``cam`` is None without ``explain``.
@@ -480,12 +497,14 @@ class ALBEFGrounder(BaseGrounder):
             for t in (image_embeds, text_embeds, text_mask, image_feat, text_feat, idx)
         )
         with torch.no_grad():
-            same = idx[:, None] == idx_w[None]  # (B, B_w) pairs that are not negatives
-            w_t2i = F.softmax(text_feat @ image_feat_w.T / self.temp, dim=1).masked_fill(same, 0)
-            w_i2t = F.softmax(image_feat @ text_feat_w.T / self.temp, dim=1).masked_fill(same, 0)
+            not_t2i, not_i2t = self._not_negatives(idx, idx_w, text_ids, gather_fn)  # (B, B_w)
+            w_t2i = F.softmax(text_feat @ image_feat_w.T / self.temp, dim=1).masked_fill(not_t2i, 0)
+            w_i2t = F.softmax(image_feat @ text_feat_w.T / self.temp, dim=1).masked_fill(not_i2t, 0)
             # a row with no negative candidate (all pairs share the image) samples uniformly
-            w_t2i = torch.where(w_t2i.sum(1, keepdim=True) > 0, w_t2i, (~same).float() + 1e-6)
-            w_i2t = torch.where(w_i2t.sum(1, keepdim=True) > 0, w_i2t, (~same).float() + 1e-6)
+            # among the pairs of other images
+            other = idx[:, None] != idx_w[None]
+            w_t2i = torch.where(w_t2i.sum(1, keepdim=True) > 0, w_t2i, other.float() + 1e-6)
+            w_i2t = torch.where(w_i2t.sum(1, keepdim=True) > 0, w_i2t, other.float() + 1e-6)
             if self.hard_negatives == 'sample':
                 neg_image = torch.multinomial(w_t2i.float(), 1)[:, 0]  # (B,) per text an image
                 neg_text = torch.multinomial(w_i2t.float(), 1)[:, 0]  # (B,) per image a text
@@ -534,6 +553,26 @@ class ALBEFGrounder(BaseGrounder):
                 ]
             )
         return F.cross_entropy(logits, labels), cam
+
+    def _not_negatives(
+        self, idx: Tensor, idx_w: Tensor, text_ids: Tensor | None, gather_fn
+    ) -> tuple[Tensor, Tensor]:
+        """(B, B_w) masks of the candidates that may not be the negative image of text b
+        (first) and the negative text of image b (second); see ``itm_negatives``."""
+        same_image = idx[:, None] == idx_w[None]  # (B, B_w)
+        if self.itm_negatives == 'other_image':
+            return same_image, same_image
+        if text_ids is None:
+            raise ValueError("itm_negatives='unannotated' needs the texts' token ids")
+        ids_w = gather_fn(text_ids)  # (B_w, L)
+        same_text = (text_ids[:, None] == ids_w[None]).all(-1)  # (B, B_w)
+        same_text_w = (ids_w[:, None] == ids_w[None]).all(-1).float()  # (B_w, B_w)
+        same_image_w = (idx_w[:, None] == idx_w[None]).float()  # (B_w, B_w)
+        # image j carries a text equal to text b: some pair k of image j has text b's text
+        t2i = (same_text.float() @ same_image_w) > 0
+        # text j equals a text of image b: some pair k of image b has text j's text
+        i2t = (same_image.float() @ same_text_w) > 0
+        return same_image | t2i, same_image | i2t
 
     def _amc(self, cam: Tensor, data_samples: SampleList, inputs: Tensor) -> Tensor:
         """AMC of the positives' maps (B, h, w) against their boxes (unweighted)."""

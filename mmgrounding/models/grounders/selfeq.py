@@ -111,6 +111,7 @@ class SelfEQGrounder(ALBEFGrounder):
             explain=True,
             grid_hw=state['grid_hw'],
             gather=False,
+            text_ids=text['input_ids'],
         )
         losses['loss_para_itm'] = weights['itm'] * loss_itm
         if self.mlm_head is not None:
