@@ -3,7 +3,8 @@
 # repeat across images ("a red circle"), so ALBEF's rule (any pair of another image) can draw
 # a true match as a negative. One run so far (seed 0, 900 it, SynthGround v1): val pointing
 # 34.48 vs 33.99 for plain gALBEF; loss_itm ends at 0.628 against the class prior 0.6365 (plain
-# gALBEF stays at the prior). Not yet probed with tools/analysis_tools/itm_probe.py (issue 17).
+# gALBEF stays at the prior); itm_probe.py: ITM AUC 0.500 (plain 0.514), ITC AUC 0.686 -- the
+# ITM plateau is not caused by false negatives (docs/methods/selfeq.md, issue 17).
 _base_ = ['./galbef_albef-tiny_1xb32-900it_synthground-mix.py']
 
 model = dict(itm_negatives='unannotated')
