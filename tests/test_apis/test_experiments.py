@@ -1,112 +1,18 @@
-"""The experiment runner: progress records, resumable trainings, evaluation with protocols."""
+"""The experiment runner end to end: prepared configs, trained, reused and evaluated runs."""
 
 import json
 import os.path as osp
 import shutil
 import subprocess
 import sys
-from types import SimpleNamespace
 
-import pytest
 import torch
 
 from mmgrounding.apis import experiments as ex
 from mmgrounding.apis import synthground_leaderboard as registry
-from mmgrounding.apis.progress import JsonLinesTail
 from mmgrounding.apis.results_tables import stale_tables
-from mmgrounding.engine.hooks import ProgressReportHook
-from mmgrounding.evaluation.metrics import BoxRecallMetric, PointingGameMetric
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def test_progress_hook_reports_iterations_losses_and_what_the_model_predicts(tmp_path):
-    path = tmp_path / 'progress.jsonl'
-    hook = ProgressReportHook(file=str(path), min_interval=3600.0)
-    runner = SimpleNamespace(iter=4, max_iters=6, test_dataloader=[0, 1, 2])
-    hook.before_train(runner)
-    for i in (4, 5):  # iterations 5 and 6 of 6 (a resumed run starts at 4)
-        runner.iter = i
-        hook.after_train_iter(
-            runner,
-            i,
-            outputs={
-                'loss': torch.tensor(1.5 - i / 10),
-                'loss_itc': torch.tensor([0.5, 0.7]),
-                'note': 'not a number',
-            },
-        )
-    hook.before_test_epoch(runner)
-    hook.after_test_iter(runner, 0, outputs=[{'pred_heatmaps': torch.zeros(1, 2, 2)}])
-    hook.after_test_iter(runner, 1, outputs=[{}])
-    hook.after_test_iter(runner, 2, outputs=[{}])
-    hook.after_test_epoch(runner, metrics={'pointing/accuracy': 50.0})
-    records = [json.loads(line) for line in path.read_text().splitlines()]
-    stages = [(r['stage'], r['event'], r['iter'], r['total']) for r in records]
-    # the first training iteration is throttled away (min_interval), the last always written
-    assert stages == [
-        ('train', 'start', 4, 6),
-        ('train', 'iter', 6, 6),
-        ('test', 'start', 0, 3),
-        ('test', 'iter', 1, 3),
-        ('test', 'iter', 3, 3),
-        ('test', 'end', 3, 3),
-    ]
-    assert records[1]['losses'] == pytest.approx({'loss': 1.0, 'loss_itc': 0.6})
-    assert records[3]['predicts'] == ['pred_heatmaps']
-    assert records[5]['metrics'] == {'pointing/accuracy': 50.0}
-    with pytest.raises(ValueError, match='file or a callback'):
-        ProgressReportHook()
-
-
-def test_tail_returns_whole_lines_only(tmp_path):
-    path = tmp_path / 'p.jsonl'
-    tail = JsonLinesTail(str(path))
-    assert tail.read() == []  # not written yet
-    path.write_text('{"a": 1}\n{"b"')
-    assert tail.read() == [{'a': 1}]
-    with open(path, 'a') as f:
-        f.write(': 2}\n')
-    assert tail.read() == [{'b': 2}]
-    assert tail.read() == []
-
-
-def fake_work_dir(tmp_path, *, last=None, files=()):
-    cfg = ex.prepare_config(registry.experiment('ckd-nce'), seed=0, work_dir=str(tmp_path))
-    for name in files:
-        (tmp_path / name).write_bytes(b'x')
-    if last is not None:
-        (tmp_path / 'last_checkpoint').write_text(str(tmp_path / last))
-    return cfg
-
-
-def test_training_state_new_interrupted_done(tmp_path):
-    cfg = fake_work_dir(tmp_path / 'a')
-    assert ex.final_checkpoint(cfg) == str(tmp_path / 'a' / 'iter_600.pth')
-    assert ex.training_state(cfg) == 'new'
-    (tmp_path / 'b').mkdir()
-    cfg = fake_work_dir(tmp_path / 'b', last='iter_300.pth', files=['iter_300.pth'])
-    assert ex.training_state(cfg) == 'interrupted'
-    (tmp_path / 'c').mkdir()
-    # the final file without MMEngine's record of it (a save cut short) is not done
-    cfg = fake_work_dir(tmp_path / 'c', last='iter_300.pth', files=['iter_300.pth', 'iter_600.pth'])
-    assert ex.training_state(cfg) == 'interrupted'
-    (tmp_path / 'd').mkdir()
-    cfg = fake_work_dir(tmp_path / 'd', last='iter_600.pth', files=['iter_600.pth'])
-    assert ex.training_state(cfg) == 'done'
-
-
-def test_a_work_dir_of_another_config_is_refused(tmp_path):
-    cfg = ex.with_progress_hook(fake_work_dir(tmp_path))
-    config_file = tmp_path / ex.CONFIG_FILE
-    config_file.parent.mkdir()
-    config_file.write_text(cfg.pretty_text)
-    ex._check_same_config(cfg, str(config_file))  # same config: fine
-    other = ex.with_progress_hook(
-        ex.prepare_config(registry.experiment('ckd-nce'), seed=1, work_dir=str(tmp_path))
-    )
-    with pytest.raises(RuntimeError, match='holds a training of another config'):
-        ex._check_same_config(other, str(config_file))
 
 
 def test_prepare_config_seed_options_schedule_and_vocab(tmp_path):
@@ -135,26 +41,6 @@ def test_prepare_config_seed_options_schedule_and_vocab(tmp_path):
         vocab='/sg/vocab.txt',
     )
     assert 'vocab_file' not in ig.model.tokenizer
-
-
-def test_metric_protocol_is_read_from_the_metric_object():
-    recall = ex.metric_protocol(BoxRecallMetric(iou_thr=0.5, protocol='union'))
-    assert recall['metric'] == 'BoxRecallMetric'
-    assert recall['settings']['iou_thr'] == 0.5 and recall['settings']['protocol'] == 'union'
-    assert not {'topk', 'allow_no_boxes', 'collect_device', 'prefix'} & set(recall['settings'])
-    pointing = ex.metric_protocol(PointingGameMetric(tolerance=2.0))
-    assert pointing['settings']['tolerance'] == 2.0
-
-
-def test_weights_hash_ignores_checkpoint_metadata(tmp_path):
-    state = {'w': torch.arange(4.0), 'b': torch.ones(2, dtype=torch.bfloat16)}
-    torch.save(dict(meta=dict(time='1'), state_dict=state), tmp_path / 'a.pth')
-    torch.save(dict(meta=dict(time='2'), state_dict=state), tmp_path / 'b.pth')
-    state['w'][0] = 0.5
-    torch.save(dict(meta=dict(time='1'), state_dict=state), tmp_path / 'c.pth')
-    a, b, c = (ex.weights_sha256(str(tmp_path / f'{n}.pth')) for n in 'abc')
-    assert a == b != c
-    assert ex.file_sha256(str(tmp_path / 'a.pth')) != ex.file_sha256(str(tmp_path / 'b.pth'))
 
 
 def leaderboard(*args):
@@ -253,67 +139,3 @@ def test_smoke_runs_never_write_the_committed_results(tmp_path):
         timeout=300,
     )
     assert proc.returncode != 0 and 'needs --out' in proc.stderr
-
-
-def test_ensure_synthground_rebuilds_a_build_of_another_preset(tmp_path):
-    out = tmp_path / 'sg'
-    out.mkdir()
-    # a v1 build's meta.json (no preset) with the same seed and size must not pass for the
-    # default build, v2
-    (out / 'meta.json').write_text(json.dumps(dict(arguments=dict(seed=0, num_images=6))))
-    meta = ex.ensure_synthground(str(out), seed=0, num_images=6)
-    assert meta['arguments']['preset'] == 'v2' and meta['generator_version'] == '2.0.0'
-    assert meta['arguments']['num_images'] == 6
-    # the same arguments again: reused, not rebuilt
-    stamp = osp.getmtime(out / 'meta.json')
-    assert ex.ensure_synthground(str(out), seed=0, num_images=6) == meta
-    assert osp.getmtime(out / 'meta.json') == stamp
-    # and back to v1 on request
-    meta = ex.ensure_synthground(str(out), seed=0, num_images=6, preset='v1')
-    assert 'preset' not in meta['arguments'] and meta['generator_version'] == '1.0.0'
-
-
-V1_BUILD = dict(preset='v1', seed=0, num_images=1500, generator_version='1.0.0')
-
-
-def test_build_identity_work_dirs_and_a_training_of_another_build_is_refused(tmp_path):
-    # a v1 meta.json has no preset in its arguments
-    v1 = dict(arguments=dict(seed=0, num_images=1500), generator_version='1.0.0')
-    assert ex.build_identity(v1) == V1_BUILD
-    v2 = ex.build_identity(
-        dict(arguments=dict(preset='v2', seed=1, num_images=300), generator_version='2.0.0')
-    )
-    assert v2 == dict(preset='v2', seed=1, num_images=300, generator_version='2.0.0')
-    assert ex.build_text(v2) == 'v2 (seed 1, 300 images, generator 2.0.0)'
-    # the first trainings (v1, seed 0) keep their folder; any other build gets its own
-    assert ex.default_work_dir(V1_BUILD) == 'work_dirs/leaderboard'
-    assert (
-        ex.default_work_dir(dict(v2, seed=0, num_images=1500)) == 'work_dirs/leaderboard/v2-seed0'
-    )
-    assert ex.default_work_dir(v2) == 'work_dirs/leaderboard/v2-seed1-n300'
-    assert ex.default_work_dir(v2, base='work_dirs/demo') == 'work_dirs/demo/v2-seed1-n300'
-    cfg = fake_work_dir(tmp_path, last='iter_600.pth', files=['iter_600.pth'])
-    run = ex.Run(registry.experiment('ckd-nce'), 0, cfg, build=V1_BUILD)
-    ex._check_same_build(run)  # no build file: a training of the v1 default build
-    with pytest.raises(RuntimeError, match=r'another SynthGround build \(v1 \(seed 0'):
-        ex._check_same_build(ex.Run(run.experiment, 0, cfg, build=v2))
-    (tmp_path / 'experiment').mkdir()
-    (tmp_path / ex.BUILD_FILE).write_text(json.dumps(V1_BUILD))
-    ex._check_same_build(run)  # same build: fine
-    with pytest.raises(RuntimeError, match='holds a training on another SynthGround build'):
-        ex._check_same_build(ex.Run(run.experiment, 0, cfg, build=v2))
-
-
-def test_the_referit_column_reads_the_builds_own_split(tmp_path):
-    (tmp_path / 'v1').mkdir()
-    (tmp_path / 'v1' / 'meta.json').write_text(json.dumps(dict(counts=dict(refcoco={}))))
-    (tmp_path / 'v2').mkdir()
-    (tmp_path / 'v2' / 'meta.json').write_text(json.dumps(dict(counts=dict(referit={}))))
-    dataset, _ = ex.benchmark_dataset('ReferIt', 'synthground', str(tmp_path / 'v1') + '/')
-    # v1: the RefCOCO refs read by the ReferIt loader, val split
-    assert dataset['type'] == 'ReferItGameDataset' and dataset['split'] == 'val'
-    assert dataset['ann_file'] == 'refcoco/instances.json'
-    dataset, _ = ex.benchmark_dataset('ReferIt', 'synthground', str(tmp_path / 'v2') + '/')
-    assert dataset['ann_file'] == 'referit/refclef/instances.json'
-    assert dataset['refs_file'] == 'referit/refclef/refs(berkeley).p'
-    assert dataset['split'] == 'test' and dataset['data_root'] == str(tmp_path / 'v2') + '/'
