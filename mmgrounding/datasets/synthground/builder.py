@@ -1,4 +1,8 @@
-"""Build a SynthGround dataset: sample every image, render it, write every format."""
+"""Build a SynthGround dataset: sample every image, render it, write every format.
+
+The generator's options are :mod:`.options`, one image's split and record :mod:`.image_records`,
+the format writers :mod:`.writers`; their public names are re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +10,23 @@ import json
 import os
 import os.path as osp
 import shutil
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Dict, List, Optional, Sequence, Tuple
-
-import numpy as np
+from dataclasses import asdict
+from typing import Optional, Sequence, Tuple
 
 from . import writers
-from .language import (
-    generate_captions,
+from .image_records import (
+    IMAGE_ID_START,
+    REFCOCO_TEST_RULE,
+    REFCOCO_TEST_RULE_V2,
+    REFERIT_SPLIT_STREAM,
+    assign_splits,
+    generate_image_record,
+    refcoco_split,
 )
-from .lexicon import SHAPE_LEXICON, HierarchyLexicon, ShapeLexicon
-from .palettes import PictogramPalette
+from .options import MAX_OBJECTS, PRESETS, V2_OPTIONS, SynthGroundConfig, resolve_options
 from .pictograms import font_path
-from .record import ImageRecord
-from .referring import (
-    generate_referring_expressions,
-    generate_region_descriptions,
-)
-from .relations import pairwise_relations
 from .rendering import render_scene
-from .sampling import (
-    DEFAULT_IMAGE_SIZES_WH,
-    DEFAULT_LARGE_SIDE_PX,
-    DEFAULT_SMALL_SIDE_PX,
-    SHAPE_PALETTE,
-    Palette,
-    sample_scene,
-)
-from .scene import BACKGROUND_KINDS, Scene
+from .scene import BACKGROUND_KINDS
 from .shapes import CATEGORIES, COLOURS, PHRASE_TYPE_OF_CATEGORY, SIZES
 from .taxonomy import (
     PART_COLOURS,
@@ -41,247 +34,44 @@ from .taxonomy import (
     PHRASE_TYPE_OF_PICTOGRAM,
     PICTOGRAM_CATEGORIES,
     PICTOGRAM_CATEGORY_NAMES,
-    PICTOGRAM_TESTA_PHRASE_TYPE,
     SUPERCATEGORY_PHRASE_TYPES,
 )
-from .writers import REFCOCO_SPLITS, SPLITS  # noqa: F401 (re-exported)
+from .writers import REFCOCO_SPLITS, SPLITS
+
+__all__ = [
+    'build_synthground',
+    'GENERATOR_VERSION',
+    'GENERATOR_VERSION_V2',
+    'CONTEXT_RULE',
+    'JPEG_QUALITY',
+    'REFERIT_INDEX_START',
+    'DERIVED_OUTPUTS',
+    # re-exported
+    'IMAGE_ID_START',
+    'REFCOCO_TEST_RULE',
+    'REFCOCO_TEST_RULE_V2',
+    'MAX_OBJECTS',
+    'PRESETS',
+    'V2_OPTIONS',
+    'SynthGroundConfig',
+    'resolve_options',
+    'assign_splits',
+    'generate_image_record',
+    'refcoco_split',
+    'SPLITS',
+    'REFCOCO_SPLITS',
+]
 
 GENERATOR_VERSION = '1.0.0'
 GENERATOR_VERSION_V2 = '2.0.0'  # the v2 preset (pictograms, context scenes, parts, ReferIt)
-IMAGE_ID_START = 1000001  # image ids are IMAGE_ID_START + index
-REFCOCO_TEST_RULE = (
-    'testA: test images in which strictly more than half of the objects have '
-    "phrase type 'round'; testB: the other test images"
-)
-REFCOCO_TEST_RULE_V2 = REFCOCO_TEST_RULE.replace("'round'", f"'{PICTOGRAM_TESTA_PHRASE_TYPE}'")
 CONTEXT_RULE = (
     'a referring expression or caption phrase is context-dependent when it names one object '
     'and the image holds another object of the same category, so only an attribute (colour, '
     'size) or a spatial relation tells them apart'
 )
 JPEG_QUALITY = 90
-MAX_OBJECTS = 9  # ann_id = index * 10 + object index + 1 needs fewer than 10 per image
-# Independent random streams per image: numpy.random.default_rng((seed, stream, index)).
-_SCENE_STREAM, _LANGUAGE_STREAM, _SPLIT_STREAM, _REFERIT_SPLIT_STREAM = 0, 1, 2, 3
 # The ReferIt split's own images have indices from here on (image ids from 2000001).
 REFERIT_INDEX_START = 1_000_000
-
-
-@dataclass(frozen=True)
-class SynthGroundConfig:
-    """Generator options besides the seed and the number of images (see ``docs``)."""
-
-    image_sizes_wh: Tuple[Tuple[int, int], ...] = DEFAULT_IMAGE_SIZES_WH
-    min_objects: int = 2
-    max_objects: int = 6
-    min_captions: int = 3
-    max_captions: int = 5
-    small_side_px: Tuple[int, int] = DEFAULT_SMALL_SIDE_PX
-    large_side_px: Tuple[int, int] = DEFAULT_LARGE_SIDE_PX
-    min_visible: float = 0.6
-    split_fractions: Tuple[float, float, float] = (0.8, 0.07, 0.13)
-    scene_phrase_prob: float = 0.15
-    notvisual_prob: float = 0.04
-    max_refs_per_object: int = 3
-    # The v2 preset's options (docs/synthground.md, "v2 preset"); these defaults are v1's (the
-    # dataclass defaults are the v1 options: build_synthground's default preset, v2, sets them).
-    objects: str = 'shapes'
-    context_image_prob: float = 0.0
-    identical_look_prob: float = 0.0
-    part_prob: float = 0.0
-    relational_first_prob: float = 0.0
-    referit_num_images: int = 0
-    referit_split_fractions: Tuple[float, float, float] = (0.4, 0.1, 0.5)
-
-    @property
-    def is_v1(self) -> bool:
-        """Whether only options of the default (v1) build are used."""
-        v1 = SynthGroundConfig()
-        return all(getattr(self, name) == getattr(v1, name) for name in V2_OPTIONS)
-
-    def validate(self) -> None:
-        """Raise ValueError on options the generator cannot honour."""
-        if not self.image_sizes_wh or any(min(s) < 64 or len(s) != 2 for s in self.image_sizes_wh):
-            raise ValueError(f'image_sizes_wh must be (W, H) pairs >= 64 px: {self.image_sizes_wh}')
-        if not 1 <= self.min_objects <= self.max_objects <= MAX_OBJECTS:
-            raise ValueError(f'need 1 <= min_objects <= max_objects <= {MAX_OBJECTS}')
-        if not 1 <= self.min_captions <= self.max_captions:
-            raise ValueError('need 1 <= min_captions <= max_captions')
-        if (
-            len(self.split_fractions) != 3
-            or min(self.split_fractions) < 0
-            or not np.isclose(sum(self.split_fractions), 1.0)
-        ):
-            raise ValueError(
-                f'split_fractions (train, val, test) must be >= 0 and sum to 1: '
-                f'{self.split_fractions}'
-            )
-        if not 0.0 < self.min_visible <= 1.0:
-            raise ValueError('min_visible must be in (0, 1]')
-        if self.objects not in ('shapes', 'pictograms'):
-            raise ValueError(f"objects must be 'shapes' or 'pictograms', got {self.objects!r}")
-        pictogram_knobs = ('context_image_prob', 'identical_look_prob', 'part_prob')
-        for name in pictogram_knobs + ('relational_first_prob',):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f'{name} must be in [0, 1], got {getattr(self, name)}')
-        if self.objects == 'shapes' and any(getattr(self, n) for n in pictogram_knobs):
-            raise ValueError(f"{', '.join(pictogram_knobs)} need objects='pictograms'")
-        if self.referit_num_images < 0:
-            raise ValueError('referit_num_images must be >= 0')
-        fractions = self.referit_split_fractions
-        if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
-            raise ValueError(f'referit_split_fractions must be >= 0 and sum to 1: {fractions}')
-
-
-# Options added by the v2 preset; a build that leaves them at these defaults is a v1 build and
-# its files (meta.json included) are byte-identical to those of the generator before them.
-V2_OPTIONS: Tuple[str, ...] = (
-    'objects',
-    'context_image_prob',
-    'identical_look_prob',
-    'part_prob',
-    'relational_first_prob',
-    'referit_num_images',
-    'referit_split_fractions',
-)
-# Named option sets of build_synthground; an explicit option overrides its preset's value.
-# 'referit_fraction' gives referit_num_images = round(fraction * num_images).
-PRESETS: Dict[str, Dict[str, object]] = {
-    'v1': {},
-    'v2': dict(
-        objects='pictograms',
-        small_side_px=(18, 26),
-        large_side_px=(36, 56),
-        context_image_prob=0.5,
-        identical_look_prob=0.6,
-        part_prob=0.35,
-        relational_first_prob=0.7,
-        referit_fraction=0.2,
-    ),
-}
-
-
-def assign_splits(
-    num_images: int,
-    *,
-    seed: int,
-    fractions: Sequence[float] = (0.8, 0.07, 0.13),
-    stream: int = _SPLIT_STREAM,
-) -> List[str]:
-    """Image-level split of every index: exact counts, shuffled by the seed.
-
-    ``round(n * fraction)`` images go to val and to test (at least one each when n >= 3 and
-    the fraction is positive), the rest to train.
-
-    Returns:
-        (num_images,) split names.
-    """
-    counts = [round(num_images * f) for f in fractions[1:]]
-    if num_images >= 3:
-        counts = [max(1, c) if f > 0 else c for c, f in zip(counts, fractions[1:])]
-    num_val, num_test = counts
-    order = np.random.default_rng((seed, stream)).permutation(num_images)
-    splits = ['train'] * num_images
-    for rank, index in enumerate(order):
-        if rank < num_val:
-            splits[int(index)] = 'val'
-        elif rank < num_val + num_test:
-            splits[int(index)] = 'test'
-    return splits
-
-
-def refcoco_split(split: str, scene: Scene, *, testa_phrase_type: str = 'round') -> str:
-    """RefCOCO unc-style split: train/val unchanged; test divided by :data:`REFCOCO_TEST_RULE`.
-
-    ``testa_phrase_type`` is the type that makes an image testA (v2: ``'animals'``).
-    """
-    if split != 'test':
-        return split
-    num_typed = sum(o.phrase_type == testa_phrase_type for o in scene.objects)
-    return 'testA' if 2 * num_typed > len(scene.objects) else 'testB'
-
-
-def _palette_and_lexicon(config: SynthGroundConfig) -> Tuple[Palette, ShapeLexicon]:
-    """What the objects are and how they are named, from ``config.objects``."""
-    if config.objects == 'shapes':
-        return SHAPE_PALETTE, SHAPE_LEXICON
-    palette = PictogramPalette(
-        context_image_prob=config.context_image_prob,
-        identical_look_prob=config.identical_look_prob,
-        part_prob=config.part_prob,
-    )
-    return palette, HierarchyLexicon(relational_first_prob=config.relational_first_prob)
-
-
-def generate_image_record(
-    index: int, *, seed: int, split: str, config: SynthGroundConfig = SynthGroundConfig()
-) -> ImageRecord:
-    """Generate one image's scene and text; a pure function of (seed, index, config)."""
-    palette, lexicon = _palette_and_lexicon(config)
-    rng = np.random.default_rng((seed, _SCENE_STREAM, index))
-    size_wh = tuple(config.image_sizes_wh[int(rng.integers(len(config.image_sizes_wh)))])
-    scene = sample_scene(
-        rng,
-        size_wh=size_wh,
-        num_objects=int(rng.integers(config.min_objects, config.max_objects + 1)),
-        small_side_px=config.small_side_px,
-        large_side_px=config.large_side_px,
-        min_visible=config.min_visible,
-        palette=palette,
-    )
-    text_rng = np.random.default_rng((seed, _LANGUAGE_STREAM, index))
-    captions, entities = generate_captions(
-        scene,
-        text_rng,
-        num_captions=int(text_rng.integers(config.min_captions, config.max_captions + 1)),
-        scene_phrase_prob=config.scene_phrase_prob,
-        notvisual_prob=config.notvisual_prob,
-        lexicon=lexicon,
-    )
-    expressions = generate_referring_expressions(
-        scene, text_rng, max_per_object=config.max_refs_per_object, lexicon=lexicon
-    )
-    testa_type = 'round' if config.objects == 'shapes' else PICTOGRAM_TESTA_PHRASE_TYPE
-    return ImageRecord(
-        index=index,
-        image_id=IMAGE_ID_START + index,
-        split=split,
-        refcoco_split=refcoco_split(split, scene, testa_phrase_type=testa_type),
-        scene=scene,
-        captions=tuple(captions),
-        entities=entities,
-        referring_expressions=tuple(tuple(e) for e in expressions),
-        regions=tuple(generate_region_descriptions(scene, text_rng)),
-        relationships=tuple(pairwise_relations(scene)),
-    )
-
-
-def resolve_options(preset: str, num_images: int, options: Dict[str, object]) -> SynthGroundConfig:
-    """The config of a preset with explicit (non-None) ``options`` on top.
-
-    Raises:
-        ValueError: an unknown preset or option.
-    """
-    if preset not in PRESETS:
-        raise ValueError(f'unknown SynthGround preset {preset!r}; presets: {sorted(PRESETS)}')
-    names = {f.name for f in fields(SynthGroundConfig)}
-    unknown = sorted(set(options) - names)
-    if unknown:
-        raise ValueError(f'unknown SynthGround options {unknown}; options: {sorted(names)}')
-    values = dict(PRESETS[preset])
-    referit_fraction = values.pop('referit_fraction', None)
-    if referit_fraction is not None:
-        values['referit_num_images'] = round(float(referit_fraction) * num_images)
-    values.update({k: v for k, v in options.items() if v is not None})
-    if 'image_sizes_wh' in values:
-        values['image_sizes_wh'] = tuple(tuple(int(v) for v in s) for s in values['image_sizes_wh'])
-    for name in ('small_side_px', 'large_side_px'):
-        if name in values:
-            values[name] = tuple(int(v) for v in values[name])
-    for name in ('split_fractions', 'referit_split_fractions'):
-        if name in values:
-            values[name] = tuple(float(f) for f in values[name])
-    return replace(SynthGroundConfig(), **values)
 
 
 def build_synthground(
@@ -396,7 +186,7 @@ def build_synthground(
             config.referit_num_images,
             seed=seed,
             fractions=config.referit_split_fractions,
-            stream=_REFERIT_SPLIT_STREAM,
+            stream=REFERIT_SPLIT_STREAM,
         )
         for k, split in enumerate(referit_splits):
             record = generate_image_record(
