@@ -268,3 +268,43 @@ def test_attention_probability_dropout_is_an_option(vocab):
     attention.keep_probs = True
     fusion(text, mask, image)
     torch.testing.assert_close(attention.probs.sum(-1), torch.ones(2, 2, 5))
+
+
+def test_itm_itc_term_adds_the_text_itc_cosine_to_the_match_logit(vocab):
+    torch.manual_seed(0)
+    plain = MODELS.build(tiny_albef_cfg(vocab, text_pool='mean'))
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_albef_cfg(vocab, text_pool='mean', itm_itc_term=True))
+    # the option's modules are built last: every other weight is the default model's
+    extra = {'itm_fused_proj.weight', 'itm_fused_proj.bias', 'itm_temp'}
+    params = dict(model.named_parameters())
+    assert set(params) - set(dict(plain.named_parameters())) == extra
+    assert plain.itm_fused_proj is None and not hasattr(plain, 'itm_temp')
+    for name, param in plain.named_parameters():
+        assert torch.equal(param, params[name]), name
+    model.eval()
+    text = model.tokenize(['a red circle', 'blue square'], torch.device('cpu'))
+    text_embeds = model.text_encoder(text['input_ids'], text['attention_mask'])
+    image_embeds = model.image_encoder(torch.randn(2, 3, 32, 32))
+    logits = model.itm_logits(text_embeds, text['attention_mask'], image_embeds)
+    # by hand: head(pool(fused)) + [0, cos(text_proj(pool(text)), fused proj(pool(fused))) / 0.07]
+    fused = model.fuse(text_embeds, text['attention_mask'], image_embeds)
+    mask = text['attention_mask'][..., None].float()
+    pooled_fused = (fused * mask).sum(1) / mask.sum(1)
+    pooled_text = (text_embeds * mask).sum(1) / mask.sum(1)
+    cos = torch.nn.functional.cosine_similarity(
+        model.text_proj(pooled_text), model.itm_fused_proj(pooled_fused), dim=-1
+    )
+    head = model.itm_head(pooled_fused)
+    torch.testing.assert_close(logits[:, 0], head[:, 0])
+    torch.testing.assert_close(logits[:, 1], head[:, 1] + cos / 0.07)
+    # the text side is ITC's feature, detached: ITM trains the fused projection, not text_proj
+    logits[:, 1].sum().backward()
+    assert model.itm_fused_proj.weight.grad.abs().sum() > 0 and model.itm_temp.grad != 0
+    assert model.text_proj.weight.grad is None
+    # a full step trains the new parameters too
+    model.zero_grad()
+    model.train()
+    losses = model.loss(torch.randn(4, 3, 32, 32), samples())
+    sum(losses.values()).backward()
+    assert all(params[name].grad is not None for name in extra)

@@ -64,8 +64,8 @@ def probe(model, items: list, *, seed: int) -> dict:
             itc = text_feat @ model.encode_image(image)[1][0]  # (P,)
             itc_pos += itc[: len(phrases)].tolist()
             itc_neg += itc[len(phrases) :].tolist()
-            fused = model.fuse(text_embeds, text['attention_mask'], image_embeds)  # (P, L, D)
-            logit = model.itm_head(model._pool_text(fused, text))  # (P, 2)
+            # (P, 2): the ITM head's logits (with ``itm_itc_term``, plus the ITC term)
+            logit = model.itm_logits(text_embeds, text['attention_mask'], image_embeds)
             prob = logit.softmax(-1)[:, 1]
             pos += prob[: len(phrases)].tolist()
             neg += prob[len(phrases) :].tolist()

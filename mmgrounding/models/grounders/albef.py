@@ -6,6 +6,9 @@ momentum distillation; ITM on the fusion [CLS] with one hard negative image and 
 positive; MLM. With ``amc_loss`` set, Grad-CAM of the ITM positive logit over one fusion
 cross-attention layer is trained to stay inside the annotated region of each (image, text)
 pair. Prediction: the Grad-CAM map of each phrase, all phrases of an image in one pass.
+
+This file builds the model, its encoders, teacher and queue, and predicts; the objectives'
+steps (``itc_loss``, ``itm_loss``, ``_amc``, ``_mlm``) are in ``albef_objectives.py``.
 """
 
 import copy
@@ -16,18 +19,16 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from mmengine.dist import get_world_size
-from mmengine.logging import MessageHub
 from torch import Tensor, nn
-from torch.nn.attention import SDPBackend, sdpa_kernel
 from transformers import BertTokenizerFast
 from transformers.models.bert.modeling_bert import BertOnlyMLMHead
 
 from mmgrounding.registry import MODELS
 from mmgrounding.structures import SampleList
 
-from ..losses import distilled_targets, soft_cross_entropy
+from .albef_objectives import ALBEFObjectives
 from .base import BaseGrounder
-from .utils import boxes_to_mask, gather_without_grad, rank_boxes_by_heatmap
+from .utils import gather_without_grad, rank_boxes_by_heatmap
 
 
 def _stable_id(value) -> int:
@@ -38,13 +39,8 @@ def _stable_id(value) -> int:
     return int(text) if text.isdigit() else zlib.crc32(text.encode())
 
 
-def _cat_kv(*groups: list) -> list:
-    """Per-layer (keys, values) of several groups of rows, concatenated along the rows."""
-    return [tuple(torch.cat(parts) for parts in zip(*layer)) for layer in zip(*groups)]
-
-
 @MODELS.register_module()
-class ALBEFGrounder(BaseGrounder):
+class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
     """ALBEF with optional AMC; predicts Grad-CAM heatmaps per phrase.
 
     Args:
@@ -89,6 +85,15 @@ class ALBEFGrounder(BaseGrounder):
             negative pairs in a second pass with fused attention, instead of all 3B rows in
             one watched pass (the same losses and maps up to float rounding; the double
             backward then runs through the positives only). False keeps the one-pass step.
+        itm_itc_term: add to ITM's match logit (column 1) the cosine between the text's ITC
+            feature (``text_proj`` of the pooled text tokens, detached: ITC trains it) and
+            ``itm_fused_proj`` (built only with this option) of the pooled fusion output, over
+            a learnable temperature ``itm_temp`` (initial ``temperature``). Its gradient with
+            respect to the cross-attention probabilities is the similarity of each image
+            token's attended value with the text's ITC direction, so the Grad-CAM of the match
+            logit depends on the text once ITC has aligned texts and images, which ITM's
+            linear head trained from scratch does not reach on SynthGround
+            (docs/methods/selfeq.md). False (default): ALBEF's ITM head alone.
         box_area_power: when the test pipeline loads detector boxes (``LoadRegionFeatures``),
             ``predict`` also ranks them per phrase by heatmap mass inside the box divided by
             area ** ``box_area_power`` (AMC Table 3: 0.5) into ``pred_boxes`` for Recall@k.
@@ -121,6 +126,7 @@ class ALBEFGrounder(BaseGrounder):
         loss_weights: dict | None = None,
         box_area_power: float = 0.5,
         explain_positives_only: bool = False,
+        itm_itc_term: bool = False,
         data_preprocessor: dict | None = None,
         init_cfg: dict | None = None,
     ) -> None:
@@ -198,6 +204,11 @@ class ALBEFGrounder(BaseGrounder):
         self.mlm_probability = mlm_probability
         self.max_text_length = max_text_length
         self.max_text_length_test = max_text_length_test
+        # built last, so that every other module draws the same initial weights as without it
+        self.itm_fused_proj = None
+        if itm_itc_term:
+            self.itm_fused_proj = nn.Linear(text_dim, embed_dim)
+            self.itm_temp = nn.Parameter(torch.tensor(float(temperature)))
 
     @staticmethod
     def _build_tokenizer(cfg: dict) -> BertTokenizerFast:
@@ -264,9 +275,17 @@ class ALBEFGrounder(BaseGrounder):
         *,
         image_kv: list | None = None,
     ) -> Tensor:
-        """(B, 2) match logits of per-pair inputs; column 1 is 'match'."""
+        """(B, 2) match logits of per-pair inputs; column 1 is 'match' (with ``itm_itc_term``
+        the ITM head's plus the ITC term)."""
+        text = dict(attention_mask=text_mask)
         fused = self.fuse(text_embeds, text_mask, image_embeds, image_kv=image_kv)
-        return self.itm_head(self._pool_text(fused, dict(attention_mask=text_mask)))
+        logits = self.itm_head(self._pool_text(fused, text))
+        if self.itm_fused_proj is None:
+            return logits
+        text_feat = F.normalize(self.text_proj(self._pool_text(text_embeds, text)), dim=-1)
+        fused_feat = F.normalize(self.itm_fused_proj(self._pool_text(fused, text)), dim=-1)
+        term = (text_feat.detach() * fused_feat).sum(dim=-1) / self.itm_temp  # (B,)
+        return logits + F.pad(term[:, None], (1, 0))  # (B, 2): the term on column 1
 
     def _pool_text(self, text_embeds: Tensor, text: dict) -> Tensor:
         """(B, L, D) -> (B, D): the [CLS] token (ALBEF) or the mean of the real tokens."""
@@ -354,6 +373,8 @@ class ALBEFGrounder(BaseGrounder):
         text = self.tokenize(texts, device, same_length_across_processes=True)
         with torch.no_grad():
             self.temp.clamp_(0.001, 0.5)
+            if self.itm_fused_proj is not None:
+                self.itm_temp.clamp_(0.001, 0.5)
 
         image_embeds, image_feat = self.encode_image(inputs)  # (B, 1+N, C), (B, E)
         text_embeds, text_feat = self.encode_text(text)  # (B, L, D), (B, E)
@@ -402,231 +423,6 @@ class ALBEFGrounder(BaseGrounder):
             cam=cam,
         )
         return losses, state
-
-    def itc_loss(
-        self,
-        image_feat: Tensor,
-        text_feat: Tensor,
-        image_feat_m: Tensor,
-        text_feat_m: Tensor,
-        idx: Tensor,
-        queue: dict,
-        *,
-        gather: bool = True,
-    ) -> Tensor:
-        """ITC against the teacher's features of this batch and the queue (unweighted).
-
-        Args:
-            image_feat, text_feat: (B, E) student features of the pairs.
-            image_feat_m, text_feat_m: (B, E) the teacher's.
-            idx: (B,) image ids; pairs of the same image are positives.
-            queue: :meth:`_queue_snapshot`.
-            gather: candidates from every process (the batch's own features otherwise, for a
-                branch whose size may differ between processes).
-        """
-        gather_fn = gather_without_grad if gather else (lambda t: t)
-        with torch.no_grad():
-            idx_all = torch.cat([gather_fn(idx)[None], queue['idx']], dim=1)  # (1, B_all + Q)
-            image_feat_all = torch.cat(
-                [gather_fn(image_feat_m).T, queue['image']], dim=1
-            )  # (E, B_all + Q)
-            text_feat_all = torch.cat([gather_fn(text_feat_m).T, queue['text']], dim=1)
-            positives = idx[:, None] == idx_all  # (B, B_all + Q)
-            alpha = self.current_distill_alpha()
-            targets_i2t = distilled_targets(
-                positives, image_feat_m @ text_feat_all / self.temp, alpha
-            )
-            targets_t2i = distilled_targets(
-                positives, text_feat_m @ image_feat_all / self.temp, alpha
-            )
-        loss_i2t = soft_cross_entropy(image_feat @ text_feat_all / self.temp, targets_i2t)
-        loss_t2i = soft_cross_entropy(text_feat @ image_feat_all / self.temp, targets_t2i)
-        return (loss_i2t + loss_t2i).mean() / 2
-
-    def current_distill_alpha(self) -> float:
-        """The distillation weight at the runner's current iteration (``distill_alpha_ramp``)."""
-        if self.distill_alpha_ramp is None:
-            return self.distill_alpha
-        hub = MessageHub.get_current_instance()
-        step = hub.get_info('iter')
-        ramp = self.distill_alpha_ramp
-        if ramp == 'epoch':
-            max_iters, max_epochs = hub.get_info('max_iters'), hub.get_info('max_epochs')
-            ramp = max_iters // max_epochs if max_iters and max_epochs else None
-        if step is None or not ramp:
-            return self.distill_alpha
-        return self.distill_alpha * min(1.0, step / ramp)
-
-    def itm_loss(
-        self,
-        image_embeds: Tensor,
-        image_feat: Tensor,
-        text_embeds: Tensor,
-        text_feat: Tensor,
-        text_mask: Tensor,
-        idx: Tensor,
-        *,
-        explain: bool,
-        grid_hw: tuple[int, int],
-        gather: bool = True,
-        image_kv: list | None = None,
-        text_ids: Tensor | None = None,
-    ) -> tuple[Tensor, Tensor | None]:
-        """ITM with one hard negative image and text per positive (unweighted).
-
-        Args:
-            explain: also return the Grad-CAM maps (B, h, w) of the positives' match logits,
-                differentiable (``create_graph=True``).
-            gather: hard negatives from the whole global batch (the local batch otherwise).
-            image_kv: ``fusion.image_keys_values(image_embeds)`` if already computed.
-            text_ids: (B, L) token ids of the texts, padded alike in every process
-                (:meth:`tokenize`); needed by ``itm_negatives='unannotated'``.
-
-        Returns:
-            ``(loss, cam)``; ``cam`` is None without ``explain``.
-        """
-        batch = image_embeds.shape[0]
-        # Candidates for hard negatives: the whole global batch. Gathered features carry no
-        # gradient back to the process that computed them, so the negatives' embeddings are
-        # taken without gradient in every process (and in single-process runs alike, so that
-        # N processes optimise exactly the objective of one); the fusion layers and the ITM
-        # head still learn from the negative pairs.
-        gather_fn = gather_without_grad if gather else (lambda t: t)
-        image_embeds_w, text_embeds_w, text_mask_w, image_feat_w, text_feat_w, idx_w = (
-            gather_fn(t.detach())
-            for t in (image_embeds, text_embeds, text_mask, image_feat, text_feat, idx)
-        )
-        with torch.no_grad():
-            not_t2i, not_i2t = self._not_negatives(idx, idx_w, text_ids, gather_fn)  # (B, B_w)
-            w_t2i = F.softmax(text_feat @ image_feat_w.T / self.temp, dim=1).masked_fill(not_t2i, 0)
-            w_i2t = F.softmax(image_feat @ text_feat_w.T / self.temp, dim=1).masked_fill(not_i2t, 0)
-            # a row with no negative candidate (all pairs share the image) samples uniformly
-            # among the pairs of other images
-            other = idx[:, None] != idx_w[None]
-            w_t2i = torch.where(w_t2i.sum(1, keepdim=True) > 0, w_t2i, other.float() + 1e-6)
-            w_i2t = torch.where(w_i2t.sum(1, keepdim=True) > 0, w_i2t, other.float() + 1e-6)
-            if self.hard_negatives == 'sample':
-                neg_image = torch.multinomial(w_t2i.float(), 1)[:, 0]  # (B,) per text an image
-                neg_text = torch.multinomial(w_i2t.float(), 1)[:, 0]  # (B,) per image a text
-            else:
-                neg_image, neg_text = w_t2i.argmax(dim=1), w_i2t.argmax(dim=1)
-
-        text_all = torch.cat([text_embeds, text_embeds, text_embeds_w[neg_text]])
-        mask_all = torch.cat([text_mask, text_mask, text_mask_w[neg_text]])
-        # rows: B positives, B (text, negative image), B (negative text, image). The image
-        # side enters the fusion only through each layer's cross-attention keys and values:
-        # those of the B images (with gradient) serve the positives and the text negatives,
-        # those of the negative images come from their detached tokens.
-        if image_kv is None:
-            image_kv = self.fusion.image_keys_values(image_embeds)
-        neg_kv = self.fusion.image_keys_values(image_embeds_w[neg_image])
-        labels = (
-            torch.cat([torch.ones(batch), torch.zeros(2 * batch)]).long().to(image_embeds.device)
-        )
-        if not explain:
-            logits = self.itm_logits(
-                text_all, mask_all, None, image_kv=_cat_kv(image_kv, neg_kv, image_kv)
-            )
-            return F.cross_entropy(logits, labels), None
-        # A loss on the map differentiates the Grad-CAM gradient, so the fusion layers after
-        # the explained one need twice-differentiable attention: the math kernel, not flash.
-        rows = batch if self.explain_positives_only else 3 * batch
-        watched_kv = (
-            image_kv if self.explain_positives_only else _cat_kv(image_kv, neg_kv, image_kv)
-        )
-        with self.explainer.watch(self) as captured, sdpa_kernel(SDPBackend.MATH):
-            logits = self.itm_logits(text_all[:rows], mask_all[:rows], None, image_kv=watched_kv)
-        cam = self.explainer.explain(
-            logits[:batch, 1],
-            captured['probs'],
-            text_mask=mask_all[:rows].bool(),
-            grid_hw=grid_hw,
-            create_graph=True,
-        )[:batch]  # (B, h, w)
-        if rows < 3 * batch:  # the negatives' pass, fused attention and no second order
-            logits = torch.cat(
-                [
-                    logits,
-                    self.itm_logits(
-                        text_all[rows:], mask_all[rows:], None, image_kv=_cat_kv(neg_kv, image_kv)
-                    ),
-                ]
-            )
-        return F.cross_entropy(logits, labels), cam
-
-    def _not_negatives(
-        self, idx: Tensor, idx_w: Tensor, text_ids: Tensor | None, gather_fn
-    ) -> tuple[Tensor, Tensor]:
-        """(B, B_w) masks of the candidates that may not be the negative image of text b
-        (first) and the negative text of image b (second); see ``itm_negatives``."""
-        same_image = idx[:, None] == idx_w[None]  # (B, B_w)
-        if self.itm_negatives == 'other_image':
-            return same_image, same_image
-        if text_ids is None:
-            raise ValueError("itm_negatives='unannotated' needs the texts' token ids")
-        ids_w = gather_fn(text_ids)  # (B_w, L)
-        same_text = (text_ids[:, None] == ids_w[None]).all(-1)  # (B, B_w)
-        same_text_w = (ids_w[:, None] == ids_w[None]).all(-1).float()  # (B_w, B_w)
-        same_image_w = (idx_w[:, None] == idx_w[None]).float()  # (B_w, B_w)
-        # image j carries a text equal to text b: some pair k of image j has text b's text
-        t2i = (same_text.float() @ same_image_w) > 0
-        # text j equals a text of image b: some pair k of image b has text j's text
-        i2t = (same_image.float() @ same_text_w) > 0
-        return same_image | t2i, same_image | i2t
-
-    def _amc(self, cam: Tensor, data_samples: SampleList, inputs: Tensor) -> Tensor:
-        """AMC of the positives' maps (B, h, w) against their boxes (unweighted)."""
-        cam = F.interpolate(
-            cam[:, None], size=inputs.shape[-2:], mode='bilinear', align_corners=False
-        )[:, 0]  # (B, H, W)
-        box_mask = torch.stack(
-            [boxes_to_mask(s.gt_instances.bboxes, inputs.shape[-2:]) for s in data_samples]
-        )  # (B, H, W)
-        return self.amc_loss(cam, box_mask)
-
-    def mask_tokens(self, input_ids: Tensor) -> tuple[Tensor, Tensor]:
-        """BERT's MLM corruption of (B, L) token ids: 15% of the non-special tokens chosen,
-        of those 80% [MASK], 10% a random token, 10% kept.
-
-        Returns:
-            ``(input_ids, labels)``: the corrupted ids and (B, L) targets, the true token at
-            the chosen positions and -100 elsewhere.
-        """
-        input_ids = input_ids.clone()
-        labels = input_ids.clone()
-        special = torch.tensor(
-            [[t in self.tokenizer.all_special_ids for t in row] for row in input_ids.tolist()],
-            device=input_ids.device,
-        )
-        prob = torch.full(labels.shape, self.mlm_probability, device=input_ids.device)
-        masked = torch.bernoulli(prob).bool() & ~special
-        labels[~masked] = -100
-        replace = torch.bernoulli(torch.full(labels.shape, 0.8, device=labels.device)).bool()
-        input_ids[masked & replace] = self.tokenizer.mask_token_id
-        randomize = torch.bernoulli(torch.full(labels.shape, 0.5, device=labels.device)).bool()
-        randomize &= masked & ~replace
-        input_ids[randomize] = torch.randint(
-            len(self.tokenizer), labels.shape, device=labels.device
-        )[randomize]
-        return input_ids, labels
-
-    def _mlm(self, text: dict, image_embeds: Tensor, *, image_kv: list | None = None) -> Tensor:
-        """Masked language modelling conditioned on the image (:meth:`mask_tokens`).
-
-        ``image_kv``: ``fusion.image_keys_values(image_embeds)`` if already computed.
-        """
-        input_ids, labels = self.mask_tokens(text['input_ids'])
-        text_embeds = self.text_encoder(input_ids, text['attention_mask'])
-        if image_kv is not None:
-            image_embeds = None
-        fused = self.fuse(text_embeds, text['attention_mask'], image_embeds, image_kv=image_kv)
-        masked = labels != -100
-        if not bool(masked.any()):  # zero, with a (zero) gradient for every MLM parameter
-            return self.mlm_head(fused[:, :1]).sum() * 0
-        # the head (and its vocabulary-wide decoder) only at the masked tokens: the loss is
-        # the mean over them, as cross_entropy(ignore_index=-100) over all tokens gives
-        logits = self.mlm_head(fused[masked])  # (M, vocab)
-        return F.cross_entropy(logits, labels[masked])
 
     # ------------------------------------------------------------------ prediction
     def explain_phrases(self, image: Tensor, phrases: list[str]) -> Tensor:
