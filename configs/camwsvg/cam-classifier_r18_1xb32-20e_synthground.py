@@ -10,29 +10,12 @@
 # labels no class; WordNet hyponymy would label every animal for "the animal"). On a v1 build
 # (`--preset v1`) the classes were its nine shape nouns.
 #   python tools/train_cam_classifier.py configs/camwsvg/cam-classifier_r18_1xb32-20e_synthground.py
-_base_ = ['../_base_/datasets/synthground_flickr30k.py']
-
-# fmt: off
-class_names = [
-    # the default SynthGround build's (v2) 60 categories, meta.json['categories'] order
-    # animal.n.01
-    'dog', 'poodle', 'cat', 'horse', 'cow', 'pig', 'sheep', 'bird', 'rooster', 'elephant',
-    'rabbit', 'mouse', 'camel',
-    # vehicle.n.01
-    'car', 'taxi', 'ambulance', 'police car', 'truck', 'fire engine', 'tractor', 'bicycle',
-    'locomotive', 'motorcycle', 'airplane', 'helicopter', 'ship', 'sailboat',
-    # fruit.n.01
-    'apple', 'pear', 'banana', 'lemon', 'cherry', 'strawberry', 'pineapple',
-    # musical_instrument.n.01
-    'guitar', 'violin', 'trumpet', 'saxophone', 'drum', 'bell', 'piano',
-    # tool.n.01
-    'hammer', 'wrench', 'knife', 'pickaxe', 'pair of scissors',
-    # clothing.n.01
-    't-shirt', 'dress', 'hat', 'top hat', 'kimono', 'necktie', 'scarf',
-    # plant.n.02
-    'tree', 'palm tree', 'tulip', 'rose', 'sunflower', 'hibiscus', 'clover',
+_base_ = [
+    '../_base_/datasets/synthground_flickr30k.py',
+    '../_base_/datasets/synthground_v2_categories.py',
 ]
-# fmt: on
+
+class_names = _base_.synthground_classes  # the default build's (v2) 60 categories
 class_match = 'name'
 model = dict(
     type='CAMClassifier',

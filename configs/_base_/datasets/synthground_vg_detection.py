@@ -2,28 +2,13 @@
 # stand-in for the Visual Genome detector of the grounding papers). The files are written by
 # tools/dataset_converters/vg_to_coco_instances.py (`make detector` does it) with the
 # Flickr30k Entities split files, so no val/test image is seen in training.
+_base_ = ['./synthground_v2_categories.py']
+
 dataset_type = 'CocoDataset'
 data_root = 'data/synthground/'
-# the categories of the default (v2) build, in meta.json['categories'] order (60 pictograms under
-# 7 WordNet supercategories, docs/synthground.md "v2 preset"); the v1 detector config
+# the default (v2) build's 60 categories (the shared list); the v1 detector config
 # faster-rcnn_r18-c32_fpn_1xb8-10e_synthground-v1-vg.py has the 9 shapes of a `--preset v1` build
-metainfo = dict(classes=(
-    # animal.n.01
-    'dog', 'poodle', 'cat', 'horse', 'cow', 'pig', 'sheep', 'bird', 'rooster', 'elephant',
-    'rabbit', 'mouse', 'camel',
-    # vehicle.n.01
-    'car', 'taxi', 'ambulance', 'police car', 'truck', 'fire engine', 'tractor', 'bicycle',
-    'locomotive', 'motorcycle', 'airplane', 'helicopter', 'ship', 'sailboat',
-    # fruit.n.01
-    'apple', 'pear', 'banana', 'lemon', 'cherry', 'strawberry', 'pineapple',
-    # musical_instrument.n.01
-    'guitar', 'violin', 'trumpet', 'saxophone', 'drum', 'bell', 'piano',
-    # tool.n.01
-    'hammer', 'wrench', 'knife', 'pickaxe', 'pair of scissors',
-    # clothing.n.01
-    't-shirt', 'dress', 'hat', 'top hat', 'kimono', 'necktie', 'scarf',
-    # plant.n.02
-    'tree', 'palm tree', 'tulip', 'rose', 'sunflower', 'hibiscus', 'clover'))
+metainfo = dict(classes=tuple(_base_.synthground_classes))
 image_scale = (128, 128)  # SynthGround images are 120-192 px a side; boxes sized at 128
 
 train_pipeline = [

@@ -6,6 +6,9 @@
 # Interpretations (docs/methods/camwsvg.md): the CAM tokens carry sine positions, the [REG]
 # tokens start from the pooled query, the detector candidates are fusion tokens, and the
 # self-taught target adds the CAM map's agreement with each candidate to its attention.
+# the classifier's classes: `_base_.synthground_classes`, the default build's (v2) 60 categories
+_base_ = ['../datasets/synthground_v2_categories.py']
+
 dim = 64
 bert = dict(
     vocab_size=1024,  # >= a SynthGround vocabulary (train_vocab: <= 1000); unused rows stay unused
@@ -16,28 +19,6 @@ bert = dict(
 )
 resnet = dict(type='ResNet', depth=18, base_channels=16, norm_cfg=dict(type='BN'))
 classifier_resnet = dict(resnet, base_channels=8, out_indices=(3,))
-# fmt: off
-# the classifier's classes: the default SynthGround build's (v2) 60 categories, in
-# meta.json['categories'] order (cam-classifier_r18_1xb32-20e_synthground.py has the same)
-synthground_classes = [
-    # animal.n.01
-    'dog', 'poodle', 'cat', 'horse', 'cow', 'pig', 'sheep', 'bird', 'rooster', 'elephant',
-    'rabbit', 'mouse', 'camel',
-    # vehicle.n.01
-    'car', 'taxi', 'ambulance', 'police car', 'truck', 'fire engine', 'tractor', 'bicycle',
-    'locomotive', 'motorcycle', 'airplane', 'helicopter', 'ship', 'sailboat',
-    # fruit.n.01
-    'apple', 'pear', 'banana', 'lemon', 'cherry', 'strawberry', 'pineapple',
-    # musical_instrument.n.01
-    'guitar', 'violin', 'trumpet', 'saxophone', 'drum', 'bell', 'piano',
-    # tool.n.01
-    'hammer', 'wrench', 'knife', 'pickaxe', 'pair of scissors',
-    # clothing.n.01
-    't-shirt', 'dress', 'hat', 'top hat', 'kimono', 'necktie', 'scarf',
-    # plant.n.02
-    'tree', 'palm tree', 'tulip', 'rose', 'sunflower', 'hibiscus', 'clover',
-]
-# fmt: on
 model = dict(
     type='CAMWSVGGrounder',
     data_preprocessor=dict(
@@ -75,8 +56,8 @@ model = dict(
         in_channels=64,
         pool='max',
         stem_pool=False,
-        num_classes=len(synthground_classes),
-        class_names=synthground_classes,
+        num_classes=len(_base_.synthground_classes),
+        class_names=_base_.synthground_classes,
         checkpoint='data/synthground/camwsvg/cam-classifier_r18-b16.pth',
     ),
     explainer=dict(type='ConvGradCAMExplainer', target_layer='backbone.layer4'),
