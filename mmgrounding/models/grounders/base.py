@@ -1,4 +1,5 @@
 """The interface every grounder implements."""
+
 from abc import ABCMeta, abstractmethod
 from typing import Optional, Union
 
@@ -16,11 +17,15 @@ class BaseGrounder(BaseModel, metaclass=ABCMeta):
     (P, K) in original image pixels (see :class:`GroundingDataSample`).
     """
 
-    def forward(self,
-                inputs: Tensor,
-                data_samples: Optional[SampleList] = None,
-                mode: str = 'tensor',
-                **kwargs) -> Union[dict, SampleList, Tensor, tuple]:
+    def forward(
+        self,
+        inputs: Optional[Tensor] = None,
+        data_samples: Optional[SampleList] = None,
+        mode: str = 'tensor',
+        **kwargs,
+    ) -> Union[dict, SampleList, Tensor, tuple]:
+        # ``inputs`` is None for the grounders of cached region features (InfoGround, CKD,
+        # ReIR): a pipeline without LoadImageFromFile packs no images
         if mode == 'loss':
             return self.loss(inputs, data_samples, **kwargs)
         if mode == 'predict':

@@ -8,13 +8,13 @@ import torch
 from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 
-from mmgrounding.datasets.region_feature_stats import region_feature_stats
 from mmgrounding.registry import MODELS
 from mmgrounding.structures import SampleList
 from mmgrounding.text import match_phrase_to_classes
 
 from ..heads.region_phrase_scores import image_sentence_scores, region_phrase_scores
 from .base import BaseGrounder
+from .utils import region_feature_normalisation
 
 
 @MODELS.register_module()
@@ -105,25 +105,11 @@ class CKDGrounder(BaseGrounder):
         self._phrase_class: dict[str, Optional[int]] = {}
 
         # Feature normalisation: statistics of the training split, kept in the checkpoint.
-        if cache_dir is not None:
-            mean, std = region_feature_stats(cache_dir, split=stats_split, topk=stats_topk)
-            mean, std = torch.tensor(mean).float(), torch.tensor(std).float()
-        elif feature_dim is not None:
-            mean, std = torch.zeros(feature_dim), torch.ones(feature_dim)
-        else:
-            mean, std = torch.zeros(1), torch.ones(1)  # broadcast: no normalisation
+        mean, std = region_feature_normalisation(
+            cache_dir, split=stats_split, topk=stats_topk, feature_dim=feature_dim
+        )
         self.register_buffer('feat_mean', mean)
         self.register_buffer('feat_std', std)
-
-    def forward(
-        self,
-        inputs: Optional[Tensor] = None,
-        data_samples: Optional[SampleList] = None,
-        mode: str = 'tensor',
-        **kwargs,
-    ):
-        # region features only: pipelines without LoadImageFromFile pack no ``inputs``
-        return super().forward(inputs, data_samples, mode, **kwargs)
 
     # ------------------------------------------------------------------ parts
     def phrase_class(self, text: str) -> Optional[int]:

@@ -110,16 +110,6 @@ class InfoGroundGrounder(WordFeaturesMixin, BaseGrounder):
         self.text_encoder.eval()
         return self
 
-    def forward(
-        self,
-        inputs: Optional[Tensor] = None,
-        data_samples: Optional[SampleList] = None,
-        mode: str = 'tensor',
-        **kwargs,
-    ):
-        # region features only: pipelines without LoadImageFromFile pack no ``inputs``
-        return super().forward(inputs, data_samples, mode, **kwargs)
-
     # ------------------------------------------------------------------ parts
     @staticmethod
     def _regions(data_samples: SampleList) -> Tuple[Tensor, Tensor]:

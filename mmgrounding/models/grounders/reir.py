@@ -10,7 +10,6 @@ from mmengine.dist import all_gather_object, get_world_size
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pad_sequence
 
-from mmgrounding.datasets.region_feature_stats import region_feature_stats
 from mmgrounding.registry import MODELS
 from mmgrounding.structures import SampleList
 from mmgrounding.text.relation_vocab import caption_relations, read_relation_vocab
@@ -19,7 +18,7 @@ from ..heads.reir_matching_head import prior_softmax
 from ..losses.self_taught_regression_loss import delta_coder
 from .base import BaseGrounder
 from .reir_prediction import decode_clipped, gather_rows, reir_answers
-from .utils import gather_with_grad
+from .utils import gather_with_grad, region_feature_normalisation
 
 
 @MODELS.register_module()
@@ -179,25 +178,15 @@ class ReIRGrounder(BaseGrounder):
         self._relations: dict[tuple, list] = {}
         self.roi_extractor = MODELS.build(roi_extractor) if roi_extractor else None
 
-        if cache_dir is not None and self.roi_extractor is None:
-            mean, std = region_feature_stats(cache_dir, split=stats_split, topk=stats_topk)
-            mean, std = torch.tensor(mean).float(), torch.tensor(std).float()
-        elif feature_dim is not None:
-            mean, std = torch.zeros(feature_dim), torch.ones(feature_dim)
-        else:
-            mean, std = torch.zeros(1), torch.ones(1)
+        # RoIAlign features (roi_extractor) are not the cache's: no cache statistics for them
+        mean, std = region_feature_normalisation(
+            cache_dir if self.roi_extractor is None else None,
+            split=stats_split,
+            topk=stats_topk,
+            feature_dim=feature_dim,
+        )
         self.register_buffer('feat_mean', mean)
         self.register_buffer('feat_std', std)
-
-    def forward(
-        self,
-        inputs: Optional[Tensor] = None,
-        data_samples: Optional[SampleList] = None,
-        mode: str = 'tensor',
-        **kwargs,
-    ):
-        # cached features only: pipelines without LoadImageFromFile pack no ``inputs``
-        return super().forward(inputs, data_samples, mode, **kwargs)
 
     # ------------------------------------------------------------------ inputs
     def _image_hw(self, sample) -> tuple[int, int]:

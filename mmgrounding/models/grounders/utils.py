@@ -1,8 +1,14 @@
-"""Helpers shared by grounders: box masks and gathering across processes."""
+"""Helpers shared by grounders: box masks, gathering across processes, region feature
+normalisation."""
+
+from typing import Optional
+
 import torch
 import torch.distributed as dist
 from mmengine.dist import get_world_size
 from torch import Tensor
+
+from mmgrounding.datasets.region_feature_stats import region_feature_stats
 
 
 def boxes_to_mask(boxes_xyxy: Tensor, image_hw: tuple[int, int]) -> Tensor:
@@ -18,6 +24,28 @@ def boxes_to_mask(boxes_xyxy: Tensor, image_hw: tuple[int, int]) -> Tensor:
         inside_x = (xs >= x1) & (xs <= x2)  # (W,)
         mask = torch.maximum(mask, (inside_y[:, None] & inside_x[None]).float())
     return mask
+
+
+def region_feature_normalisation(
+    cache_dir: Optional[str],
+    *,
+    split: str,
+    topk: Optional[int],
+    feature_dim: Optional[int],
+) -> tuple[Tensor, Tensor]:
+    """The (D,) mean and standard deviation that normalise the cached region features.
+
+    The statistics of ``split`` of the region cache ``cache_dir`` (a grounder keeps them as
+    buffers, so they travel in its checkpoint); without a cache, zeros and ones of
+    ``feature_dim`` (a checkpoint's buffers replace them), and without either, a (1,) zero
+    and one that broadcast: no normalisation.
+    """
+    if cache_dir is not None:
+        mean, std = region_feature_stats(cache_dir, split=split, topk=topk)
+        return torch.tensor(mean).float(), torch.tensor(std).float()
+    if feature_dim is not None:
+        return torch.zeros(feature_dim), torch.ones(feature_dim)
+    return torch.zeros(1), torch.ones(1)  # broadcast: no normalisation
 
 
 def gather_without_grad(tensor: Tensor) -> Tensor:
@@ -67,11 +95,9 @@ def gather_with_grad(tensor: Tensor) -> Tensor:
     return _GatherWithGrad.apply(tensor)
 
 
-def rank_boxes_by_heatmap(heatmaps: Tensor,
-                          boxes_xyxy: Tensor,
-                          image_hw: tuple[int, int],
-                          *,
-                          area_power: float = 0.5) -> tuple[Tensor, Tensor]:
+def rank_boxes_by_heatmap(
+    heatmaps: Tensor, boxes_xyxy: Tensor, image_hw: tuple[int, int], *, area_power: float = 0.5
+) -> tuple[Tensor, Tensor]:
     """Rank boxes per phrase by heatmap mass inside the box divided by area**area_power.
 
     AMC (Table 3) scores detector proposals this way to report Recall@k from Grad-CAM maps:
@@ -91,10 +117,11 @@ def rank_boxes_by_heatmap(heatmaps: Tensor,
     height, width = (int(v) for v in image_hw)
     if num_phrases == 0 or num_boxes == 0:
         return boxes_xyxy.new_zeros((num_phrases, num_boxes, 4)), heatmaps.new_zeros(
-            (num_phrases, num_boxes))
+            (num_phrases, num_boxes)
+        )
     maps = torch.nn.functional.interpolate(
-        heatmaps[:, None].float(), size=(height, width), mode='bilinear',
-        align_corners=False)[:, 0]  # (P, H, W)
+        heatmaps[:, None].float(), size=(height, width), mode='bilinear', align_corners=False
+    )[:, 0]  # (P, H, W)
     # integral image with a zero first row and column: sum over [y1, y2) x [x1, x2)
     integral = torch.nn.functional.pad(maps.cumsum(1).cumsum(2), (1, 0, 1, 0))  # (P, H+1, W+1)
     boxes = boxes_xyxy.float().to(maps.device)
@@ -102,10 +129,12 @@ def rank_boxes_by_heatmap(heatmaps: Tensor,
     y1 = boxes[:, 1].floor().clamp(0, height).long()
     x2 = boxes[:, 2].ceil().clamp(0, width).long()
     y2 = boxes[:, 3].ceil().clamp(0, height).long()
-    mass = (integral[:, y2, x2] - integral[:, y1, x2] - integral[:, y2, x1]
-            + integral[:, y1, x1])  # (P, K)
-    area = ((boxes[:, 2] - boxes[:, 0]).clamp(min=0) *
-            (boxes[:, 3] - boxes[:, 1]).clamp(min=0)).clamp(min=1.0)  # (K,)
+    mass = (
+        integral[:, y2, x2] - integral[:, y1, x2] - integral[:, y2, x1] + integral[:, y1, x1]
+    )  # (P, K)
+    area = (
+        (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
+    ).clamp(min=1.0)  # (K,)
     scores = mass / area.pow(area_power)  # (P, K)
     scores, order = scores.sort(dim=1, descending=True)
     return boxes_xyxy[order], scores  # (P, K, 4), (P, K)
