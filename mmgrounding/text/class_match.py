@@ -1,17 +1,27 @@
 """CKD's rule that maps a phrase to a detector class: head noun, then WordNet synonyms and
-hypernyms.
+hypernyms; and CAM-WSVG's, which also maps a hypernym to every class under it.
 
 It builds on the tagger (:mod:`.pos`), the head noun (:mod:`.head_noun`) and WordNet
 (:mod:`.wordnet`), which do not import it.
 """
 
-from typing import List, Optional, Sequence, Tuple
+import functools
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from .head_noun import head_noun_index
 from .lexicon import INDEFINITE_PRONOUNS
 from .pos import tag_words
 from .tokenize import word_tokenize
-from .wordnet import _hypernym_levels, _lemma_text, lemmatize_noun, most_frequent_synset
+from .wordnet import (
+    _hypernym_levels,
+    _lemma_text,
+    lemma_synsets,
+    lemmatize_noun,
+    most_frequent_synset,
+)
+
+if TYPE_CHECKING:
+    from nltk.corpus.reader.wordnet import Synset
 
 
 def _head_candidates(phrase: str) -> Tuple[List[str], Optional[str]]:
@@ -99,3 +109,61 @@ def match_phrase_to_classes(phrase: str, class_names: Sequence[str]) -> Optional
             if name in level_names:
                 return index, 'hypernym'
     return None
+
+
+@functools.cache
+def synset_closure(synset) -> frozenset:
+    """The synset and every hypernym (class and instance) of it."""
+    return frozenset([synset, *synset.closure(lambda s: s.hypernyms() + s.instance_hypernyms())])
+
+
+def _of_collocation(phrase: str) -> Optional[str]:
+    """The WordNet collocation "<head> of <noun>" of a phrase ("two pairs of scissors" ->
+    "pair of scissors", "an article of clothing"), or None when WordNet has none."""
+    words = word_tokenize(phrase)
+    head = head_noun_index(words, tag_words(words))
+    if head is None or head + 2 >= len(words) or words[head + 1] != 'of':
+        return None
+    collocation = f'{lemmatize_noun(words[head])} of {lemmatize_noun(words[head + 2])}'
+    return collocation if most_frequent_synset(collocation) is not None else None
+
+
+def match_phrase_to_class_set(
+    phrase: str, class_names: Sequence[str], class_synsets: Sequence[Optional['Synset']]
+) -> Optional[Tuple[Tuple[int, ...], str]]:
+    """The classes a phrase names, down WordNet as well as up (CAM-WSVG on SynthGround v2).
+
+    CKD's :func:`match_phrase_to_classes` gives one class, the noun's own or the nearest one
+    above it ("a terrier" -> dog); a hypernym names no class there ("the animal"). Here a
+    noun names every class at or under its synset, as a caption means it ("the dog" names
+    the dogs and the poodles, "the animal" every animal). In order:
+
+    1. ``'head'``: CKD's rule 1 names a class (its name ends the phrase at the head: "the
+       top hat", "a police car"): that class and every class under its synset.
+    2. ``'under'``: the noun's senses, most frequent first (the WordNet collocation "<head>
+       of <noun>" first, then CKD's lookup noun); the first sense with classes at or under
+       it gives them all ("the animal" -> the 13 animals; "a bell" -> the bell class, whose
+       synset ``chime.n.01`` is not the most frequent sense of "bell").
+    3. CKD's rules 2 and 3 (``'synonym'``, ``'hypernym'``): its one class ("a terrier").
+
+    Args:
+        phrase: a noun phrase.
+        class_names: C class names, as for :func:`match_phrase_to_classes`.
+        class_synsets: C synsets, each class's sense (None: the class matches by name only).
+
+    Returns:
+        ``(class indices in class order, how)``, or None when nothing matches.
+    """
+    closures = [synset_closure(s) if s is not None else frozenset() for s in class_synsets]
+    ckd = match_phrase_to_classes(phrase, class_names)
+    if ckd is not None and ckd[1] == 'head':
+        own = class_synsets[ckd[0]]
+        below = {i for i, closure in enumerate(closures) if own is not None and own in closure}
+        return tuple(sorted(below | {ckd[0]})), 'head'
+    lookups = [_of_collocation(phrase), _head_candidates(phrase)[1]]
+    for lookup in dict.fromkeys(w for w in lookups if w):
+        for synset in lemma_synsets(lookup):
+            below = tuple(i for i, closure in enumerate(closures) if synset in closure)
+            if below:
+                return below, 'under'
+    return ((ckd[0],), ckd[1]) if ckd is not None else None

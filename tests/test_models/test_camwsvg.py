@@ -168,3 +168,31 @@ def test_ranking_loss_over_phrases_and_images(vocab):
     # one image (its two captions' phrases are positives): nothing to rank against
     one = model.loss(images[:1], samples[:1])['loss_rank']
     assert float(one) == 0.0
+
+
+def test_class_maps_top_explains_the_best_scored_class_of_a_hypernym(vocab):
+    """class_maps='top': a noun naming several classes ("the shape": circle and square in
+    WordNet) is explained by the one its image scores highest, which is the map of a phrase
+    naming that class alone; 'sum' explains the sum of both logits."""
+    from .camwsvg_tiny import SHAPES
+
+    torch.manual_seed(0)
+    images, _ = tiny_batch(1)
+    owner = torch.zeros(1, dtype=torch.long)
+    top = MODELS.build(tiny_camwsvg_cfg(vocab, class_match='wordnet', class_maps='top')).eval()
+    summed = MODELS.build(tiny_camwsvg_cfg(vocab, class_match='wordnet')).eval()
+    summed.load_state_dict(top.state_dict())
+    single = MODELS.build(tiny_camwsvg_cfg(vocab)).eval()  # class_match='name'
+    single.load_state_dict(top.state_dict())
+    with torch.no_grad():
+        logits = top.classifier(images)[0]
+    best = int(logits[:2].argmax())  # circle or square
+    cams = top._cams(images, owner, ['the shape'])
+    assert cams['class_mask'][0].nonzero()[:, 0].tolist() == [best]
+    named = single._cams(images, owner, [f'a {SHAPES[best]}'])
+    torch.testing.assert_close(cams['raw'], named['raw'])
+    both = summed._cams(images, owner, ['the shape'])
+    assert both['class_mask'][0].nonzero()[:, 0].tolist() == [0, 1]
+    assert not torch.allclose(both['raw'], cams['raw'])
+    with pytest.raises(ValueError, match='class_maps'):
+        MODELS.build(tiny_camwsvg_cfg(vocab, class_maps='max'))

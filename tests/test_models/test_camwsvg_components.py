@@ -368,3 +368,69 @@ def test_cam_classifier_max_pool_and_no_stem_pool():
     torch.testing.assert_close(model(images), model.head(feature.amax(dim=(2, 3))))
     with pytest.raises(ValueError, match='pool'):
         MODELS.build(dict(cfg, pool='sum'))
+
+
+# SynthGround v2-like classes and their WordNet senses (taxonomy.py): a bell is chime.n.01,
+# which is not the most frequent sense of "bell" (bell.n.01, a device)
+V2_CLASSES = ['dog', 'poodle', 'cat', 'bell', 'pair of scissors', 'top hat', 'hat']
+V2_SYNSETS = [
+    'dog.n.01',
+    'poodle.n.01',
+    'cat.n.01',
+    'chime.n.01',
+    'scissors.n.01',
+    'dress_hat.n.01',
+    'hat.n.01',
+]
+
+
+@pytest.mark.parametrize(
+    'phrase, wordnet, name',
+    [
+        ('the animal', [0, 1, 2], []),  # a hypernym: every class under animal.n.01
+        ('the dog', [0, 1], [0]),  # "the dog" names the poodles too
+        ('a terrier', [0], []),  # a hyponym of no class: CKD's nearest class above
+        ('two poodles', [1], [1]),
+        ('the instrument', [3], []),  # chime.n.01 is a musical instrument, bell.n.01 not
+        ('two pairs of scissors', [4], []),  # the "<head> of <noun>" collocation
+        ('an article of clothing', [5, 6], []),
+        ('a small top hat', [5], [6]),  # the class name ends the phrase: not every hat
+        ('the hat', [5, 6], [6]),
+        ('the red one', [], []),  # no noun
+    ],
+)
+def test_noun_class_link_through_wordnet(phrase, wordnet, name):
+    from mmgrounding.text.noun_classes import NounClassMapper
+
+    mapper = NounClassMapper(V2_CLASSES, match='wordnet', class_synsets=V2_SYNSETS)
+    assert mapper.classes_of_phrase(phrase) == wordnet
+    assert NounClassMapper(V2_CLASSES, match='name').classes_of_phrase(phrase) == name
+
+
+def test_noun_class_link_needs_the_classes_senses():
+    from mmgrounding.text.noun_classes import NounClassMapper
+
+    # without class_synsets the bell is bell.n.01 (a device), not a musical instrument
+    plain = NounClassMapper(V2_CLASSES, match='wordnet')
+    assert plain.classes_of_phrase('the instrument') == []
+    assert plain.unmatched == {'instrument': 1}
+    with pytest.raises(ValueError, match='one synset per class'):
+        NounClassMapper(V2_CLASSES, match='wordnet', class_synsets=V2_SYNSETS[:2])
+    with pytest.raises(ValueError, match='class_synsets'):
+        NounClassMapper(V2_CLASSES, match='name', class_synsets=V2_SYNSETS)
+
+
+def test_noun_mapper_reads_synthground_meta(tmp_path):
+    import json
+
+    from mmgrounding.models.grounders.camwsvg import CAMWSVGGrounder
+
+    meta = tmp_path / 'meta.json'
+    pictograms = [dict(name=n, synset=s) for n, s in zip(V2_CLASSES, V2_SYNSETS)]
+    meta.write_text(json.dumps(dict(pictograms=pictograms[::-1])))  # order does not matter
+    mapper = CAMWSVGGrounder.build_noun_mapper(V2_CLASSES, match='wordnet', class_synsets=str(meta))
+    assert mapper.classes_of_phrase('the instrument') == [3]
+    with pytest.raises(ValueError, match='kimono'):
+        CAMWSVGGrounder.build_noun_mapper(
+            V2_CLASSES + ['kimono'], match='wordnet', class_synsets=str(meta)
+        )

@@ -11,11 +11,20 @@ numbers for two references: the image centre box (half the image, centred) and t
 detector-score baseline (the proposal of the highest detection score, whatever the phrase).
 
     python tools/analysis_tools/camwsvg_probe.py CONFIG CHECKPOINT [--split val] [--images N]
+
+``--noun-classes name wordnet ...`` measures instead the noun -> classifier-class link (no
+model is built; CHECKPOINT is not read, give ``none``): for each ``class_match`` listed (with
+the config's ``class_synsets`` for the WordNet ones, or ``--class-synsets``), over the split's
+phrases, the share that get a class, the share whose classes hold the category of every
+object the phrase names (SynthGround's ``vg/objects.json``: the object whose box is the
+phrase's), the mean number of classes, and the most frequent nouns without one.
 """
 
 import argparse
+import collections
 import itertools
 import json
+import os.path as osp
 
 import torch
 from mmdet.structures.bbox import bbox_overlaps
@@ -23,7 +32,9 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner, load_checkpoint
 
 from mmgrounding.evaluation.metrics.utils import gt_boxes_and_index
-from mmgrounding.registry import MODELS
+from mmgrounding.models.grounders.camwsvg import CAMWSVGGrounder
+from mmgrounding.registry import DATASETS, MODELS
+from mmgrounding.text.head_noun import head_noun
 from mmgrounding.utils import register_all_modules
 
 
@@ -33,6 +44,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help="a trained grounder's checkpoint, or 'none' (untrained)")
     parser.add_argument('--split', choices=('val', 'test'), default='val')
     parser.add_argument('--images', type=int, default=0, help='first N images (0: all)')
+    parser.add_argument(
+        '--noun-classes',
+        nargs='+',
+        metavar='MATCH',
+        help='measure the noun -> class link for these class_match values (e.g. name wordnet)',
+    )
+    parser.add_argument(
+        '--class-synsets', help="with --noun-classes: the classes' senses (a meta.json)"
+    )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     return parser.parse_args(argv)
 
@@ -119,11 +139,69 @@ def probe(model, loader, *, max_images: int = 0) -> dict:
     return out
 
 
+def object_categories(data_root: str) -> dict:
+    """(image id, x1, y1, x2, y2) -> category name of SynthGround's Visual Genome objects."""
+    with open(osp.join(data_root, 'vg', 'objects.json'), encoding='utf-8') as f:
+        images = json.load(f)
+    return {
+        (str(image['image_id']), o['x'], o['y'], o['x'] + o['w'], o['y'] + o['h']): o['names'][0]
+        for image in images
+        for o in image['objects']
+    }
+
+
+def noun_class_stats(dataset, mapper, categories: dict) -> dict:
+    """How the split's phrases map to classes (see ``--noun-classes``)."""
+    matched, correct, counts, named = 0, 0, [], 0
+    unmatched = collections.Counter()
+    phrases = 0
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        for phrase in info['phrases']:
+            phrases += 1
+            classes = mapper.classes_of_phrase(phrase['text'])
+            truth = {
+                categories.get((str(info['img_id']), *(round(v) for v in box)))
+                for box in phrase['boxes_xyxy']
+            }
+            named += bool(truth) and None not in truth
+            if not classes:
+                unmatched[head_noun(phrase['text']) or ''] += 1
+                continue
+            matched += 1
+            counts.append(len(classes))
+            names = {mapper.class_names[c] for c in classes}
+            correct += bool(truth) and None not in truth and truth <= names
+    return dict(
+        phrases=phrases,
+        with_class=percent([True] * matched + [False] * (phrases - matched)),
+        with_box_category=named,
+        classes_hold_category=round(100.0 * correct / max(named, 1), 2),
+        mean_classes=round(sum(counts) / max(len(counts), 1), 2),
+        unmatched_nouns=unmatched.most_common(8),
+    )
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     register_all_modules()
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
+    if args.noun_classes:
+        loader = cfg[f'{args.split}_dataloader']
+        dataset = DATASETS.build(dict(loader.dataset, pipeline=[]))
+        categories = object_categories(loader.dataset.data_root)
+        out = {}
+        for match in args.noun_classes:
+            synsets = args.class_synsets or cfg.model.get('class_synsets')
+            mapper = CAMWSVGGrounder.build_noun_mapper(
+                cfg.model.classifier.class_names,
+                match=match,
+                class_synsets=synsets if match != 'name' else None,
+            )
+            out[match] = noun_class_stats(dataset, mapper, categories)
+        print(json.dumps(out, indent=1))
+        return
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     if args.checkpoint != 'none':

@@ -2,7 +2,8 @@
 fusion that regresses the box ("Improve weakly supervised visual grounding by learning where
 to focus on"; docs/methods/camwsvg.md)."""
 
-from typing import Optional
+import json
+from typing import Optional, Sequence, Union
 
 import torch
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_overlaps, bbox_xyxy_to_cxcywh
@@ -98,7 +99,17 @@ class CAMWSVGGrounder(BaseGrounder):
         reconstruction_loss: ``PhraseReconstructionLoss`` config.
         regression_loss: :class:`RegBoxLoss` config.
         class_match: :class:`NounClassMapper` ``match`` (``'hyponym'`` for ImageNet WordNet
-            ids, ``'name'`` for a classifier trained on nouns).
+            ids, ``'name'`` for a classifier trained on nouns, ``'wordnet'``: a hypernym
+            names every class under it, a hyponym its nearest class above, CKD's head noun
+            and collocations; SynthGround v2's synonyms and hypernyms).
+        class_synsets: the classes' WordNet senses for ``'hyponym'`` / ``'wordnet'``: a list
+            of synset names in class order, or a SynthGround ``meta.json`` whose
+            ``pictograms`` give each category's ``synset``; None: each name's most frequent
+            sense.
+        class_maps: how a query whose noun has several classes is explained: ``'sum'`` (the
+            Grad-CAM of the summed logits) or ``'top'`` (interpretation, for hypernyms: the
+            Grad-CAM of the one class the classifier scores highest on the image, which is
+            also the class of its L_am).
         max_text_length: token limit of a query.
         regression_switch: factor of ``loss_reg`` before any hook sets it.
         cam_target_weight: with a CAM encoder, the self-taught target is the proposal of the
@@ -130,6 +141,7 @@ class CAMWSVGGrounder(BaseGrounder):
 
     TEST_BOXES = ('reg', 'target')
     BOX_FRAMES = ('image', 'proposal')
+    CLASS_MAPS = ('sum', 'top')
 
     def __init__(
         self,
@@ -148,6 +160,8 @@ class CAMWSVGGrounder(BaseGrounder):
         reconstruction_loss: dict = dict(type='PhraseReconstructionLoss'),
         regression_loss: dict = dict(type='RegBoxLoss'),
         class_match: str = 'hyponym',
+        class_synsets: Optional[Union[Sequence[str], str]] = None,
+        class_maps: str = 'sum',
         max_text_length: int = 40,
         regression_switch: float = 1.0,
         cam_target_weight: float = 0.0,
@@ -164,6 +178,9 @@ class CAMWSVGGrounder(BaseGrounder):
             raise ValueError(f'test_box must be one of {self.TEST_BOXES}, got {test_box!r}')
         if box_frame not in self.BOX_FRAMES:
             raise ValueError(f'box_frame must be one of {self.BOX_FRAMES}, got {box_frame!r}')
+        if class_maps not in self.CLASS_MAPS:
+            raise ValueError(f'class_maps must be one of {self.CLASS_MAPS}, got {class_maps!r}')
+        self.class_maps = class_maps
         self.test_box = test_box
         self.box_frame = box_frame
         self.anchor_iou = float(anchor_iou)
@@ -239,9 +256,28 @@ class CAMWSVGGrounder(BaseGrounder):
         if self.classifier is not None:
             if self.classifier.class_names is None:
                 raise ValueError('the CAM classifier needs class_names for the noun link')
-            self.noun_mapper = NounClassMapper(self.classifier.class_names, match=class_match)
+            self.noun_mapper = self.build_noun_mapper(
+                self.classifier.class_names, match=class_match, class_synsets=class_synsets
+            )
         self.max_text_length = max_text_length
         self.regression_switch = float(regression_switch)
+
+    @staticmethod
+    def build_noun_mapper(
+        class_names: Sequence[str],
+        *,
+        match: str,
+        class_synsets: Optional[Union[Sequence[str], str]] = None,
+    ) -> NounClassMapper:
+        """The query noun -> classifier classes link (``class_match``, ``class_synsets``)."""
+        if isinstance(class_synsets, str):  # a SynthGround meta.json: category -> synset
+            with open(class_synsets, encoding='utf-8') as f:
+                senses = {p['name']: p['synset'] for p in json.load(f).get('pictograms', [])}
+            missing = [name for name in class_names if name not in senses]
+            if missing:
+                raise ValueError(f'{class_synsets} gives no synset of the classes {missing}')
+            class_synsets = [senses[name] for name in class_names]
+        return NounClassMapper(class_names, match=match, class_synsets=class_synsets)
 
     # ------------------------------------------------------------------ inputs
     @staticmethod
@@ -289,6 +325,11 @@ class CAMWSVGGrounder(BaseGrounder):
         query_images = images[owner[queries]]  # (Q, 3, H, W)
         with torch.enable_grad(), self.explainer.watch(self.classifier) as captured:
             logits = self.classifier(query_images.detach())
+            if self.class_maps == 'top' and len(queries):  # the noun's best-scored class
+                top = logits.detach().masked_fill(~class_mask[queries], float('-inf'))
+                class_mask = class_mask.clone()
+                class_mask[queries] = False
+                class_mask[queries, top.argmax(dim=1)] = True
             score = (logits * class_mask[queries]).sum(dim=1)  # (Q,)
             if len(queries):
                 raw = self.explainer.explain(score, captured['activations']).detach()
