@@ -1,5 +1,6 @@
 """RefCOCO, RefCOCO+ and RefCOCOg, read from the ``refs(<split_by>).p`` and ``instances.json``
 files of the UNC ``refer`` distribution."""
+
 import contextlib
 import io
 import os.path as osp
@@ -16,10 +17,12 @@ from mmgrounding.utils.safe_pickle import ForbiddenGlobalError, loads_plain_data
 
 from .utils import (
     GroundingAnnotationError,
+    SkipOrRaiseMixin,
     check_box,
     check_missing_images,
     drop_missing_images,
     load_json_file,
+    whole_text_phrase,
 )
 
 # Keys every ref of a refs(<split_by>).p pickle has.
@@ -57,20 +60,24 @@ def load_refs(path: str) -> list[dict]:
         raise GroundingAnnotationError(
             f'{path}: refused to unpickle the global {e.qualified_name}: a refs file holds '
             'only dicts, lists, strings and numbers, and a pickle that names a function or '
-            'class can run code when loaded; this file is not an official REFER file') from e
+            'class can run code when loaded; this file is not an official REFER file'
+        ) from e
     # A damaged pickle fails in many ways (EOFError, UnpicklingError, ValueError, ...):
     # every one of them means the same thing here, and is re-raised with the file name.
     except Exception as e:
         raise GroundingAnnotationError(
-            f'{path}: truncated or corrupt pickle ({type(e).__name__}: {e})') from e
+            f'{path}: truncated or corrupt pickle ({type(e).__name__}: {e})'
+        ) from e
     if not isinstance(refs, list):
         raise GroundingAnnotationError(
-            f'{path}: expected a pickled list of refs, got {type(refs).__name__}')
+            f'{path}: expected a pickled list of refs, got {type(refs).__name__}'
+        )
     for index, ref in enumerate(refs):
         missing = [k for k in REF_KEYS if not isinstance(ref, dict) or k not in ref]
         if missing:
-            raise GroundingAnnotationError(f'{path}: record #{index} is not a ref '
-                                           f'(missing {", ".join(missing)})')
+            raise GroundingAnnotationError(
+                f'{path}: record #{index} is not a ref (missing {", ".join(missing)})'
+            )
     return refs
 
 
@@ -82,11 +89,15 @@ def load_coco_instances(path: str) -> COCO:
         GroundingAnnotationError: the file is not valid JSON or not a COCO instances dict.
     """
     dataset = load_json_file(path, what='instances file')
-    missing = [k for k in ('images', 'annotations', 'categories')
-               if not isinstance(dataset, dict) or k not in dataset]
+    missing = [
+        k
+        for k in ('images', 'annotations', 'categories')
+        if not isinstance(dataset, dict) or k not in dataset
+    ]
     if missing:
         raise GroundingAnnotationError(
-            f'{path}: not a COCO instances file (missing {", ".join(missing)})')
+            f'{path}: not a COCO instances file (missing {", ".join(missing)})'
+        )
     coco = COCO()  # built from the parsed dict, so that a bad file is reported as above
     coco.dataset = dataset
     with contextlib.redirect_stdout(io.StringIO()):  # createIndex prints its progress
@@ -95,7 +106,7 @@ def load_coco_instances(path: str) -> COCO:
 
 
 @DATASETS.register_module()
-class RefCOCODataset(BaseDataset):
+class RefCOCODataset(SkipOrRaiseMixin, BaseDataset):
     """RefCOCO, RefCOCO+ and RefCOCOg: one sample per referring sentence.
 
     Expected layout (``data_root`` relative, as unpacked from ``refcoco*.zip`` of the UNC
@@ -136,15 +147,17 @@ class RefCOCODataset(BaseDataset):
 
     METAINFO = dict(dataset_name='refcoco')
 
-    def __init__(self,
-                 *args,
-                 refs_file: str,
-                 split: str,
-                 data_prefix: dict = dict(img='../coco/train2014/'),
-                 sentence_key: str = 'sent',
-                 skip_invalid_boxes: bool = True,
-                 missing_images: str | None = None,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        refs_file: str,
+        split: str,
+        data_prefix: dict = dict(img='../coco/train2014/'),
+        sentence_key: str = 'sent',
+        skip_invalid_boxes: bool = True,
+        missing_images: str | None = None,
+        **kwargs,
+    ) -> None:
         if sentence_key not in ('sent', 'raw'):
             raise ValueError(f"sentence_key must be 'sent' or 'raw', got {sentence_key!r}")
         self.refs_file = refs_file
@@ -167,25 +180,25 @@ class RefCOCODataset(BaseDataset):
         if self.split not in splits:
             raise GroundingAnnotationError(
                 f'{self.refs_file}: unknown split {self.split!r}; the splits in this file '
-                f'are: {", ".join(splits)}')
+                f'are: {", ".join(splits)}'
+            )
         coco = load_coco_instances(self.ann_file)
         refs = [ref for ref in refs if ref['split'] == self.split]
         data_list = []
         for ref in refs:
             data_list.extend(self._load_ref(ref, coco))
-        data_list = drop_missing_images(data_list, missing_images=self.missing_images,
-                                        source=self.ann_file, counts=self.skip_counts)
+        data_list = drop_missing_images(
+            data_list,
+            missing_images=self.missing_images,
+            source=self.ann_file,
+            counts=self.skip_counts,
+        )
         MMLogger.get_current_instance().info(
             f'{type(self).__name__} ({osp.basename(self.refs_file)}, {self.split}): '
             f'{len(data_list)} sentences of {len(refs)} refs; '
-            f'skipped: {dict(sorted(self.skip_counts.items()))}')
+            f'skipped: {dict(sorted(self.skip_counts.items()))}'
+        )
         return data_list
-
-    def _skip_or_raise(self, reason: str, message: str) -> list:
-        if not self.skip_invalid_boxes:
-            raise GroundingAnnotationError(message)
-        self.skip_counts[reason] += 1
-        return []
 
     def _load_ref(self, ref: dict, coco: COCO) -> list[dict]:
         """The queries of one ref: one per non-empty sentence."""
@@ -194,29 +207,37 @@ class RefCOCODataset(BaseDataset):
         ann = coco.anns.get(ann_id)
         if ann is None:
             return self._skip_or_raise(
-                'missing_ann', f'{where}: ann_id {ann_id} is not in {self.ann_file}')
+                'missing_ann', f'{where}: ann_id {ann_id} is not in {self.ann_file}'
+            )
         img = coco.imgs.get(ann['image_id'])
         if img is None:
-            raise GroundingAnnotationError(f'{self.ann_file}: annotation {ann_id} belongs to '
-                                           f"image {ann['image_id']}, which is not in images")
+            raise GroundingAnnotationError(
+                f'{self.ann_file}: annotation {ann_id} belongs to '
+                f'image {ann["image_id"]}, which is not in images'
+            )
         if ann['image_id'] != ref['image_id']:
             raise GroundingAnnotationError(
-                f"{where}: image {ref['image_id']}, but annotation {ann_id} of "
-                f"{self.ann_file} is on image {ann['image_id']} (files of different datasets?)")
+                f'{where}: image {ref["image_id"]}, but annotation {ann_id} of '
+                f'{self.ann_file} is on image {ann["image_id"]} (files of different datasets?)'
+            )
         category = coco.cats.get(ann['category_id'])
         if category is None:
-            raise GroundingAnnotationError(f'{self.ann_file}: annotation {ann_id} has category '
-                                           f"{ann['category_id']}, which is not in categories")
+            raise GroundingAnnotationError(
+                f'{self.ann_file}: annotation {ann_id} has category '
+                f'{ann["category_id"]}, which is not in categories'
+            )
         try:
             x, y, w, h = (float(v) for v in ann['bbox'])
         except (KeyError, TypeError, ValueError) as e:
             raise GroundingAnnotationError(
-                f'{self.ann_file}: annotation {ann_id} has no valid bbox') from e
+                f'{self.ann_file}: annotation {ann_id} has no valid bbox'
+            ) from e
         box = [x, y, x + w, y + h]  # XYWH -> XYXY
         problem = check_box(box, img['width'], img['height'])
         if problem is not None:
             return self._skip_or_raise(
-                'invalid_box', f'{self.ann_file}: annotation {ann_id} (ref {ref_id}): {problem}')
+                'invalid_box', f'{self.ann_file}: annotation {ann_id} (ref {ref_id}): {problem}'
+            )
         if not ref['sentences']:
             self.skip_counts['ref_without_sentences'] += 1
             return []
@@ -227,7 +248,8 @@ class RefCOCODataset(BaseDataset):
                 text, sent_id = sentence[self.sentence_key], sentence['sent_id']
             except (KeyError, TypeError) as e:
                 raise GroundingAnnotationError(
-                    f'{where}: sentence #{index} has no {e} field') from e
+                    f'{where}: sentence #{index} has no {e} field'
+                ) from e
             text = (text or '').strip()
             if not text:
                 self.skip_counts['empty_sentence'] += 1
@@ -241,14 +263,13 @@ class RefCOCODataset(BaseDataset):
                     caption=text,
                     caption_id=sent_id,
                     phrases=[
-                        dict(
-                            text=text,
-                            span=(0, len(text)),
-                            entity_id=str(ref_id),
-                            types=[category['name']],
-                            boxes_xyxy=[list(box)])
+                        whole_text_phrase(
+                            text, entity_id=str(ref_id), types=[category['name']], box_xyxy=box
+                        )
                     ],
                     ref_id=ref_id,
                     ann_id=ann_id,
-                    category_id=ann['category_id']))
+                    category_id=ann['category_id'],
+                )
+            )
         return samples

@@ -1,4 +1,5 @@
 """ReferItGame (RefCLEF), read from the UNC ``refer`` files or from the Berkeley JSON files."""
+
 import os.path as osp
 from collections import Counter
 
@@ -12,10 +13,12 @@ from mmgrounding.registry import DATASETS
 from .refcoco import RefCOCODataset
 from .utils import (
     GroundingAnnotationError,
+    SkipOrRaiseMixin,
     check_box,
     check_missing_images,
     drop_missing_images,
     load_json_file,
+    whole_text_phrase,
 )
 
 
@@ -45,7 +48,7 @@ def _strip_ext(name: str) -> str:
 
 
 @DATASETS.register_module()
-class ReferItBerkeleyDataset(BaseDataset):
+class ReferItBerkeleyDataset(SkipOrRaiseMixin, BaseDataset):
     """ReferItGame in the Berkeley JSON files: one sample per query.
 
     The files are those of Hu et al.'s ``text_objseg`` repository (``exp-referit/data/``),
@@ -97,14 +100,16 @@ class ReferItBerkeleyDataset(BaseDataset):
 
     METAINFO = dict(dataset_name='referitgame')
 
-    def __init__(self,
-                 *args,
-                 bbox_file: str = 'berkeley/referit_bbox.json',
-                 imsize_file: str = 'berkeley/referit_imsize.json',
-                 data_prefix: dict = dict(img='ImageCLEF/images/'),
-                 skip_invalid_boxes: bool = True,
-                 missing_images: str | None = None,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        bbox_file: str = 'berkeley/referit_bbox.json',
+        imsize_file: str = 'berkeley/referit_imsize.json',
+        data_prefix: dict = dict(img='ImageCLEF/images/'),
+        skip_invalid_boxes: bool = True,
+        missing_images: str | None = None,
+        **kwargs,
+    ) -> None:
         self.bbox_file = bbox_file
         self.imsize_file = imsize_file
         self.skip_invalid_boxes = skip_invalid_boxes
@@ -125,13 +130,17 @@ class ReferItBerkeleyDataset(BaseDataset):
         raw = load_json_file(path, what=what)
         if not isinstance(raw, dict):
             raise GroundingAnnotationError(
-                f'{path}: expected a JSON object keyed by name, got {type(raw).__name__}')
+                f'{path}: expected a JSON object keyed by name, got {type(raw).__name__}'
+            )
         for key, value in raw.items():
             if value_len is None:
                 valid = isinstance(value, list)
             else:
-                valid = (isinstance(value, list) and len(value) == value_len and all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value))
+                valid = (
+                    isinstance(value, list)
+                    and len(value) == value_len
+                    and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+                )
             if not valid:
                 size = f'{value_len} numbers' if value_len else 'a list'
                 raise GroundingAnnotationError(f'{path}: {key!r}: expected {size}, got {value!r}')
@@ -145,39 +154,42 @@ class ReferItBerkeleyDataset(BaseDataset):
         data_list = []
         for ref_id, texts in queries.items():
             data_list.extend(self._load_region(ref_id, texts, boxes, sizes))
-        data_list = drop_missing_images(data_list, missing_images=self.missing_images,
-                                        source=self.ann_file, counts=self.skip_counts)
+        data_list = drop_missing_images(
+            data_list,
+            missing_images=self.missing_images,
+            source=self.ann_file,
+            counts=self.skip_counts,
+        )
         MMLogger.get_current_instance().info(
             f'{type(self).__name__} ({osp.basename(self.ann_file)}): {len(data_list)} queries '
-            f'of {len(queries)} regions; skipped: {dict(sorted(self.skip_counts.items()))}')
+            f'of {len(queries)} regions; skipped: {dict(sorted(self.skip_counts.items()))}'
+        )
         return data_list
-
-    def _skip_or_raise(self, reason: str, message: str) -> list:
-        if not self.skip_invalid_boxes:
-            raise GroundingAnnotationError(message)
-        self.skip_counts[reason] += 1
-        return []
 
     def _load_region(self, ref_id: str, texts: list, boxes: dict, sizes: dict) -> list[dict]:
         """The queries of one region ``<img>_<region>``."""
         img_id, sep, region = ref_id.rpartition('_')
         if not sep or not img_id or not region:
             raise GroundingAnnotationError(
-                f"{self.ann_file}: key {ref_id!r} is not of the form '<img>_<region>'")
+                f"{self.ann_file}: key {ref_id!r} is not of the form '<img>_<region>'"
+            )
         if img_id not in sizes:
             raise GroundingAnnotationError(
                 f'{self.imsize_file}: no size for image {img_id} (region {ref_id} of '
-                f'{self.ann_file})')
+                f'{self.ann_file})'
+            )
         width, height = sizes[img_id]
         if ref_id not in boxes:
             return self._skip_or_raise(
-                'missing_box', f'{self.bbox_file}: no box for region {ref_id} of {self.ann_file}')
+                'missing_box', f'{self.bbox_file}: no box for region {ref_id} of {self.ann_file}'
+            )
         x_min, y_min, x_max, y_max = boxes[ref_id]
         box = [x_min, y_min, x_max + 1, y_max + 1]  # inclusive pixel indices -> continuous XYXY
         problem = check_box(box, width, height)
         if problem is not None:
-            return self._skip_or_raise('invalid_box',
-                                       f'{self.bbox_file}: region {ref_id}: {problem}')
+            return self._skip_or_raise(
+                'invalid_box', f'{self.bbox_file}: region {ref_id}: {problem}'
+            )
         if not texts:
             self.skip_counts['ref_without_sentences'] += 1
             return []
@@ -186,7 +198,8 @@ class ReferItBerkeleyDataset(BaseDataset):
         for index, text in enumerate(texts):
             if not isinstance(text, str):
                 raise GroundingAnnotationError(
-                    f'{self.ann_file}: region {ref_id}: query #{index} is not a string: {text!r}')
+                    f'{self.ann_file}: region {ref_id}: query #{index} is not a string: {text!r}'
+                )
             text = text.strip()
             if not text:
                 self.skip_counts['empty_sentence'] += 1
@@ -199,13 +212,8 @@ class ReferItBerkeleyDataset(BaseDataset):
                     height=height,
                     caption=text,
                     caption_id=index,
-                    phrases=[
-                        dict(
-                            text=text,
-                            span=(0, len(text)),
-                            entity_id=ref_id,
-                            types=[],
-                            boxes_xyxy=[list(box)])
-                    ],
-                    ref_id=ref_id))
+                    phrases=[whole_text_phrase(text, entity_id=ref_id, types=[], box_xyxy=box)],
+                    ref_id=ref_id,
+                )
+            )
         return samples

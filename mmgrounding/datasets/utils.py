@@ -1,4 +1,5 @@
 """Checks and readers shared by the dataset loaders."""
+
 import json
 import os
 import os.path as osp
@@ -13,6 +14,35 @@ MISSING_IMAGES = (None, 'raise', 'skip')
 
 class GroundingAnnotationError(ValueError):
     """An annotation file is malformed; the message names the file and the record."""
+
+
+class SkipOrRaiseMixin:
+    """A loader's rule for a record it cannot use: skip and count it in ``skip_counts``
+    (``skip_invalid_boxes=True``) or raise :class:`GroundingAnnotationError`."""
+
+    skip_invalid_boxes: bool
+    skip_counts: Counter
+
+    def _skip_or_raise(self, reason: str, message: str) -> list:
+        if not self.skip_invalid_boxes:
+            raise GroundingAnnotationError(message)
+        self.skip_counts[reason] += 1
+        return []
+
+
+def whole_text_phrase(text: str, *, entity_id: str, types: list, box_xyxy) -> dict:
+    """The one phrase of a referring expression (or a prompt): all of ``text``, in one box.
+
+    Args:
+        box_xyxy: the box, continuous XYXY pixels.
+    """
+    return dict(
+        text=text,
+        span=(0, len(text)),
+        entity_id=entity_id,
+        types=types,
+        boxes_xyxy=[list(box_xyxy)],
+    )
 
 
 def check_box(box_xyxy: list[float], width: int, height: int, *, tol: float = 1.0) -> str | None:
@@ -87,8 +117,9 @@ def check_missing_images(missing_images: str | None) -> str | None:
     return missing_images
 
 
-def drop_missing_images(data_list: list[dict], *, missing_images: str | None, source: str,
-                        counts: Counter) -> list[dict]:
+def drop_missing_images(
+    data_list: list[dict], *, missing_images: str | None, source: str, counts: Counter
+) -> list[dict]:
     """Apply a loader's ``missing_images`` option to its data list.
 
     Args:
@@ -114,7 +145,7 @@ def drop_missing_images(data_list: list[dict], *, missing_images: str | None, so
         if path not in found:
             found[path] = exists(path)
             if not found[path]:
-                message = f"{source}: image {item['img_id']}: image file {path} does not exist"
+                message = f'{source}: image {item["img_id"]}: image file {path} does not exist'
                 if missing_images == 'raise':
                     raise GroundingAnnotationError(message)
                 missing.append(message)
@@ -125,5 +156,6 @@ def drop_missing_images(data_list: list[dict], *, missing_images: str | None, so
     if missing:
         MMLogger.get_current_instance().warning(
             f'{len(missing)} missing images, {len(data_list) - len(kept)} items skipped; '
-            f'first: {missing[0]}')
+            f'first: {missing[0]}'
+        )
     return kept

@@ -27,6 +27,7 @@ from .utils import (
     drop_missing_images,
     load_json_file,
     read_split_file,
+    whole_text_phrase,
 )
 from .vg_prompts import (  # noqa: F401 (part of this module's interface)
     SOURCES,
@@ -190,12 +191,11 @@ class VisualGenomeTripletDataset(BaseDataset):
                     source=triplet['source'],
                     prompt_type=triplet['prompt_type'],
                     phrases=[
-                        dict(
-                            text=text,
-                            span=(0, len(text)),
+                        whole_text_phrase(
+                            text,
                             entity_id=str(triplet['ref_id']),
                             types=[triplet['prompt_type']],
-                            boxes_xyxy=[list(triplet['box_xyxy'])],
+                            box_xyxy=triplet['box_xyxy'],
                         )
                     ],
                 )
