@@ -23,10 +23,20 @@ phrase; the image centre's rate beside it) and ``coverage`` (the share of the ph
 above the map's 0.5, :func:`cam_box_coverage`). The weights are written atomically to
 ``out_file`` (a ``state_dict`` that the grounder's ``classifier=dict(..., checkpoint=out_file)``
 loads), with the class names and the metrics in ``meta``.
+
+``--evaluate FILE`` trains nothing: it loads those weights and prints, for the ``--split``
+images (val or test), the Grad-CAM coverage of every object by its own category's map
+(:func:`object_coverage`, from the dataset's Visual Genome objects): the share of the box
+above the map's 0.5, for large and small objects and, on a SynthGround v2 build, for large
+objects with and without a telling part (``v2/parts.json``), with the coverage of the part
+and of the rest of the box.
+
+    python tools/train_cam_classifier.py CONFIG --evaluate FILE [--split test]
 """
 
 import argparse
 import copy
+import json
 import math
 import os
 import os.path as osp
@@ -37,7 +47,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 
-from mmgrounding.evaluation.functional.cam_coverage import cam_box_coverage, upsample_map
+from mmgrounding.evaluation.functional.cam_coverage import box_mask, cam_box_coverage, upsample_map
 from mmgrounding.registry import DATASETS, MODELS
 from mmgrounding.text.head_noun import head_noun
 from mmgrounding.text.noun_classes import NounClassMapper
@@ -156,15 +166,133 @@ def gradcam_quality(model, explainer, dataset, img_ids: list, images, mapper) ->
     )
 
 
+def split_objects(data_root: str, img_ids: list) -> dict:
+    """Per image id, its Visual Genome objects: (category, (4,) box xyxy, size attribute,
+    part box xyxy or None), the parts from SynthGround v2's ``v2/parts.json`` when present."""
+    with open(osp.join(data_root, 'vg', 'attributes.json'), encoding='utf-8') as f:
+        images = {str(image['image_id']): image['attributes'] for image in json.load(f)}
+    parts = {}
+    parts_file = osp.join(data_root, 'v2', 'parts.json')
+    if osp.isfile(parts_file):
+        with open(parts_file, encoding='utf-8') as f:
+            for part in json.load(f):
+                parts[(str(part['image_id']), *part['box_xywh'])] = part['part_box_xywh']
+
+    def xyxy(x, y, w, h):  # XYWH -> XYXY
+        return torch.tensor([x, y, x + w, y + h], dtype=torch.float32)
+
+    out = {}
+    for img in img_ids:
+        rows = []
+        for o in images.get(str(img), []):
+            size = 'large' if 'large' in o.get('attributes', []) else 'small'
+            part = parts.get((str(img), o['x'], o['y'], o['w'], o['h']))
+            box = xyxy(o['x'], o['y'], o['w'], o['h'])
+            rows.append((o['names'][0], box, size, xyxy(*part) if part else None))
+        out[img] = rows
+    return out
+
+
+def object_coverage(
+    model, explainer, images: torch.Tensor, img_ids: list, sizes_hw: list, objects: dict
+) -> dict:
+    """Grad-CAM coverage of each object's box by the map of its own category.
+
+    Returns, per group (``small``, ``large``, ``large with a part``, ``large without a
+    part``): ``objects``, ``coverage`` (mean share of the box above the map's 0.5, %) and
+    ``outside`` (mean share of the map's region outside the box, %); for the objects with a
+    part also ``part_coverage`` / ``rest_coverage`` (the share of the part's box and of the
+    rest of the object's box above 0.5, %) and ``part_area`` (the part's share of the box).
+    """
+    names = list(model.class_names)
+    queries = [
+        (row, names.index(cat), box, part)
+        for row, img in enumerate(img_ids)
+        for cat, box, _, part in objects[img]
+        if cat in names
+    ]
+    groups = [
+        (size, part is not None)
+        for img in img_ids
+        for cat, _, size, part in objects[img]
+        if cat in names
+    ]
+    model.eval()
+    stats: dict = {}
+    for start in range(0, len(queries), 64):
+        chunk = queries[start : start + 64]
+        with torch.enable_grad(), explainer.watch(model) as captured:
+            logits = model(images[[q[0] for q in chunk]])
+            score = logits[torch.arange(len(chunk)), [q[1] for q in chunk]]  # (Q,)
+            maps = explainer.explain(score, captured['activations']).detach()  # (Q, h, w)
+        for cam, (row, _, box, part), (size, has_part) in zip(
+            maps, chunk, groups[start : start + 64]
+        ):
+            hw = sizes_hw[row]
+            coverage, outside = cam_box_coverage(cam, box[None], hw, threshold=0.5)
+            keys = [size] + (
+                [f'large {"with" if has_part else "without"} a part'] * (size == 'large')
+            )
+            record = dict(coverage=coverage, outside=outside)
+            if part is not None:
+                region = upsample_map(cam, hw) >= 0.5
+                whole, inner = box_mask(box[None], hw), box_mask(part[None], hw)
+                rest = whole & ~inner
+                record.update(
+                    part_coverage=float((region & inner).sum()) / max(float(inner.sum()), 1.0),
+                    rest_coverage=float((region & rest).sum()) / max(float(rest.sum()), 1.0),
+                    part_area=float(inner.sum()) / max(float(whole.sum()), 1.0),
+                )
+            for key in keys:
+                stats.setdefault(key, []).append(record)
+    out = {}
+    for key in ('small', 'large', 'large with a part', 'large without a part'):
+        records = stats.get(key, [])
+        out[key] = dict(objects=len(records))
+        for metric in ('coverage', 'outside', 'part_coverage', 'rest_coverage', 'part_area'):
+            values = [r[metric] for r in records if metric in r]
+            if values:
+                out[key][metric] = round(100.0 * sum(values) / len(values), 2)
+    return out
+
+
+def evaluate_file(cfg, weights: str, split: str) -> dict:
+    """``--evaluate``: the Grad-CAM object coverage of a trained classifier on a split."""
+    model = MODELS.build(dict(cfg.model, frozen=True, checkpoint=weights))
+    preprocessor = MODELS.build(cfg.data_preprocessor)
+    mapper = NounClassMapper(model.class_names, match='name')
+    dataset = DATASETS.build(cfg[f'{split}_dataloader'].dataset)
+    indices, img_ids, _ = image_labels(dataset, mapper)
+    images = load_images(dataset, indices, preprocessor)
+    sizes = []
+    for index in indices:
+        info = dataset.get_data_info(index)
+        sizes.append((int(info['height']), int(info['width'])))
+    objects = split_objects(cfg[f'{split}_dataloader'].dataset.data_root, img_ids)
+    explainer = MODELS.build(cfg.explainer)
+    return dict(
+        split=split,
+        images=len(img_ids),
+        explainer=cfg.explainer.target_layer,
+        threshold=0.5,
+        **object_coverage(model, explainer, images, img_ids, sizes, objects),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--out', help='weights file (default: the config out_file)')
     parser.add_argument('--epochs', type=int, help='override classifier_train.epochs')
     parser.add_argument('--seed', type=int, help='override classifier_train.seed')
+    parser.add_argument('--evaluate', metavar='FILE', help='measure these weights, train nothing')
+    parser.add_argument('--split', choices=('val', 'test'), default='val', help='of --evaluate')
     args = parser.parse_args()
     register_all_modules()
     cfg = Config.fromfile(args.config)
+    if args.evaluate:
+        print(json.dumps(evaluate_file(cfg, args.evaluate, args.split), indent=1))
+        return
     train = dict(cfg.classifier_train)
     for key in ('epochs', 'seed'):
         if getattr(args, key) is not None:
