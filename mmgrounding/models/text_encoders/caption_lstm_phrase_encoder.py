@@ -10,7 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_se
 from mmgrounding.registry import MODELS
 from mmgrounding.text import read_word_vocab, word_tokenize, word_tokenize_with_spans
 
-from .lstm_phrase_encoder import load_glove
+from .lstm_phrase_encoder import word_embedding
 
 
 @MODELS.register_module()
@@ -49,11 +49,9 @@ class CaptionLSTMPhraseEncoder(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.words = read_word_vocab(vocab_file)
         self.word_ids = {w: i for i, w in enumerate(self.words)}
-        self.embedding = nn.Embedding(len(self.words), embed_dim, padding_idx=0)
-        if glove_file is not None:
-            matrix, _ = load_glove(glove_file, self.words, embed_dim)
-            self.embedding.weight.data.copy_(torch.from_numpy(matrix))
-        self.embedding.weight.requires_grad_(not freeze_embeddings)
+        self.embedding = word_embedding(
+            self.words, embed_dim, glove_file=glove_file, freeze=freeze_embeddings
+        )
         self.lstm = nn.LSTM(embed_dim, hidden_dim, num_layers=num_layers, batch_first=True)
         self.out_dim = hidden_dim
         self._caption_cache: dict[str, tuple[Tensor, list[tuple[int, int]]]] = {}

@@ -1,4 +1,5 @@
 """CKD's phrase encoder: word embeddings → 2-layer LSTM → max pooling over words."""
+
 from typing import Sequence
 
 import numpy as np
@@ -25,11 +26,31 @@ def load_glove(path: str, words: Sequence[str], dim: int) -> tuple[np.ndarray, i
             word, _, rest = line.rstrip().partition(' ')
             if word in index:
                 values = np.asarray(rest.split(' '), np.float32)
-                if values.shape != (dim, ):
+                if values.shape != (dim,):
                     raise ValueError(f'{path}:{line_no}: {values.shape[0]} values, expected {dim}')
                 matrix[index[word]] = values
                 found += 1
     return matrix, found
+
+
+def word_embedding(
+    words: Sequence[str], dim: int, *, glove_file: str | None, freeze: bool
+) -> nn.Embedding:
+    """An embedding of ``words`` (row 0, ``[PAD]``, pads), from GloVe when ``glove_file``.
+
+    Args:
+        words: the vocabulary, ``[PAD]`` then ``[UNK]`` first.
+        dim: embedding size (that of the GloVe vectors).
+        glove_file: a GloVe text file for the initial vectors (:func:`load_glove`); the
+            default initialisation otherwise.
+        freeze: keep the embeddings fixed.
+    """
+    embedding = nn.Embedding(len(words), dim, padding_idx=0)
+    if glove_file is not None:
+        matrix, _ = load_glove(glove_file, words, dim)
+        embedding.weight.data.copy_(torch.from_numpy(matrix))
+    embedding.weight.requires_grad_(not freeze)
+    return embedding
 
 
 @MODELS.register_module()
@@ -51,23 +72,23 @@ class LSTMPhraseEncoder(BaseModule):
         init_cfg: mmengine init config.
     """
 
-    def __init__(self,
-                 vocab_file: str,
-                 *,
-                 embed_dim: int = 300,
-                 hidden_dim: int = 300,
-                 num_layers: int = 2,
-                 glove_file: str | None = None,
-                 freeze_embeddings: bool = False,
-                 init_cfg: dict | None = None) -> None:
+    def __init__(
+        self,
+        vocab_file: str,
+        *,
+        embed_dim: int = 300,
+        hidden_dim: int = 300,
+        num_layers: int = 2,
+        glove_file: str | None = None,
+        freeze_embeddings: bool = False,
+        init_cfg: dict | None = None,
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.words = read_word_vocab(vocab_file)
         self.word_ids = {w: i for i, w in enumerate(self.words)}
-        self.embedding = nn.Embedding(len(self.words), embed_dim, padding_idx=0)
-        if glove_file is not None:
-            matrix, _ = load_glove(glove_file, self.words, embed_dim)
-            self.embedding.weight.data.copy_(torch.from_numpy(matrix))
-        self.embedding.weight.requires_grad_(not freeze_embeddings)
+        self.embedding = word_embedding(
+            self.words, embed_dim, glove_file=glove_file, freeze=freeze_embeddings
+        )
         self.lstm = nn.LSTM(embed_dim, hidden_dim, num_layers=num_layers, batch_first=True)
         self.out_dim = hidden_dim
         self._token_cache: dict[str, Tensor] = {}
