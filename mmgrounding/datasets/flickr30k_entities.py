@@ -199,7 +199,10 @@ class Flickr30kEntitiesDataset(BaseDataset):
         **kwargs: passed to :class:`mmengine.dataset.BaseDataset`.
     """
 
-    METAINFO = dict(dataset_name='flickr30k_entities')
+    # box_convention: the XML's boxes are 1-based inclusive pixel indices (the protocols that
+    # test against the official code's boxes read it: mmgrounding.evaluation.functional
+    # BOX_CONVENTIONS)
+    METAINFO = dict(dataset_name='flickr30k_entities', box_convention='pixel_inclusive_1based')
 
     def __init__(
         self,

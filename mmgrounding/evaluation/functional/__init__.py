@@ -1,9 +1,17 @@
-from .box_recall import box_recall_hits, union_box
+from .box_recall import (
+    IOU_CONVENTIONS,
+    box_ious,
+    box_recall_hits,
+    pixel_inclusive_iou,
+    union_box,
+)
 from .pointing import (
+    BOX_CONVENTIONS,
     POINTING_PROTOCOLS,
     PointingProtocol,
     box_centres,
     heatmap_peaks,
+    official_gt_boxes,
     pointing_hits,
     pointing_protocol,
     protocol_hits,
@@ -14,6 +22,11 @@ from .pointing import (
 )
 
 __all__ = [
+    'BOX_CONVENTIONS',
+    'IOU_CONVENTIONS',
+    'box_ious',
+    'official_gt_boxes',
+    'pixel_inclusive_iou',
     'box_recall_hits',
     'union_box',
     'box_centres',

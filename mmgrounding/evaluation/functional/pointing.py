@@ -28,11 +28,47 @@ class PointingProtocol:
         gt: ``'any'`` (any ground-truth box of the phrase) or ``'union'`` (the smallest box
             enclosing them all).
         strict: a point on a box border misses (``x1 < x < x2``) instead of hitting.
+        official_boxes: test against the ground truth as the official code stores it: for
+            boxes that come from 1-based inclusive pixel indices (Flickr30k Entities' XML;
+            see :data:`BOX_CONVENTIONS`) that is ``get_annotations``' 0-based inclusive
+            ``[xmin - 1, ymin - 1, xmax - 1, ymax - 1]``, i.e. our continuous box with ``x2``
+            and ``y2`` one pixel smaller. Boxes from continuous annotations (COCO / REFER
+            ``[x, y, w, h]``) are tested as they are.
     """
 
     point: str
     gt: str
     strict: bool
+    official_boxes: bool = False
+
+
+# How a dataset's continuous ``[x1, y1, x2, y2]`` boxes were made from its annotation files
+# (the dataset's ``METAINFO['box_convention']``):
+# - 'continuous': the file holds continuous boxes (COCO / REFER ``[x, y, w, h]`` -> ``[x, y,
+#   x + w, y + h]``, VG ``x, y, w, h``, SynthGround's COCO-format files);
+# - 'pixel_inclusive_1based': the file holds 1-based inclusive pixel indices ``xmin..xmax``
+#   (Flickr30k Entities' Annotations/*.xml), loaded as ``[xmin - 1, ymin - 1, xmax, ymax]``.
+#   The official Flickr30k code (BryanPlummer/flickr30k_entities flickr30k_entities_utils.py
+#   get_annotations, copied by BigRedT/info-ground data/flickr/) subtracts 1 from all four.
+BOX_CONVENTIONS = ('continuous', 'pixel_inclusive_1based')
+
+
+def official_gt_boxes(boxes_xyxy: Tensor, box_convention: str) -> Tensor:
+    """Our continuous ground-truth boxes as the official evaluation code stores them.
+
+    Args:
+        boxes_xyxy: (K, 4) continuous boxes as our loaders give them.
+        box_convention: a key of :data:`BOX_CONVENTIONS`, how the boxes were loaded.
+
+    Returns:
+        (K, 4): unchanged for ``'continuous'``; ``x2 - 1, y2 - 1`` for
+        ``'pixel_inclusive_1based'`` (``get_annotations``' ``xmax - 1``, ``ymax - 1``).
+    """
+    if box_convention not in BOX_CONVENTIONS:
+        raise ValueError(f'box_convention must be one of {BOX_CONVENTIONS}, got {box_convention!r}')
+    if box_convention == 'continuous' or boxes_xyxy.numel() == 0:
+        return boxes_xyxy
+    return torch.cat([boxes_xyxy[:, :2], boxes_xyxy[:, 2:] - 1], dim=1)
 
 
 POINTING_PROTOCOLS = {
@@ -40,10 +76,15 @@ POINTING_PROTOCOLS = {
     'grid': PointingProtocol(point='auto', gt='any', strict=False),
     # uvavision/AMC-grounding dataset/utils.py grounding_eval(_flickr): F.interpolate(...,
     # mode='bicubic') to (H, W), (mask == mask.max()).nonzero()[0], x1 < x < x2 and y1 < y < y2
-    'amc_official': PointingProtocol(point='heatmap_upsampled', gt='any', strict=True),
+    # against the REFER [x, y, w, h] box or (Flickr30k) the phrase_boxes json, whose layout is
+    # get_annotations' (0-based inclusive; interpretation: the json is not in the repository)
+    'amc_official': PointingProtocol(
+        point='heatmap_upsampled', gt='any', strict=True, official_boxes=True
+    ),
     # BigRedT/info-ground exp/ground/eval_flickr_phrase_loc.py compute_pt_acc: the centre of
-    # the top box, utils/bbox_utils.py point_in_box (strict) against each ground-truth box
-    'infoground': PointingProtocol(point='box_centre', gt='any', strict=True),
+    # the top box, utils/bbox_utils.py point_in_box (strict) against each ground-truth box of
+    # data/flickr/write_annos_to_json.py (get_annotations: 0-based inclusive)
+    'infoground': PointingProtocol(point='box_centre', gt='any', strict=True, official_boxes=True),
     # ReIR (Liu et al., CVPR 2021): the centre of the predicted box inside the union box of
     # the phrase's ground truth, borders included
     'reir': PointingProtocol(point='box_centre', gt='union', strict=False),
@@ -236,9 +277,10 @@ def protocol_hits(
     box_phrase_index: Tensor,
     *,
     tolerance: float = 0.0,
+    box_convention: str = 'continuous',
 ) -> Tensor:
     """Whether each phrase's point hits its ground truth under a protocol's box and border
-    rules (``gt``, ``strict``).
+    rules (``gt``, ``strict``, ``official_boxes``).
 
     Args:
         protocol: a key of :data:`POINTING_PROTOCOLS` or a :class:`PointingProtocol`.
@@ -246,11 +288,15 @@ def protocol_hits(
         gt_boxes_xyxy: (K, 4) ground-truth boxes in original image pixels.
         box_phrase_index: (K,) the phrase each box belongs to.
         tolerance: pixels a point may lie outside a box and still hit.
+        box_convention: how ``gt_boxes_xyxy`` were loaded (:data:`BOX_CONVENTIONS`); a
+            protocol with ``official_boxes`` tests against :func:`official_gt_boxes`.
 
     Returns:
         (P,) bool.
     """
     spec = _spec(protocol)
+    if spec.official_boxes:
+        gt_boxes_xyxy = official_gt_boxes(gt_boxes_xyxy, box_convention)
     if spec.gt == 'union':
         gt_boxes_xyxy, box_phrase_index = union_boxes_per_phrase(
             gt_boxes_xyxy, box_phrase_index, points.shape[0]
@@ -269,6 +315,7 @@ def protocol_pointing_hits(
     heatmaps: Optional[Tensor] = None,
     top_boxes_xyxy: Optional[Tensor] = None,
     tolerance: float = 0.0,
+    box_convention: str = 'continuous',
 ) -> Tensor:
     """The pointing-game hits of one image's phrases under a named protocol:
     :func:`protocol_points`, then :func:`protocol_hits`.
@@ -281,6 +328,7 @@ def protocol_pointing_hits(
         heatmaps: (P, h, w) maps spanning the whole image, or None.
         top_boxes_xyxy: (P, 4) the top-ranked box of each phrase, or None.
         tolerance: pixels a point may lie outside a box and still hit.
+        box_convention: how ``gt_boxes_xyxy`` were loaded (:data:`BOX_CONVENTIONS`).
 
     Returns:
         (P,) bool.
@@ -291,4 +339,11 @@ def protocol_pointing_hits(
     points, _ = protocol_points(
         protocol, image_hw, heatmaps=heatmaps, top_boxes_xyxy=top_boxes_xyxy
     )
-    return protocol_hits(protocol, points, gt_boxes_xyxy, box_phrase_index, tolerance=tolerance)
+    return protocol_hits(
+        protocol,
+        points,
+        gt_boxes_xyxy,
+        box_phrase_index,
+        tolerance=tolerance,
+        box_convention=box_convention,
+    )

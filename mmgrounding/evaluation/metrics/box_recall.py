@@ -6,8 +6,8 @@ from mmengine.logging import MMLogger
 
 from mmgrounding.registry import METRICS
 
-from ..functional import box_recall_hits
-from .utils import field, gt_boxes_and_index
+from ..functional import BOX_CONVENTIONS, IOU_CONVENTIONS, box_recall_hits, official_gt_boxes
+from .utils import box_convention_of, field, gt_boxes_and_index
 
 
 @METRICS.register_module()
@@ -22,6 +22,13 @@ class BoxRecallMetric(BaseMetric):
         protocol: ``'any'`` (any ground-truth box) or ``'union'`` (their union box).
         iou_thr: IoU threshold.
         strict_iou: correct only if IoU > ``iou_thr`` (instead of >=).
+        iou: ``'continuous'`` (default, mmdet ``bbox_overlaps`` on our boxes) or
+            ``'pixel_inclusive'``: the official InfoGround ``compute_iou`` (inclusive pixel
+            areas) against the ground truth as the official code stores it
+            (:func:`~mmgrounding.evaluation.functional.official_gt_boxes`: Flickr30k boxes
+            get ``x2 - 1``, ``y2 - 1``).
+        box_convention: how the ground truth was loaded, for ``iou='pixel_inclusive'``;
+            None (default) reads the dataset's ``METAINFO['box_convention']``.
         allow_no_boxes: a model that predicts no boxes at all (heatmaps only, e.g. ALBEF
             without a region cache in its test pipeline) gets no ``R@k`` keys and a log
             line instead of an error (the leaderboard sets it, so such models show "-");
@@ -38,6 +45,8 @@ class BoxRecallMetric(BaseMetric):
         protocol: str = 'any',
         iou_thr: float = 0.5,
         strict_iou: bool = False,
+        iou: str = 'continuous',
+        box_convention: Optional[str] = None,
         allow_no_boxes: bool = False,
         collect_device: str = 'cpu',
         prefix: Optional[str] = None,
@@ -47,6 +56,14 @@ class BoxRecallMetric(BaseMetric):
         self.protocol = protocol
         self.iou_thr = iou_thr
         self.strict_iou = strict_iou
+        if iou not in IOU_CONVENTIONS:
+            raise ValueError(f'iou must be one of {IOU_CONVENTIONS}, got {iou!r}')
+        if box_convention is not None and box_convention not in BOX_CONVENTIONS:
+            raise ValueError(
+                f'box_convention must be one of {BOX_CONVENTIONS}, got {box_convention!r}'
+            )
+        self.iou = iou
+        self.box_convention = box_convention
         self.allow_no_boxes = allow_no_boxes
 
     def process(self, data_batch: dict, data_samples: Sequence) -> None:
@@ -60,6 +77,8 @@ class BoxRecallMetric(BaseMetric):
                 raise KeyError(f'sample {field(metainfo, "img_path")} has no pred_boxes')
             boxes = boxes.detach().float().cpu()  # (P, K, 4)
             gt_boxes, index = gt_boxes_and_index(sample)
+            if self.iou == 'pixel_inclusive':
+                gt_boxes = official_gt_boxes(gt_boxes, box_convention_of(self, self.box_convention))
             # one entry per sample: the evaluator truncates results to the dataset size
             self.results.append(
                 [
@@ -70,6 +89,7 @@ class BoxRecallMetric(BaseMetric):
                         protocol=self.protocol,
                         iou_thr=self.iou_thr,
                         strict_iou=self.strict_iou,
+                        iou=self.iou,
                     )
                     for p in range(boxes.shape[0])
                 ]

@@ -7,8 +7,8 @@ from mmengine.logging import MMLogger
 
 from mmgrounding.registry import METRICS
 
-from ..functional import pointing_protocol, protocol_pointing_hits
-from .utils import field, gt_boxes_and_index, mean_percent
+from ..functional import BOX_CONVENTIONS, pointing_protocol, protocol_pointing_hits
+from .utils import box_convention_of, field, gt_boxes_and_index, mean_percent
 
 
 @METRICS.register_module()
@@ -32,6 +32,10 @@ class PointingGameMetric(BaseMetric):
         source: for ``protocol='grid'`` only: ``'heatmap'``, ``'box'`` or ``'auto'``
             (heatmap when the sample has one). The other protocols fix their source.
         tolerance: pixels a point may lie outside a box and still hit.
+        box_convention: how the ground truth was loaded, for the protocols that test against
+            the official code's boxes (``amc_official``, ``infoground``: Flickr30k boxes get
+            ``x2 - 1``, ``y2 - 1`` as ``get_annotations`` stores them); None (default) reads
+            the dataset's ``METAINFO['box_convention']``.
         per_type: also report the accuracy of each phrase type (a phrase with several types
             counts for each).
         collect_device, prefix: as in :class:`mmengine.evaluator.BaseMetric`.
@@ -45,6 +49,7 @@ class PointingGameMetric(BaseMetric):
         protocol: str = 'grid',
         source: str = 'auto',
         tolerance: float = 0.0,
+        box_convention: Optional[str] = None,
         per_type: bool = True,
         collect_device: str = 'cpu',
         prefix: Optional[str] = None,
@@ -65,6 +70,11 @@ class PointingGameMetric(BaseMetric):
             spec = replace(spec, point={'heatmap': 'heatmap_cell', 'box': 'box_centre'}[source])
         self.spec = spec
         self.tolerance = tolerance
+        if box_convention is not None and box_convention not in BOX_CONVENTIONS:
+            raise ValueError(
+                f'box_convention must be one of {BOX_CONVENTIONS}, got {box_convention!r}'
+            )
+        self.box_convention = box_convention
         self.per_type = per_type
 
     def process(self, data_batch: dict, data_samples: Sequence) -> None:
@@ -94,6 +104,7 @@ class PointingGameMetric(BaseMetric):
                 heatmaps=None if heatmaps is None else heatmaps.detach().float().cpu(),
                 top_boxes_xyxy=None if boxes is None else boxes.detach().float().cpu()[:, 0],
                 tolerance=self.tolerance,
+                box_convention=box_convention_of(self, self.box_convention),
             )
             types = field(metainfo, 'phrase_types') or [[] for _ in range(len(hits))]
             # one entry per sample: the evaluator truncates results to the dataset size

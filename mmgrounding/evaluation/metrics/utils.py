@@ -1,6 +1,6 @@
 """Reading predictions and ground truth from the samples a metric receives."""
 
-from typing import Any
+from typing import Any, Optional
 
 import torch
 from torch import Tensor
@@ -26,3 +26,14 @@ def gt_boxes_and_index(sample: Any) -> tuple[Tensor, Tensor]:
 
 def mean_percent(values: list[bool]) -> float:
     return 100.0 * sum(values) / len(values) if values else 0.0
+
+
+def box_convention_of(metric: Any, override: Optional[str]) -> str:
+    """How the ground-truth boxes a metric receives were loaded (a key of
+    :data:`~mmgrounding.evaluation.functional.BOX_CONVENTIONS`): ``override`` when given,
+    else the dataset's ``METAINFO['box_convention']`` (set by the runner as
+    ``metric.dataset_meta``), else ``'continuous'``."""
+    if override is not None:
+        return override
+    meta = getattr(metric, 'dataset_meta', None) or {}
+    return meta.get('box_convention', 'continuous')
