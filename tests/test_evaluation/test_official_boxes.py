@@ -108,8 +108,11 @@ def test_infoground_on_flickr_uses_the_official_boxes(flickr):
         'pointing/accuracy': 100.0
     }
     assert run(dict(base, protocol='grid'), flickr, sample) == {'pointing/accuracy': 100.0}
-    # reir keeps our continuous boxes (no official code read for it)
-    assert run(dict(base, protocol='reir'), flickr, sample) == {'pointing/accuracy': 100.0}
+    # reir (borders included) against the official union box [80, 0, 91, 19]: 91.5 > 91 -> miss
+    assert run(dict(base, protocol='reir'), flickr, sample) == {'pointing/accuracy': 0.0}
+    assert run(dict(base, protocol='reir', box_convention='continuous'), flickr, sample) == {
+        'pointing/accuracy': 100.0
+    }
 
 
 def test_pixel_inclusive_iou_hand_values():
@@ -158,3 +161,23 @@ def test_box_recall_pixel_inclusive_on_flickr(tmp_path):
     assert box_recall_hits(pred, gt_off, (1,)).tolist() == [False]  # 4.5 / 10.5 = 0.43
     with pytest.raises(ValueError, match='iou must be one of'):
         METRICS.build(dict(base, iou='inclusive'))
+
+
+def test_reir_box_metric_official(flickr):
+    # official ground truth [80, 0, 91, 19] (209 px); prediction [80, 0, 85.5, 19] covers
+    # exactly half of it: IoU 104.5 / 209 = 0.5 -> stage1 counts it (>=), the refined answers
+    # (stage2, fused) do not (>). Our continuous box [80, 0, 92, 20] (240 px): IoU 0.435.
+    box = torch.tensor([[80.0, 0.0, 85.5, 19.0]])
+    sample = sample_from(flickr)
+    for box_set in ('stage1', 'stage2', 'fused'):
+        sample[f'pred_boxes_{box_set}'] = box
+    cfg = dict(type='ReIRBoxMetric', protocols=('union',), iou_thrs=(0.5,), per_type=False)
+    official = run(dict(cfg, official=True), flickr, sample)
+    assert official['reir/stage1/union/acc@0.5'] == 100.0
+    assert official['reir/stage2/union/acc@0.5'] == 0.0
+    assert official['reir/fused/union/acc@0.5'] == 0.0
+    assert official['reir/stage1/union/miou'] == pytest.approx(50.0)
+    assert official['reir/fused/union/pointit'] == 100.0  # centre (82.75, 9.5)
+    ours = run(cfg, flickr, sample)
+    assert ours['reir/stage1/union/acc@0.5'] == 0.0
+    assert ours['reir/stage1/union/miou'] == pytest.approx(100 * 104.5 / 240, rel=1e-5)

@@ -35,8 +35,12 @@ def phrase_box_ious(
     return ious
 
 
-def accuracy_at_thresholds(ious: Tensor, thresholds: tuple[float, ...]) -> dict[float, float]:
-    """Percentage of IoUs >= each threshold."""
+def accuracy_at_thresholds(
+    ious: Tensor, thresholds: tuple[float, ...], *, strict: bool = False
+) -> dict[float, float]:
+    """Percentage of IoUs >= each threshold (> with ``strict``)."""
     if ious.numel() == 0:
         return {t: 0.0 for t in thresholds}
-    return {t: 100.0 * float((ious >= t).float().mean()) for t in thresholds}
+    return {
+        t: 100.0 * float((ious > t if strict else ious >= t).float().mean()) for t in thresholds
+    }

@@ -85,9 +85,11 @@ POINTING_PROTOCOLS = {
     # the top box, utils/bbox_utils.py point_in_box (strict) against each ground-truth box of
     # data/flickr/write_annos_to_json.py (get_annotations: 0-based inclusive)
     'infoground': PointingProtocol(point='box_centre', gt='any', strict=True, official_boxes=True),
-    # ReIR (Liu et al., CVPR 2021): the centre of the predicted box inside the union box of
-    # the phrase's ground truth, borders included
-    'reir': PointingProtocol(point='box_centre', gt='union', strict=False),
+    # ReIR (Liu et al., CVPR 2021), youngfly11/ReIR-WeaklyGrounding.pytorch
+    # detectron2/evaluation/flickr30k_evaluation_grounding.py: the centre of the predicted box
+    # inside (<=, >=) the union box (detectron2/data/datasets/flickr30k.py merge_gt_boxes) of
+    # box_anno.json's boxes, whose layout is get_annotations' (0-based inclusive)
+    'reir': PointingProtocol(point='box_centre', gt='union', strict=False, official_boxes=True),
 }
 
 

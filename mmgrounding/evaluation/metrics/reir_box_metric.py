@@ -8,9 +8,19 @@ from mmengine.evaluator import BaseMetric
 
 from mmgrounding.registry import METRICS
 
-from ..functional import box_centres, pointing_hits, union_box
+from ..functional import (
+    BOX_CONVENTIONS,
+    box_centres,
+    official_gt_boxes,
+    pointing_hits,
+    union_box,
+)
 from ..functional.phrase_box_iou import accuracy_at_thresholds, phrase_box_ious
-from .utils import field, gt_boxes_and_index, mean_percent
+from .utils import box_convention_of, field, gt_boxes_and_index, mean_percent
+
+# the answers the official evaluation counts at IoU > t rather than >= t
+# (flickr30k_evaluation_grounding.py: recall_t2_num / recall_t2_fusion_num use '>')
+STRICT_OFFICIAL_SETS = ('stage2', 'fused')
 
 BOX_SETS = ('stage1', 'stage2', 'fused')
 
@@ -31,6 +41,16 @@ class ReIRBoxMetric(BaseMetric):
         protocols: ``any`` and/or ``union``.
         iou_thrs: the IoU thresholds.
         per_type: also report acc@0.5 per phrase type.
+        official: as the official evaluation (youngfly11/ReIR-WeaklyGrounding.pytorch
+            ``detectron2/evaluation/flickr30k_evaluation_grounding.py``): the ground truth as
+            its ``box_anno.json`` stores it (``get_annotations``: Flickr30k boxes get
+            ``x2 - 1``, ``y2 - 1``, see :func:`~mmgrounding.evaluation.functional.
+            official_gt_boxes`) for IoU and PointIt, and the refined answers (``stage2``,
+            ``fused``) correct at IoU > t instead of >= t (interpretation: the official code
+            applies the rule at its one threshold ``EVAL_THRESH``; we apply it at each of
+            ``iou_thrs``). Default False: our continuous boxes, IoU >= t everywhere.
+        box_convention: how the ground truth was loaded, for ``official``; None (default)
+            reads the dataset's ``METAINFO['box_convention']``.
         collect_device, prefix: as in :class:`mmengine.evaluator.BaseMetric`.
     """
 
@@ -43,6 +63,8 @@ class ReIRBoxMetric(BaseMetric):
         protocols: Sequence[str] = ('any', 'union'),
         iou_thrs: Sequence[float] = (0.5, 0.6, 0.7, 0.8),
         per_type: bool = True,
+        official: bool = False,
+        box_convention: Optional[str] = None,
         collect_device: str = 'cpu',
         prefix: Optional[str] = None,
     ) -> None:
@@ -54,11 +76,19 @@ class ReIRBoxMetric(BaseMetric):
         self.protocols = tuple(protocols)
         self.iou_thrs = tuple(float(t) for t in iou_thrs)
         self.per_type = per_type
+        if box_convention is not None and box_convention not in BOX_CONVENTIONS:
+            raise ValueError(
+                f'box_convention must be one of {BOX_CONVENTIONS}, got {box_convention!r}'
+            )
+        self.official = official
+        self.box_convention = box_convention
 
     def process(self, data_batch: dict, data_samples: Sequence) -> None:
         for sample in data_samples:
             metainfo = field(sample, 'metainfo', sample)
             gt_boxes, index = gt_boxes_and_index(sample)
+            if self.official:
+                gt_boxes = official_gt_boxes(gt_boxes, box_convention_of(self, self.box_convention))
             types = field(metainfo, 'phrase_types')
             entry = {}
             for box_set in self.box_sets:
@@ -96,7 +126,8 @@ class ReIRBoxMetric(BaseMetric):
                 )
                 hits = [h for entry, _ in results for h in entry[(box_set, protocol)][1]]
                 key = f'{box_set}/{protocol}'
-                for t, acc in accuracy_at_thresholds(ious, self.iou_thrs).items():
+                strict = self.official and box_set in STRICT_OFFICIAL_SETS
+                for t, acc in accuracy_at_thresholds(ious, self.iou_thrs, strict=strict).items():
                     metrics[f'{key}/acc@{t:g}'] = acc
                 metrics[f'{key}/miou'] = 100.0 * float(ious.mean()) if ious.numel() else 0.0
                 metrics[f'{key}/pointit'] = mean_percent(hits)
@@ -105,7 +136,7 @@ class ReIRBoxMetric(BaseMetric):
                     for entry, types in results:
                         for iou, phrase_types in zip(entry[(box_set, protocol)][0], types):
                             for t in phrase_types:
-                                by_type[t].append(iou >= 0.5)
+                                by_type[t].append(iou > 0.5 if strict else iou >= 0.5)
                     metrics.update(
                         {f'{key}/{t}': mean_percent(v) for t, v in sorted(by_type.items())}
                     )
