@@ -196,3 +196,24 @@ def test_class_maps_top_explains_the_best_scored_class_of_a_hypernym(vocab):
     assert not torch.allclose(both['raw'], cams['raw'])
     with pytest.raises(ValueError, match='class_maps'):
         MODELS.build(tiny_camwsvg_cfg(vocab, class_maps='max'))
+
+
+def test_label_prior_moves_the_target_to_the_named_class(vocab):
+    """With ReIR's WordNet label prior (weight large against log α and the CAM term) the
+    self-taught target of "a red circle" is a proposal the detector labels circle."""
+    from mmengine.structures import InstanceData
+
+    torch.manual_seed(0)
+    images, samples = tiny_batch(1)
+    labels = torch.tensor([1, 2, 0, 1, 2])  # square, star, circle, square, star
+    samples[0].proposals = InstanceData(**samples[0].proposals.to_dict(), labels=labels)
+    cfg = tiny_camwsvg_cfg(vocab, label_prior=dict(type='WordNetLabelPrior'))
+    prior = MODELS.build(dict(cfg, label_prior_weight=1000.0)).eval()
+    plain = MODELS.build(tiny_camwsvg_cfg(vocab)).eval()
+    plain.load_state_dict(prior.state_dict())
+    with torch.no_grad():
+        target = prior._run(images, samples)['target_xyxy'][0]
+        before = plain._run(images, samples)['target_xyxy'][0]
+    boxes = samples[0].proposals.bboxes
+    assert torch.equal(target, boxes[2])  # the only circle
+    assert not torch.equal(before, boxes[2])  # not what the attention alone picks

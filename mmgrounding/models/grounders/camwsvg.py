@@ -133,6 +133,12 @@ class CAMWSVGGrounder(BaseGrounder):
             phrase–proposal attention of p over image i's proposals (interpretation: the
             discriminative signal that makes α phrase-specific; L_rec alone does not).
         rank_dim: d_r, the projection size of the ranking score.
+        label_prior: a label prior config (ReIR's ``WordNetLabelPrior``; ``class_names`` default
+            to the classifier's, which must be the detector's classes), or None. With it the
+            self-taught target adds ``label_prior_weight`` · s^a(phrase, the proposal's
+            detector label) to its confidence (interpretation: the detector's class of a
+            candidate, as ReIR's target uses it). Needs ``proposals.labels``.
+        label_prior_weight: see ``label_prior``.
         test_box: which box ``predict`` ranks first in ``pred_boxes``: ``'reg'`` (the
             regressed [REG] box, the method's answer) or ``'target'`` (the self-taught target,
             the most attended proposal: to measure the target alone).
@@ -170,6 +176,8 @@ class CAMWSVGGrounder(BaseGrounder):
         anchor_iou: float = 0.5,
         ranking_loss: Optional[dict] = None,
         rank_dim: int = 64,
+        label_prior: Optional[dict] = None,
+        label_prior_weight: float = 1.0,
         test_box: str = 'reg',
         data_preprocessor: Optional[dict] = None,
     ) -> None:
@@ -259,6 +267,11 @@ class CAMWSVGGrounder(BaseGrounder):
             self.noun_mapper = self.build_noun_mapper(
                 self.classifier.class_names, match=class_match, class_synsets=class_synsets
             )
+        self.label_prior = None
+        if label_prior is not None:
+            names = self.classifier.class_names if self.classifier is not None else None
+            self.label_prior = MODELS.build(label_prior, default_args=dict(class_names=names))
+        self.label_prior_weight = float(label_prior_weight)
         self.max_text_length = max_text_length
         self.regression_switch = float(regression_switch)
 
@@ -398,6 +411,12 @@ class CAMWSVGGrounder(BaseGrounder):
                 omega=am.omega if am is not None else 10.0,
             )  # (Q, M)
             confidence = confidence.index_add(0, queries, self.cam_target_weight * agreement)
+        if self.label_prior is not None and boxes.shape[1]:  # the detector label's prior
+            labels = pad_sequence(
+                [s.proposals.labels.long() for s in data_samples], batch_first=True
+            ).to(device)  # (B, M)
+            prior = self.label_prior(texts, labels[owner]).to(confidence.dtype)  # (P, M)
+            confidence = confidence + self.label_prior_weight * prior
         has_boxes = valid[owner].any(dim=1)
         if boxes.shape[1]:
             best = confidence.masked_fill(~valid[owner], float('-inf')).argmax(dim=1)  # (P,)
