@@ -127,6 +127,20 @@ def test_registry_fine_tunes_start_from_the_registry_galbef():
     registry.check_registry()
 
 
+def test_itc_term_fine_tunes_are_their_siblings_with_the_term():
+    for sibling in (SELFEQ_FT, GALBEF_FT):
+        cfg = Config.fromfile(sibling.replace('synthground-mix.py', 'synthground-mix-itc-term.py'))
+        base = Config.fromfile(sibling)
+        model = cfg.model.to_dict()
+        assert model.pop('itm_itc_term') is True and 'itm_itc_term' not in base.model
+        assert model == base.model.to_dict()
+        keys = cfg.optim_wrapper.paramwise_cfg.custom_keys.to_dict()
+        assert keys.pop('itm_fused_proj') == dict(lr_mult=10.0)
+        assert keys == base.optim_wrapper.paramwise_cfg.custom_keys.to_dict()
+        for key in ('param_scheduler', 'train_cfg', 'load_from', 'train_dataloader'):
+            assert cfg[key] == base[key], key
+
+
 def test_run_experiments_trains_the_checkpoint_a_fine_tune_loads_first(monkeypatch, tmp_path):
     """`init_from`: the base run is trained in a stage before the fine-tunes, which load its
     final checkpoint; the records name it (training and evaluation are stubbed out here: the
