@@ -7,6 +7,7 @@ from .box_recall import (
 )
 from .pointing import (
     BOX_CONVENTIONS,
+    OFFICIAL_BOX_PROTOCOLS,
     POINTING_PROTOCOLS,
     PointingProtocol,
     box_centres,
@@ -23,6 +24,7 @@ from .pointing import (
 
 __all__ = [
     'BOX_CONVENTIONS',
+    'OFFICIAL_BOX_PROTOCOLS',
     'IOU_CONVENTIONS',
     'box_ious',
     'official_gt_boxes',

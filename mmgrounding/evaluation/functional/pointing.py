@@ -28,18 +28,15 @@ class PointingProtocol:
         gt: ``'any'`` (any ground-truth box of the phrase) or ``'union'`` (the smallest box
             enclosing them all).
         strict: a point on a box border misses (``x1 < x < x2``) instead of hitting.
-        official_boxes: test against the ground truth as the official code stores it: for
-            boxes that come from 1-based inclusive pixel indices (Flickr30k Entities' XML;
-            see :data:`BOX_CONVENTIONS`) that is ``get_annotations``' 0-based inclusive
-            ``[xmin - 1, ymin - 1, xmax - 1, ymax - 1]``, i.e. our continuous box with ``x2``
-            and ``y2`` one pixel smaller. Boxes from continuous annotations (COCO / REFER
-            ``[x, y, w, h]``) are tested as they are.
+
+    Whether the ground truth is first turned into the official code's boxes is not a field
+    here but a property of the named protocols (:data:`OFFICIAL_BOX_PROTOCOLS`), so that the
+    protocol records of earlier evaluations stay comparable.
     """
 
     point: str
     gt: str
     strict: bool
-    official_boxes: bool = False
 
 
 # How a dataset's continuous ``[x1, y1, x2, y2]`` boxes were made from its annotation files
@@ -51,6 +48,13 @@ class PointingProtocol:
 #   The official Flickr30k code (BryanPlummer/flickr30k_entities flickr30k_entities_utils.py
 #   get_annotations, copied by BigRedT/info-ground data/flickr/) subtracts 1 from all four.
 BOX_CONVENTIONS = ('continuous', 'pixel_inclusive_1based')
+
+# The named protocols that test against the ground truth as the official code stores it
+# (:func:`official_gt_boxes`): for boxes from 1-based inclusive pixel indices (Flickr30k
+# Entities' XML) that is ``get_annotations``' 0-based inclusive ``[xmin - 1, ymin - 1,
+# xmax - 1, ymax - 1]``, our continuous box with ``x2`` and ``y2`` one pixel smaller; boxes
+# from continuous annotations (COCO / REFER ``[x, y, w, h]``) are tested as they are.
+OFFICIAL_BOX_PROTOCOLS = ('amc_official', 'infoground', 'reir')
 
 
 def official_gt_boxes(boxes_xyxy: Tensor, box_convention: str) -> Tensor:
@@ -78,18 +82,16 @@ POINTING_PROTOCOLS = {
     # mode='bicubic') to (H, W), (mask == mask.max()).nonzero()[0], x1 < x < x2 and y1 < y < y2
     # against the REFER [x, y, w, h] box or (Flickr30k) the phrase_boxes json, whose layout is
     # get_annotations' (0-based inclusive; interpretation: the json is not in the repository)
-    'amc_official': PointingProtocol(
-        point='heatmap_upsampled', gt='any', strict=True, official_boxes=True
-    ),
+    'amc_official': PointingProtocol(point='heatmap_upsampled', gt='any', strict=True),
     # BigRedT/info-ground exp/ground/eval_flickr_phrase_loc.py compute_pt_acc: the centre of
     # the top box, utils/bbox_utils.py point_in_box (strict) against each ground-truth box of
     # data/flickr/write_annos_to_json.py (get_annotations: 0-based inclusive)
-    'infoground': PointingProtocol(point='box_centre', gt='any', strict=True, official_boxes=True),
+    'infoground': PointingProtocol(point='box_centre', gt='any', strict=True),
     # ReIR (Liu et al., CVPR 2021), youngfly11/ReIR-WeaklyGrounding.pytorch
     # detectron2/evaluation/flickr30k_evaluation_grounding.py: the centre of the predicted box
     # inside (<=, >=) the union box (detectron2/data/datasets/flickr30k.py merge_gt_boxes) of
     # box_anno.json's boxes, whose layout is get_annotations' (0-based inclusive)
-    'reir': PointingProtocol(point='box_centre', gt='union', strict=False, official_boxes=True),
+    'reir': PointingProtocol(point='box_centre', gt='union', strict=False),
 }
 
 
@@ -280,9 +282,10 @@ def protocol_hits(
     *,
     tolerance: float = 0.0,
     box_convention: str = 'continuous',
+    official_boxes: Optional[bool] = None,
 ) -> Tensor:
     """Whether each phrase's point hits its ground truth under a protocol's box and border
-    rules (``gt``, ``strict``, ``official_boxes``).
+    rules (``gt``, ``strict``; the official boxes of :data:`OFFICIAL_BOX_PROTOCOLS`).
 
     Args:
         protocol: a key of :data:`POINTING_PROTOCOLS` or a :class:`PointingProtocol`.
@@ -290,14 +293,17 @@ def protocol_hits(
         gt_boxes_xyxy: (K, 4) ground-truth boxes in original image pixels.
         box_phrase_index: (K,) the phrase each box belongs to.
         tolerance: pixels a point may lie outside a box and still hit.
-        box_convention: how ``gt_boxes_xyxy`` were loaded (:data:`BOX_CONVENTIONS`); a
-            protocol with ``official_boxes`` tests against :func:`official_gt_boxes`.
+        box_convention: how ``gt_boxes_xyxy`` were loaded (:data:`BOX_CONVENTIONS`).
+        official_boxes: test against :func:`official_gt_boxes`; None: when ``protocol`` is
+            the name of one of :data:`OFFICIAL_BOX_PROTOCOLS`.
 
     Returns:
         (P,) bool.
     """
     spec = _spec(protocol)
-    if spec.official_boxes:
+    if official_boxes is None:
+        official_boxes = isinstance(protocol, str) and protocol in OFFICIAL_BOX_PROTOCOLS
+    if official_boxes:
         gt_boxes_xyxy = official_gt_boxes(gt_boxes_xyxy, box_convention)
     if spec.gt == 'union':
         gt_boxes_xyxy, box_phrase_index = union_boxes_per_phrase(
@@ -318,6 +324,7 @@ def protocol_pointing_hits(
     top_boxes_xyxy: Optional[Tensor] = None,
     tolerance: float = 0.0,
     box_convention: str = 'continuous',
+    official_boxes: Optional[bool] = None,
 ) -> Tensor:
     """The pointing-game hits of one image's phrases under a named protocol:
     :func:`protocol_points`, then :func:`protocol_hits`.
@@ -331,6 +338,7 @@ def protocol_pointing_hits(
         top_boxes_xyxy: (P, 4) the top-ranked box of each phrase, or None.
         tolerance: pixels a point may lie outside a box and still hit.
         box_convention: how ``gt_boxes_xyxy`` were loaded (:data:`BOX_CONVENTIONS`).
+        official_boxes: as in :func:`protocol_hits`.
 
     Returns:
         (P,) bool.
@@ -348,4 +356,5 @@ def protocol_pointing_hits(
         box_phrase_index,
         tolerance=tolerance,
         box_convention=box_convention,
+        official_boxes=official_boxes,
     )

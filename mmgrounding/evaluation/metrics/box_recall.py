@@ -62,8 +62,14 @@ class BoxRecallMetric(BaseMetric):
             raise ValueError(
                 f'box_convention must be one of {BOX_CONVENTIONS}, got {box_convention!r}'
             )
-        self.iou = iou
-        self.box_convention = box_convention
+        # public attributes only when not the defaults, so that the protocol record of a
+        # metric with the defaults (mmgrounding.apis.metric_protocol) is what it was before
+        # these options
+        self._iou = iou
+        if iou != 'continuous':
+            self.iou = iou
+        if box_convention is not None:
+            self.box_convention = box_convention
         self.allow_no_boxes = allow_no_boxes
 
     def process(self, data_batch: dict, data_samples: Sequence) -> None:
@@ -77,8 +83,8 @@ class BoxRecallMetric(BaseMetric):
                 raise KeyError(f'sample {field(metainfo, "img_path")} has no pred_boxes')
             boxes = boxes.detach().float().cpu()  # (P, K, 4)
             gt_boxes, index = gt_boxes_and_index(sample)
-            if self.iou == 'pixel_inclusive':
-                gt_boxes = official_gt_boxes(gt_boxes, box_convention_of(self, self.box_convention))
+            if self._iou == 'pixel_inclusive':
+                gt_boxes = official_gt_boxes(gt_boxes, box_convention_of(self))
             # one entry per sample: the evaluator truncates results to the dataset size
             self.results.append(
                 [
@@ -89,7 +95,7 @@ class BoxRecallMetric(BaseMetric):
                         protocol=self.protocol,
                         iou_thr=self.iou_thr,
                         strict_iou=self.strict_iou,
-                        iou=self.iou,
+                        iou=self._iou,
                     )
                     for p in range(boxes.shape[0])
                 ]

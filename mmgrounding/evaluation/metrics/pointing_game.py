@@ -7,7 +7,12 @@ from mmengine.logging import MMLogger
 
 from mmgrounding.registry import METRICS
 
-from ..functional import BOX_CONVENTIONS, pointing_protocol, protocol_pointing_hits
+from ..functional import (
+    BOX_CONVENTIONS,
+    OFFICIAL_BOX_PROTOCOLS,
+    pointing_protocol,
+    protocol_pointing_hits,
+)
 from .utils import box_convention_of, field, gt_boxes_and_index, mean_percent
 
 
@@ -74,7 +79,10 @@ class PointingGameMetric(BaseMetric):
             raise ValueError(
                 f'box_convention must be one of {BOX_CONVENTIONS}, got {box_convention!r}'
             )
-        self.box_convention = box_convention
+        if box_convention is not None:
+            # a public attribute only when set, so that the protocol record of a metric with
+            # the defaults (mmgrounding.apis.metric_protocol) is what it was before the option
+            self.box_convention = box_convention
         self.per_type = per_type
 
     def process(self, data_batch: dict, data_samples: Sequence) -> None:
@@ -104,7 +112,8 @@ class PointingGameMetric(BaseMetric):
                 heatmaps=None if heatmaps is None else heatmaps.detach().float().cpu(),
                 top_boxes_xyxy=None if boxes is None else boxes.detach().float().cpu()[:, 0],
                 tolerance=self.tolerance,
-                box_convention=box_convention_of(self, self.box_convention),
+                box_convention=box_convention_of(self),
+                official_boxes=self.protocol in OFFICIAL_BOX_PROTOCOLS,
             )
             types = field(metainfo, 'phrase_types') or [[] for _ in range(len(hits))]
             # one entry per sample: the evaluator truncates results to the dataset size

@@ -80,15 +80,21 @@ class ReIRBoxMetric(BaseMetric):
             raise ValueError(
                 f'box_convention must be one of {BOX_CONVENTIONS}, got {box_convention!r}'
             )
-        self.official = official
-        self.box_convention = box_convention
+        # public attributes only when not the defaults, so that the protocol record of a
+        # metric with the defaults (mmgrounding.apis.metric_protocol) is what it was before
+        # these options
+        self._official = official
+        if official:
+            self.official = official
+        if box_convention is not None:
+            self.box_convention = box_convention
 
     def process(self, data_batch: dict, data_samples: Sequence) -> None:
         for sample in data_samples:
             metainfo = field(sample, 'metainfo', sample)
             gt_boxes, index = gt_boxes_and_index(sample)
-            if self.official:
-                gt_boxes = official_gt_boxes(gt_boxes, box_convention_of(self, self.box_convention))
+            if self._official:
+                gt_boxes = official_gt_boxes(gt_boxes, box_convention_of(self))
             types = field(metainfo, 'phrase_types')
             entry = {}
             for box_set in self.box_sets:
@@ -126,7 +132,7 @@ class ReIRBoxMetric(BaseMetric):
                 )
                 hits = [h for entry, _ in results for h in entry[(box_set, protocol)][1]]
                 key = f'{box_set}/{protocol}'
-                strict = self.official and box_set in STRICT_OFFICIAL_SETS
+                strict = self._official and box_set in STRICT_OFFICIAL_SETS
                 for t, acc in accuracy_at_thresholds(ious, self.iou_thrs, strict=strict).items():
                     metrics[f'{key}/acc@{t:g}'] = acc
                 metrics[f'{key}/miou'] = 100.0 * float(ious.mean()) if ious.numel() else 0.0

@@ -1,6 +1,6 @@
 """Reading predictions and ground truth from the samples a metric receives."""
 
-from typing import Any, Optional
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -28,11 +28,13 @@ def mean_percent(values: list[bool]) -> float:
     return 100.0 * sum(values) / len(values) if values else 0.0
 
 
-def box_convention_of(metric: Any, override: Optional[str]) -> str:
+def box_convention_of(metric: Any) -> str:
     """How the ground-truth boxes a metric receives were loaded (a key of
-    :data:`~mmgrounding.evaluation.functional.BOX_CONVENTIONS`): ``override`` when given,
-    else the dataset's ``METAINFO['box_convention']`` (set by the runner as
-    ``metric.dataset_meta``), else ``'continuous'``."""
+    :data:`~mmgrounding.evaluation.functional.BOX_CONVENTIONS`): the metric's
+    ``box_convention`` when it was given one, else the dataset's
+    ``METAINFO['box_convention']`` (set by the runner as ``metric.dataset_meta``), else
+    ``'continuous'``."""
+    override = getattr(metric, 'box_convention', None)
     if override is not None:
         return override
     meta = getattr(metric, 'dataset_meta', None) or {}
