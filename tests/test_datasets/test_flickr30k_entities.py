@@ -338,3 +338,20 @@ def test_global_caption_ids_and_the_coco_captions_converter(tmp_path):
         dict(id=3697901, image_id=36979, caption='A person is in the outdoors .'),
     ]
     assert written['images'] == [dict(id=36979, file_name='36979.jpg')]
+
+
+def test_parse_sentence_line_odd_brackets_as_the_official_parser():
+    # As get_sentence_data (BryanPlummer/flickr30k_entities): inside an open phrase a token
+    # starting with '[' is a word, the first token ending with ']' closes the phrase, and a
+    # ']' token outside a phrase is a plain word. Expected values written by hand.
+    caption, phrases = parse_sentence_line(
+        '[/EN#1/people the [/EN#2/other hat] man] waves [/EN#3/bodyparts/people his hand] .',
+        path='x.txt',
+        line_no=1,
+    )
+    assert caption == 'the [/EN#2/other hat man] waves his hand .'
+    assert phrases == [
+        dict(text='the [/EN#2/other hat', span=(0, 20), entity_id='1', types=['people']),
+        dict(text='his hand', span=(32, 40), entity_id='3', types=['bodyparts', 'people']),
+    ]
+    assert caption[0:20] == 'the [/EN#2/other hat' and caption[32:40] == 'his hand'
