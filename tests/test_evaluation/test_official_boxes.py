@@ -181,3 +181,9 @@ def test_reir_box_metric_official(flickr):
     ours = run(cfg, flickr, sample)
     assert ours['reir/stage1/union/acc@0.5'] == 0.0
     assert ours['reir/stage1/union/miou'] == pytest.approx(100 * 104.5 / 240, rel=1e-5)
+
+
+@pytest.mark.parametrize('metric', ['PointingGameMetric', 'BoxRecallMetric', 'ReIRBoxMetric'])
+def test_unknown_box_convention_is_refused(metric):
+    with pytest.raises(ValueError, match='box_convention must be one of'):
+        METRICS.build(dict(type=metric, box_convention='one_based'))
