@@ -38,9 +38,11 @@ class PointingGameMetric(BaseMetric):
             (heatmap when the sample has one). The other protocols fix their source.
         tolerance: pixels a point may lie outside a box and still hit.
         box_convention: how the ground truth was loaded, for the protocols that test against
-            the official code's boxes (``amc_official``, ``infoground``: Flickr30k boxes get
-            ``x2 - 1``, ``y2 - 1`` as ``get_annotations`` stores them); None (default) reads
-            the dataset's ``METAINFO['box_convention']``.
+            the official code's boxes (``OFFICIAL_BOX_PROTOCOLS``: ``amc_official``,
+            ``infoground``, ``reir``; Flickr30k boxes get ``x2 - 1``, ``y2 - 1`` as
+            ``get_annotations`` stores them, docs/formats.md); None (default) reads the
+            dataset's ``METAINFO['box_convention']``; ``'continuous'`` tests against our
+            boxes as they are.
         per_type: also report the accuracy of each phrase type (a phrase with several types
             counts for each).
         collect_device, prefix: as in :class:`mmengine.evaluator.BaseMetric`.
