@@ -38,7 +38,7 @@ GALBEF_LR = 1e-3
 GALBEF_IMAGES = 24  # the training images gALBEF's test trains on and is measured on
 GALBEF_MIN_AUC = 0.70
 INFOGROUND_ITERS = 60
-INFOGROUND_LR = 1e-3  # the recipe's 1e-4 needs its 400 iterations
+INFOGROUND_LR = 3e-3  # the recipe's 1e-4 needs its 400 iterations
 
 
 @pytest.fixture(autouse=True)
@@ -108,19 +108,32 @@ def test_galbef_learns_to_match(learning_data, tmp_path):
 
 def test_infoground_learns_to_ground(learning_data, learning_baselines, tmp_path):
     """InfoGround (L_img, the no-negatives recipe, a small random frozen BERT for the words)
-    after INFOGROUND_ITERS iterations at lr INFOGROUND_LR: pointing at least 20 points above
-    the centre baseline, R@1 no more than 5 below the detector-score baseline.
+    after INFOGROUND_ITERS iterations at lr INFOGROUND_LR: pointing (the top box's centre) at
+    least 4 points above the detector-score baseline's pointing and 20 above the centre
+    baseline, R@1 no more than 5 below the detector-score baseline's R@1.
 
-    Measured on the v2 learning build (``measure.py infoground --iters 60 --seed S --lr 1e-3``,
-    one thread; baselines: centre pointing 13.48, detector-score R@1 28.65): R@1 32.02 / 28.65
-    / 30.34 and pointing 38.76 / 38.76 / 40.45 for seeds 0 / 1 / 2; with L_img multiplied by
-    zero (seed 0) R@1 13.48 and pointing 19.10, which fail both margins (by 10 and 14). On v2
-    (60 categories named by synonyms and hypernyms) 60 iterations reach the detector's R@1 but
-    not beyond it, so R@1 checks against collapse and pointing carries the margin (on the v1
-    build: R@1 42.41 / 42.93 over a baseline of 28.27, zeroed 27.75)."""
+    Measured on the v2 learning build (scratch driver: ``tests.learning.run('infoground', ...,
+    iters=60, lr=3e-3, seed=S)``, one thread, 2026-12-02; baselines: centre pointing 13.48,
+    detector-score R@1 28.65 and pointing 33.71): pointing 43.82 / 42.13 / 41.57 and R@1
+    34.27 / 33.15 / 30.34 for seeds 0 / 1 / 2; with the total loss multiplied by zero (seed 0)
+    pointing 18.54 and R@1 13.48, which fail every margin (by 19, 15 and 10). The pointing gap
+    over the detector (7.9-10.1) is 3.5x the seed spread (2.25); the threshold (37.71) is 3.9
+    below the lowest seed. Not measured on two threads. At lr 1e-3 (the former setting):
+    R@1 32.02 / 28.65 / 30.34, pointing 38.76 / 38.76 / 40.45 (seed 0 on this machine: 32.58 /
+    39.89), too close to the detector's pointing for a margin.
+
+    R@1 does not beat the detector-score baseline by a margin in any budget tried (seed 0):
+    150 iterations give 29.78 (lr 1e-3) and 32.02 (lr 3e-3); batch 100 27.53; a frozen BERT of
+    width 64 / 128 35.39 / 32.58, embeddings only (no layer) 30.90 / 27.53; on the 119
+    training images' phrases 28.36 (lr 1e-3) and 34.10 (lr 3e-3) vs the detector's 31.18. The
+    object's box competes with random boxes over part of it, which pixel features pooled on
+    4 x 4 hardly tell apart (R@5 72-84 against the detector's 93), so R@1 checks against
+    collapse and pointing carries the margin (on the v1 build: R@1 42.41 / 42.93 over a
+    baseline of 28.27, zeroed 27.75)."""
     metrics = run(
         'infoground', learning_data, str(tmp_path), iters=INFOGROUND_ITERS, lr=INFOGROUND_LR
     )
-    detector = learning_baselines['detector-score']['box_recall/R@1']
-    assert metrics['box_recall/R@1'] >= detector - 5, metrics
+    detector = learning_baselines['detector-score']
+    assert metrics['box_recall/R@1'] >= detector['box_recall/R@1'] - 5, metrics
+    assert metrics['pointing/accuracy'] >= detector['pointing/accuracy'] + 4, metrics
     assert metrics['pointing/accuracy'] >= centre(learning_baselines) + 20, metrics
