@@ -107,6 +107,14 @@ infoground-inputs: proposals $(IG_DIR)/mlm/config.json
 			--negatives $(IG_DIR)/negatives_$${mode}_train.json \
 			--out $(IG_DIR)/words_$${mode}_train/ || exit 1; \
 	done
+	# the oracle-filtered diagnostic row (its config's header): the reranked negatives without
+	# the substitutes that name an object of the image, and their word cache
+	OMP_NUM_THREADS=1 $(PY) tools/analysis_tools/negatives_in_image.py \
+		$(IG_DIR)/negatives_reranked_train.json --objects $(DATA)/vg/objects.json \
+		--out $(IG_DIR)/negatives_reranked-oracle_train.json
+	OMP_NUM_THREADS=1 $(PY) tools/cache_word_features.py $(IG_CONFIG)-reranked-oracle.py \
+		--negatives $(IG_DIR)/negatives_reranked-oracle_train.json \
+		--out $(IG_DIR)/words_reranked-oracle_train/
 
 infoground: infoground-inputs
 	$(PY) tools/analysis_tools/leaderboard.py --only detector-score \
