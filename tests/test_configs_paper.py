@@ -57,6 +57,7 @@ def test_infoground_paper_configs(path):
     recall = of_type(cfg.test_evaluator, 'BoxRecallMetric')
     assert tuple(recall['topk']) == (1, 5, 10) and not recall.get('strict_iou', False)
     assert recall.get('iou_thr', 0.5) == 0.5
+    assert recall['iou'] == 'pixel_inclusive'  # InfoGround's compute_iou
     assert cfg.test_dataloader.dataset.type == 'Flickr30kEntitiesDataset'
     assert cfg.test_dataloader.dataset.ann_file == 'flickr30k_entities/test.txt'
     # Fig. 4: one hidden layer by default, 0 and 2 in the depth ablation
@@ -184,3 +185,14 @@ def test_amc_table3_ranks_mattnet_detections():
     recall = of_type(cfg.test_evaluator, 'BoxRecallMetric')
     assert recall['topk'][0] == 1 and not recall.get('strict_iou', False)
     assert of_type(cfg.test_dataloader.dataset.pipeline, 'Resize')['scale'] == (384, 384)
+
+
+# -------------------------------------------------------------------------------------- ReIR
+@pytest.mark.parametrize(
+    'path', ['reir/reir_r101-c4_1xb40-80k_flickr30k.py', 'reir/reir_r101-c4_1xb40-80k_referit.py']
+)
+def test_reir_paper_configs_use_the_official_box_accuracy(path):
+    cfg = load(path)
+    # ReIR's flickr30k_evaluation_grounding.py: the union box and IoU > t (docs/formats.md)
+    assert of_type(cfg.test_evaluator, 'ReIRBoxMetric')['official'] is True
+    assert of_type(cfg.val_evaluator, 'ReIRBoxMetric')['official'] is True

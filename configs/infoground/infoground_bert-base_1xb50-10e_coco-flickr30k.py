@@ -60,7 +60,8 @@ test_dataloader = dict(batch_size=50, num_workers=4, dataset=dict(pipeline=test_
 
 val_evaluator = [
     dict(type='PointingGameMetric', protocol='infoground'),
-    dict(type='BoxRecallMetric', topk=(1, 5, 10)),
+    # InfoGround's compute_iou (inclusive pixel counts) on the official boxes (docs/formats.md)
+    dict(type='BoxRecallMetric', topk=(1, 5, 10), iou='pixel_inclusive'),
 ]
 test_evaluator = val_evaluator
 

@@ -39,7 +39,8 @@ train_dataloader = dict(
 val_dataloader = dict(batch_size=8, num_workers=4, dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(batch_size=8, num_workers=4, dataset=dict(pipeline=test_pipeline))
 val_evaluator = [
-    dict(type='ReIRBoxMetric'),
+    # ReIR's official union box and IoU > t (flickr30k_evaluation_grounding.py; docs/formats.md)
+    dict(type='ReIRBoxMetric', official=True),
     dict(type='BoxRecallMetric', topk=(1, 5), protocol='union'),
     dict(type='PointingGameMetric', source='box'),
 ]
