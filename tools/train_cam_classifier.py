@@ -206,15 +206,9 @@ def object_coverage(
     """
     names = list(model.class_names)
     queries = [
-        (row, names.index(cat), box, part)
+        (row, names.index(cat), box, part, size)
         for row, img in enumerate(img_ids)
-        for cat, box, _, part in objects[img]
-        if cat in names
-    ]
-    groups = [
-        (size, part is not None)
-        for img in img_ids
-        for cat, _, size, part in objects[img]
+        for cat, box, size, part in objects[img]
         if cat in names
     ]
     model.eval()
@@ -225,13 +219,11 @@ def object_coverage(
             logits = model(images[[q[0] for q in chunk]])
             score = logits[torch.arange(len(chunk)), [q[1] for q in chunk]]  # (Q,)
             maps = explainer.explain(score, captured['activations']).detach()  # (Q, h, w)
-        for cam, (row, _, box, part), (size, has_part) in zip(
-            maps, chunk, groups[start : start + 64]
-        ):
+        for cam, (row, _, box, part, size) in zip(maps, chunk):
             hw = sizes_hw[row]
             coverage, outside = cam_box_coverage(cam, box[None], hw, threshold=0.5)
             keys = [size] + (
-                [f'large {"with" if has_part else "without"} a part'] * (size == 'large')
+                [f'large {"without" if part is None else "with"} a part'] * (size == 'large')
             )
             record = dict(coverage=coverage, outside=outside)
             if part is not None:
