@@ -121,6 +121,31 @@ def test_dataset_stats_counts_match_the_loader(synthground_root):
     assert stats['phrases'] == len(phrases)
     assert stats['boxes'] == sum(len(p['boxes_xyxy']) for p in phrases)
     assert sum(stats['phrases_per_type'].values()) >= stats['phrases']
+    # every phrase of a caption counted once by its relation degree
+    assert sum(stats['relation_degrees'].values()) == stats['phrases']
+
+
+def test_dataset_stats_relation_degrees_on_hand_made_captions():
+    """'a man next to a dog near a car': the dog links to both; 'a cat and a hat': no relation
+    ('and' is stripped), so both have degree 0."""
+    stats_tool = load_tool('dataset_stats')
+
+    class Captions:
+        items = [
+            ('a man next to a dog near a car', [(0, 5), (14, 19), (25, 30)]),
+            ('a cat and a hat', [(0, 5), (10, 15)]),
+        ]
+
+        def __len__(self):
+            return len(self.items)
+
+        def get_data_info(self, index):
+            caption, spans = self.items[index]
+            return dict(img_id=index, caption=caption,
+                        phrases=[dict(span=s, boxes_xyxy=[[0, 0, 1, 1]]) for s in spans])
+
+    stats = stats_tool.dataset_stats(Captions())
+    assert stats['relation_degrees'] == {0: 2, 1: 2, 2: 1}
 
 
 def test_synthground_referit_column_reads_the_refs_with_the_referit_loader():
