@@ -48,6 +48,16 @@ TABLES = (
         },
         **SPLITS,
     ),
+    # Fig. 4: the Table 2 rows' accuracy against the IoU threshold (the curve itself:
+    # tools/analysis_tools/reir_iou_curve.py draws these runs)
+    ablation_table(
+        'reir-fig4',
+        DOC,
+        row_header='row',
+        test={f'acc@{t} (test)': f'reir/fused/union/acc@{t}' for t in ('0.5', '0.6', '0.7', '0.8')}
+        | {'mIoU (test)': 'reir/fused/union/miou'},
+        **SPLITS,
+    ),
     ablation_table(
         'reir-table2-seeds',
         DOC,
@@ -68,7 +78,7 @@ TABLES = (
 )
 
 
-TABLE2 = ('reir-table2', 'reir-table2-seeds')
+TABLE2 = ('reir-table2', 'reir-fig4', 'reir-table2-seeds')
 
 
 def _reir(
