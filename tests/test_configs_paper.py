@@ -141,7 +141,14 @@ def test_amc_paper_configs(path):
     expected = AMC_TRAINING[path]
     # Sec. 4: ALBEF-base, 20 epochs, lr 1e-5, batch 512 (8 x 64), 256 px, boxes >= 8%
     assert cfg.train_cfg.max_epochs == 20
-    assert cfg.optim_wrapper.optimizer.lr == 1e-5
+    # the official optimiser: AdamW, lr 1e-5, weight decay 0.02 except on 1-d parameters and
+    # biases (test_amc_paper_optimizer_decays_as_timm)
+    assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=1e-5, weight_decay=0.02, fused=True)
+    assert cfg.optim_wrapper.paramwise_cfg == dict(
+        norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0, bypass_duplicate=True
+    )
+    # the official training and evaluation tokenise to 25 tokens
+    assert cfg.model.max_text_length == 25 and cfg.model.max_text_length_test == 25
     assert cfg.train_dataloader.batch_size * 8 == 512 == cfg.auto_scale_lr.base_batch_size
     assert of_type(cfg.train_dataloader.dataset.pipeline, 'Resize')['scale'] == (256, 256)
     dataset = cfg.train_dataloader.dataset
@@ -163,6 +170,38 @@ def test_amc_paper_configs(path):
         assert dataset.image_ids_file
     # evaluation images of the benchmarks are kept out of training (on by default)
     assert dataset.get('exclude_eval_images', 'default') is not None
+
+
+def test_amc_paper_optimizer_decays_as_timm(tmp_path):
+    """albef_vg.py's optim_wrapper, built over a tiny ALBEF, decays exactly the parameters
+    timm's ``add_weight_decay`` (ALBEF's ``create_optimizer``) decays: not the 1-d ones, not
+    the ``*.bias`` ones; everything else, the 0-d temperature included, at 0.02."""
+    from mmengine.optim import build_optim_wrapper
+
+    from mmgrounding.registry import MODELS
+    from mmgrounding.utils import register_all_modules
+    from tests.test_models.albef_tiny import tiny_albef_cfg, write_vocab
+
+    register_all_modules()
+    model = MODELS.build(tiny_albef_cfg(write_vocab(tmp_path / 'vocab.txt')))
+    cfg = load('amc/albef_vg.py')
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    assert type(wrapper.optimizer).__name__ == 'AdamW'
+    decay_of = {}
+    for group in wrapper.optimizer.param_groups:
+        for param in group['params']:
+            decay_of[id(param)] = group['weight_decay']
+    expected = {
+        name: 0.0 if param.ndim == 1 or name.endswith('.bias') else 0.02
+        for name, param in model.named_parameters()
+        if param.requires_grad
+    }
+    got = {
+        name: decay_of[id(param)] for name, param in model.named_parameters() if name in expected
+    }
+    assert got == expected
+    # both kinds are there: the rule is exercised, not vacuous
+    assert {0.0, 0.02} == set(got.values()) and got['temp'] == 0.02
 
 
 @pytest.mark.parametrize(

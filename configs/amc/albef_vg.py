@@ -59,6 +59,8 @@ model = dict(
     amc_loss=dict(type='AMCLoss', mean_pooling='batch'),
     fusion=dict(attention_dropout=True),
     distill_alpha_ramp='epoch',
+    # the official training tokenises with max_length=25 too (AMC Pretrain.py)
+    max_text_length=25,
     max_text_length_test=25)
 # the official evaluation: the map upsampled bicubically to the image, a hit strictly inside
 val_evaluator = [dict(type='PointingGameMetric', protocol='amc_official')]
@@ -69,9 +71,21 @@ max_epochs = 20
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
+# The official optimiser (AMC configs/Pretrain.yaml: {opt: adamW, lr: 1e-5, weight_decay:
+# 0.02}, built by timm's create_optimizer): AdamW, weight decay 0.02 except on 1-d parameters
+# and biases (timm's add_weight_decay; ALBEF defines no no_weight_decay list, so the ViT's
+# cls_token and pos_embed and the 0-d temperature are decayed).
 # fused=True: torch's one-pass kernel (CPU and CUDA), the same update up to float rounding
 # (docs/get_started.md, the ALBEF-base step)
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-5, fused=True))
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-5, weight_decay=0.02, fused=True),
+    # bypass_duplicate: the MLM decoder shares its weight and bias with the word embeddings
+    # and the prediction head (tied as in BERT); paramwise groups would list them twice
+    paramwise_cfg=dict(
+        norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0, bypass_duplicate=True
+    ),
+)
 param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs)]
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=2, save_best='auto'))
 auto_scale_lr = dict(base_batch_size=512, enable=False)

@@ -42,9 +42,10 @@ def test_paper_scale_configs_follow_the_paper(synthground_root):
     # the official ALBEF code's details (issue 13, item 10)
     assert amc.model.fusion.attention_dropout and amc.model.distill_alpha_ramp == 'epoch'
     assert amc.model.max_text_length_test == 25
-    # batch 512 on 8 GPUs, Adam lr 1e-5, 20 epochs, VG boxes and regions, 256 px ViT-B/16
+    # batch 512 on 8 GPUs, AdamW lr 1e-5 (weight decay 0.02, the official code's; its
+    # paramwise rule: tests/test_configs_paper.py), 20 epochs, VG boxes and regions, 256 px
     assert amc.train_dataloader.batch_size * 8 == 512
-    assert amc.optim_wrapper.optimizer == dict(type='Adam', lr=1e-5, fused=True)
+    assert amc.optim_wrapper.optimizer == dict(type='AdamW', lr=1e-5, weight_decay=0.02, fused=True)
     assert amc.train_cfg.max_epochs == 20
     assert tuple(amc.train_dataloader.dataset.sources) == ('objects', 'regions')
     assert amc.model.image_encoder.img_size == 256 and amc.model.image_encoder.patch_size == 16
