@@ -224,6 +224,11 @@ def test_amc_table3_ranks_mattnet_detections():
     recall = of_type(cfg.test_evaluator, 'BoxRecallMetric')
     assert recall['topk'][0] == 1 and not recall.get('strict_iou', False)
     assert of_type(cfg.test_dataloader.dataset.pipeline, 'Resize')['scale'] == (384, 384)
+    # the official ranking (grounding_eval, alpha=0.5) on the raw, unnormalised map
+    assert cfg.model.box_ranking == 'amc_official' and cfg.model.box_area_power == 0.5
+    assert cfg.model.explainer.normalize == 'none'
+    # the training-side options stay albef_vg.py's
+    assert cfg.model.amc_loss.mean_pooling == 'batch'
 
 
 # -------------------------------------------------------------------------------------- ReIR

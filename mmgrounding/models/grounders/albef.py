@@ -28,7 +28,7 @@ from mmgrounding.structures import SampleList
 
 from .albef_objectives import ALBEFObjectives
 from .base import BaseGrounder
-from .utils import gather_without_grad, rank_boxes_by_heatmap
+from .utils import BOX_RANKING_RULES, gather_without_grad, rank_boxes_by_heatmap
 
 
 def _stable_id(value) -> int:
@@ -97,6 +97,9 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
         box_area_power: when the test pipeline loads detector boxes (``LoadRegionFeatures``),
             ``predict`` also ranks them per phrase by heatmap mass inside the box divided by
             area ** ``box_area_power`` (AMC Table 3: 0.5) into ``pred_boxes`` for Recall@k.
+        box_ranking: how that mass is taken (``rank_boxes_by_heatmap``'s ``rule``):
+            ``'cover'`` (default: bilinear map, every pixel the box touches) or
+            ``'amc_official'`` (the official AMC evaluation: bicubic map, truncated corners).
         data_preprocessor, init_cfg: as in :class:`mmengine.model.BaseModel`.
     """
 
@@ -125,6 +128,7 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
         text_pool: str = 'cls',
         loss_weights: dict | None = None,
         box_area_power: float = 0.5,
+        box_ranking: str = 'cover',
         explain_positives_only: bool = False,
         itm_itc_term: bool = False,
         data_preprocessor: dict | None = None,
@@ -152,6 +156,9 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
             predictions.decoder.bias = predictions.bias
         self.temp = nn.Parameter(torch.tensor(float(temperature)))
         self.box_area_power = box_area_power
+        if box_ranking not in BOX_RANKING_RULES:
+            raise ValueError(f'box_ranking must be one of {BOX_RANKING_RULES}, got {box_ranking!r}')
+        self.box_ranking = box_ranking
         self.explain_positives_only = explain_positives_only
 
         self.tokenizer = self._build_tokenizer(tokenizer)
@@ -468,5 +475,6 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
                     sample.proposals.bboxes,
                     sample.metainfo['ori_shape'],
                     area_power=self.box_area_power,
+                    rule=self.box_ranking,
                 )
         return data_samples

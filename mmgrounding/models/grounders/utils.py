@@ -95,8 +95,25 @@ def gather_with_grad(tensor: Tensor) -> Tensor:
     return _GatherWithGrad.apply(tensor)
 
 
+# How rank_boxes_by_heatmap turns a map and a box into a score:
+# - 'cover' (ours, the default): the map upsampled bilinearly, the mass over every pixel the
+#   box touches (floor of x1, y1 to ceil of x2, y2), the area clamped to at least 1 pixel;
+# - 'amc_official': uvavision/AMC-grounding dataset/utils.py grounding_eval: the map upsampled
+#   with F.interpolate(mode='bicubic') to (H, W), the mass of
+#   mask[int(y):int(y + h), int(x):int(x + w)] (truncated corners), over (w * h) ** alpha (as
+#   'cover', an area under one pixel counts as one: the official code would divide by ~0);
+#   the first box of strictly highest score wins (a stable sort keeps the first of equal
+#   scores).
+BOX_RANKING_RULES = ('cover', 'amc_official')
+
+
 def rank_boxes_by_heatmap(
-    heatmaps: Tensor, boxes_xyxy: Tensor, image_hw: tuple[int, int], *, area_power: float = 0.5
+    heatmaps: Tensor,
+    boxes_xyxy: Tensor,
+    image_hw: tuple[int, int],
+    *,
+    area_power: float = 0.5,
+    rule: str = 'cover',
 ) -> tuple[Tensor, Tensor]:
     """Rank boxes per phrase by heatmap mass inside the box divided by area**area_power.
 
@@ -108,27 +125,40 @@ def rank_boxes_by_heatmap(
         boxes_xyxy: (K, 4) boxes in image pixels.
         image_hw: (H, W) of the image the boxes are in.
         area_power: exponent of the box area in the denominator.
+        rule: a key of :data:`BOX_RANKING_RULES`: ``'cover'`` (bilinear upsampling, the
+            pixels the box touches) or ``'amc_official'`` (the official AMC evaluation:
+            bicubic upsampling, the pixels ``int(y1):int(y2)``, ``int(x1):int(x2)``, ties to
+            the first box).
 
     Returns:
         ``(boxes, scores)``: (P, K, 4) the boxes of each phrase, best first, and (P, K) their
         scores.
     """
+    if rule not in BOX_RANKING_RULES:
+        raise ValueError(f'rule must be one of {BOX_RANKING_RULES}, got {rule!r}')
     num_phrases, num_boxes = heatmaps.shape[0], boxes_xyxy.shape[0]
     height, width = (int(v) for v in image_hw)
     if num_phrases == 0 or num_boxes == 0:
         return boxes_xyxy.new_zeros((num_phrases, num_boxes, 4)), heatmaps.new_zeros(
             (num_phrases, num_boxes)
         )
+    official = rule == 'amc_official'
     maps = torch.nn.functional.interpolate(
-        heatmaps[:, None].float(), size=(height, width), mode='bilinear', align_corners=False
+        heatmaps[:, None].float(),
+        size=(height, width),
+        mode='bicubic' if official else 'bilinear',
+        align_corners=False,
     )[:, 0]  # (P, H, W)
     # integral image with a zero first row and column: sum over [y1, y2) x [x1, x2)
     integral = torch.nn.functional.pad(maps.cumsum(1).cumsum(2), (1, 0, 1, 0))  # (P, H+1, W+1)
     boxes = boxes_xyxy.float().to(maps.device)
-    x1 = boxes[:, 0].floor().clamp(0, width).long()
-    y1 = boxes[:, 1].floor().clamp(0, height).long()
-    x2 = boxes[:, 2].ceil().clamp(0, width).long()
-    y2 = boxes[:, 3].ceil().clamp(0, height).long()
+    # official: Python's int() of non-negative corners is the floor of both; ours covers
+    # every pixel the box touches
+    low, high = torch.floor, (torch.floor if official else torch.ceil)
+    x1 = low(boxes[:, 0]).clamp(0, width).long()
+    y1 = low(boxes[:, 1]).clamp(0, height).long()
+    x2 = high(boxes[:, 2]).clamp(0, width).long()
+    y2 = high(boxes[:, 3]).clamp(0, height).long()
     mass = (
         integral[:, y2, x2] - integral[:, y1, x2] - integral[:, y2, x1] + integral[:, y1, x1]
     )  # (P, K)
@@ -136,5 +166,5 @@ def rank_boxes_by_heatmap(
         (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
     ).clamp(min=1.0)  # (K,)
     scores = mass / area.pow(area_power)  # (P, K)
-    scores, order = scores.sort(dim=1, descending=True)
+    scores, order = scores.sort(dim=1, descending=True, stable=official)
     return boxes_xyxy[order], scores  # (P, K, 4), (P, K)
