@@ -10,6 +10,7 @@ from mmengine.dist import master_only
 from mmengine.visualization import Visualizer
 
 from mmgrounding.evaluation.functional import (
+    BOX_CONVENTIONS,
     PointingProtocol,
     pointing_protocol,
 )
@@ -100,6 +101,13 @@ class GroundingVisualizer(Visualizer):
             ``PointingGameMetric.spec``; set it to the evaluator's so that the figures agree
             with the reported accuracy, as ``tools/analysis_tools/visualize_heatmaps.py``
             does).
+        box_convention: how the ground-truth boxes were loaded (a key of
+            :data:`~mmgrounding.evaluation.functional.BOX_CONVENTIONS`, the dataset's
+            ``METAINFO['box_convention']``); with the official protocols the hits are tested
+            against the official code's boxes, as ``PointingGameMetric`` does.
+        official_boxes: test hits against the official boxes; None: when ``protocol`` names
+            one of :data:`~mmgrounding.evaluation.functional.OFFICIAL_BOX_PROTOCOLS` (give it
+            with a ``PointingProtocol``, which carries no name).
         **kwargs: passed to :class:`mmengine.visualization.Visualizer`.
     """
 
@@ -115,6 +123,8 @@ class GroundingVisualizer(Visualizer):
         floor: float = 0.3,
         alpha: float = 0.5,
         protocol: str | PointingProtocol = 'grid',
+        box_convention: str = 'continuous',
+        official_boxes: Optional[bool] = None,
         **kwargs,
     ) -> None:
         super().__init__(name=name, **kwargs)
@@ -135,6 +145,12 @@ class GroundingVisualizer(Visualizer):
         if not isinstance(protocol, PointingProtocol):
             pointing_protocol(protocol)  # an unknown name raises here, not at the first figure
         self.protocol = protocol
+        if box_convention not in BOX_CONVENTIONS:
+            raise ValueError(
+                f'box_convention must be one of {BOX_CONVENTIONS}, got {box_convention!r}'
+            )
+        self.box_convention = box_convention
+        self.official_boxes = official_boxes
         self.gap = max(4, font_px // 2)
 
     # -- text -------------------------------------------------------------------------------
@@ -294,7 +310,12 @@ class GroundingVisualizer(Visualizer):
     def draw_sample(self, image: np.ndarray, sample: GroundingDataSample) -> np.ndarray:
         """The figure of ``sample`` over its original ``image`` (H, W, 3) RGB, as RGB."""
         layout, phrases = self.sample_layout(image.shape[:2], sample)
-        outcomes = phrase_outcomes(sample, protocol=self.protocol)[: len(phrases)]
+        outcomes = phrase_outcomes(
+            sample,
+            protocol=self.protocol,
+            box_convention=self.box_convention,
+            official_boxes=self.official_boxes,
+        )[: len(phrases)]
         canvas = np.empty((*layout.size_hw, 3), dtype=np.uint8)
         canvas[:] = BACKGROUND
         img_h, img_w = layout.image_hw

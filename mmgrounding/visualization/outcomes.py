@@ -57,12 +57,22 @@ POINT_SOURCES = {
 
 
 def phrase_outcomes(
-    sample: GroundingDataSample, *, protocol: str | PointingProtocol = 'grid'
+    sample: GroundingDataSample,
+    *,
+    protocol: str | PointingProtocol = 'grid',
+    box_convention: str = 'continuous',
+    official_boxes: Optional[bool] = None,
 ) -> list[PhraseOutcome]:
     """The point, its source, hit and top box of every phrase, as the pointing game finds
     them under ``protocol`` (:class:`~mmgrounding.evaluation.PointingGameMetric` with that
     protocol, ``source='auto'``, no tolerance; ``'grid'``: the heatmap peak when the sample
-    has heatmaps, else the centre of the top-ranked box)."""
+    has heatmaps, else the centre of the top-ranked box).
+
+    ``box_convention`` (how the ground truth was loaded, the dataset's
+    ``METAINFO['box_convention']``) and ``official_boxes`` are
+    :func:`~mmgrounding.evaluation.functional.protocol_hits`'; they decide whether a hit is
+    tested against the official code's boxes (Flickr30k: one pixel smaller on the right and
+    bottom), as the metric does for the named official protocols."""
     num = sample.num_phrases
     hw = tuple(sample.metainfo['ori_shape'][:2])
     top_boxes = None
@@ -76,7 +86,14 @@ def phrase_outcomes(
     except ValueError:  # the protocol's prediction is missing: nothing to point with
         return [PhraseOutcome(None, '', None, None) for _ in range(num)]
     boxes, index = gt_boxes_and_index(sample)
-    hits = protocol_hits(protocol, points, boxes, index)
+    hits = protocol_hits(
+        protocol,
+        points,
+        boxes,
+        index,
+        box_convention=box_convention,
+        official_boxes=official_boxes,
+    )
     has_box = [bool((index == p).any()) for p in range(num)]
     return [
         PhraseOutcome(

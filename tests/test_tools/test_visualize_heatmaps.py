@@ -75,3 +75,24 @@ def test_figures_take_the_test_evaluators_pointing_protocol():
     assert tool.evaluator_protocol(Config(dict(test_evaluator=dict(type='BoxRecallMetric')))) == (
         'grid'
     )
+    # the figures test hits against the boxes the metric tests against: on a Flickr30k
+    # dataset the official protocols use the official boxes, the grid protocol ours, and a
+    # metric's own box_convention wins over the dataset's
+    flickr = dict(box_convention='pixel_inclusive_1based')
+    assert tool.figure_pointing(amc, flickr) == dict(
+        protocol=POINTING_PROTOCOLS['amc_official'],
+        box_convention='pixel_inclusive_1based',
+        official_boxes=True,
+    )
+    assert tool.figure_pointing(boxes, flickr)['official_boxes'] is False
+    ours = Config(
+        dict(
+            test_evaluator=[
+                dict(type='PointingGameMetric', protocol='infoground', box_convention='continuous')
+            ]
+        )
+    )
+    assert tool.figure_pointing(ours, flickr)['box_convention'] == 'continuous'
+    assert tool.figure_pointing(Config(dict(test_evaluator=[])), flickr) == dict(
+        protocol='grid', box_convention='continuous', official_boxes=False
+    )

@@ -124,6 +124,37 @@ def test_outcomes_follow_the_evaluators_protocol():
         GroundingVisualizer(name='test_grounding_visualizer_bad', protocol='pointing15')
 
 
+def test_official_protocols_test_hits_against_the_official_boxes():
+    # phrase 0's box [10, 5, 30, 25] as the Flickr30k loader gives it (the XML's 1-based
+    # inclusive 11..30, 6..25); the official code's box is [10, 5, 29, 24]. Its top box
+    # [27, 10, 32, 20] has the centre (29.5, 15): strictly inside ours (29.5 < 30), outside the
+    # official one (29.5 > 29)
+    sample = _sample(heatmaps=False, boxes=True)
+    sample.pred_boxes[0, 0] = torch.tensor([27.0, 10.0, 32.0, 20.0])
+    flickr = dict(protocol='infoground', box_convention='pixel_inclusive_1based')
+    assert phrase_outcomes(sample, **flickr)[0].hit is False
+    assert phrase_outcomes(sample, protocol='infoground')[0].hit is True
+    # the grid protocol keeps our boxes whatever the dataset; official_boxes overrides
+    assert phrase_outcomes(sample, protocol='grid', box_convention='pixel_inclusive_1based')[0].hit
+    assert phrase_outcomes(sample, **flickr, official_boxes=False)[0].hit is True
+    # the figure's status strip follows: MISS on a Flickr30k-convention visualizer
+    for convention, colour in (('pixel_inclusive_1based', MISS_COLOUR), ('continuous', HIT_COLOUR)):
+        vis = GroundingVisualizer(
+            name=f'test_grounding_visualizer_{convention}',
+            min_side=160,
+            font_px=14,
+            protocol='infoground',
+            box_convention=convention,
+        )
+        layout, _ = vis.sample_layout((H, W), sample)
+        drawn = vis.draw_sample(_image(), sample)
+        x0, y0 = layout.image_origins[0]
+        below = y0 + layout.image_hw[0] + layout.status_h - 2
+        assert _close(drawn[below, x0 + layout.image_hw[1] - 3], colour)
+    with pytest.raises(ValueError, match='box_convention must be one of'):
+        GroundingVisualizer(name='test_grounding_visualizer_badbox', box_convention='xywh')
+
+
 def test_layout_sizes_and_panels(vis):
     sample = _sample(phrases=['one', 'two', 'three', 'four', 'five'])
     layout, phrases = vis.sample_layout((H, W), sample)

@@ -10,6 +10,9 @@ has at least ``--min-side`` pixels, the heatmap over it, the ground-truth boxes 
 top predicted box in magenta, the predicted point (heatmap peak or top-box centre, as the
 config's ``PointingGameMetric`` in ``test_evaluator`` takes it: its protocol and source; the
 grid protocol without one) as a green (hit) or red (miss) dot, and a HIT / MISS strip below.
+Hits are tested against the boxes the metric tests against: under the official protocols the
+official code's boxes (the dataset's ``METAINFO['box_convention']``, or the metric's
+``box_convention``).
 """
 import argparse
 import os
@@ -22,19 +25,42 @@ from mmengine.dataset import pseudo_collate
 from mmengine.fileio import get
 from mmengine.runner import load_checkpoint
 
+from mmgrounding.evaluation.functional import OFFICIAL_BOX_PROTOCOLS
+from mmgrounding.evaluation.metrics.utils import box_convention_of
 from mmgrounding.registry import DATASETS, METRICS, MODELS, VISUALIZERS
 from mmgrounding.utils import register_all_modules
+
+
+def pointing_metric(cfg: Config):
+    """The config's test ``PointingGameMetric``, built, or None when it has none."""
+    evaluator = cfg.get('test_evaluator') or []
+    metrics = evaluator.get('metrics', evaluator) if isinstance(evaluator, dict) else evaluator
+    for metric in metrics if isinstance(metrics, (list, tuple)) else [metrics]:
+        if metric.get('type') == 'PointingGameMetric':
+            return METRICS.build(metric)
+    return None
 
 
 def evaluator_protocol(cfg: Config):
     """The pointing protocol of the config's test ``PointingGameMetric`` (with its
     ``source``), or ``'grid'`` when the test evaluator has none."""
-    evaluator = cfg.get('test_evaluator') or []
-    metrics = evaluator.get('metrics', evaluator) if isinstance(evaluator, dict) else evaluator
-    for metric in metrics if isinstance(metrics, (list, tuple)) else [metrics]:
-        if metric.get('type') == 'PointingGameMetric':
-            return METRICS.build(metric).spec
-    return 'grid'
+    metric = pointing_metric(cfg)
+    return 'grid' if metric is None else metric.spec
+
+
+def figure_pointing(cfg: Config, dataset_meta: dict) -> dict:
+    """``GroundingVisualizer``'s ``protocol``, ``box_convention`` and ``official_boxes``, so
+    that the figures test each hit as the config's ``PointingGameMetric`` does on a dataset
+    with ``dataset_meta`` (its ``METAINFO``)."""
+    metric = pointing_metric(cfg)
+    if metric is None:
+        return dict(protocol='grid', box_convention='continuous', official_boxes=False)
+    metric.dataset_meta = dataset_meta
+    return dict(
+        protocol=metric.spec,
+        box_convention=box_convention_of(metric),
+        official_boxes=metric.protocol in OFFICIAL_BOX_PROTOCOLS,
+    )
 
 
 def main() -> None:
@@ -59,11 +85,11 @@ def main() -> None:
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.eval()
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    protocol = evaluator_protocol(cfg)
-    print(f'pointing protocol of the figures: {protocol}')
+    pointing = figure_pointing(cfg, dataset.metainfo)
+    print(f'pointing protocol of the figures: {pointing}')
     visualizer = VISUALIZERS.build(dict(type='GroundingVisualizer', name='heatmap_tool',
                                         max_phrases=args.max_phrases, columns=args.columns,
-                                        min_side=args.min_side, protocol=protocol))
+                                        min_side=args.min_side, **pointing))
     os.makedirs(args.out_dir, exist_ok=True)
     step = max(1, len(dataset) // args.num)
     for index in range(0, min(len(dataset), step * args.num), step):
