@@ -65,9 +65,12 @@ def test_amc_learns_to_point(learning_data, learning_baselines, tmp_path):
     """AMC (the demo recipe: ALBEF at 64 px with the AMC loss, batch 32) after AMC_ITERS
     iterations: at least 20 points above the centre baseline and 5 above the untrained model.
 
-    Measured on the v2 learning build (``measure.py amc --iters 60 --seed S``): 42.13 / 37.64 /
-    38.76 for seeds 0 / 1 / 2; untrained (seed 0) 26.40; all losses multiplied by zero (seed 0)
-    26.40, which fails both margins (by 7 and 5). (On the v1 build, with the text encoder's
+    Measured on the v2 learning build (``measure.py amc --iters 60 --seed S``, 2026-12-03, the
+    deterministic WordPiece vocabulary of ``synthground/vocab.py``): 38.20 / 41.01 / 42.70 for
+    seeds 0 / 1 / 2; untrained (seed 0) 26.40; all losses multiplied by zero (seed 0) 26.40,
+    which fails both margins (by 7 and 5). Before, ``tokenizers`` trained the vocabulary,
+    differently in every process: three of its vocabularies gave 35.39 / 40.45 / 43.26 at seed
+    0, and CI missed the margin twice (28.65, 29.21). (On the v1 build, with the text encoder's
     512-row vocabulary: 43.46 / 35.60, untrained 19.90.) About 55-75 s on one thread."""
     metrics = run('amc', learning_data, str(tmp_path / 'train'), iters=AMC_ITERS)
     accuracy = metrics['pointing/accuracy']
@@ -83,8 +86,9 @@ def test_galbef_learns_to_match(learning_data, tmp_path):
     images' captions, per-image AUC (0.5 is chance) at least GALBEF_MIN_AUC.
 
     Measured on the v2 learning build (``measure.py galbef-auc --iters 60 --seed S``, lr 1e-3,
-    24 images, one thread; caption AUC): 0.8936 / 0.9260 / 0.8986 for seeds 0 / 1 / 2; all
-    losses multiplied by zero (seed 0): 0.5049, which fails the margin. On the v1 build
+    24 images, one thread; caption AUC; 2026-12-03, the deterministic vocabulary): 0.9032 /
+    0.9213 / 0.9133 for seeds 0 / 1 / 2; all losses multiplied by zero (seed 0): 0.5060, which
+    fails the margin (with earlier, per-process vocabularies: 0.8936 / 0.9260 / 0.8986). On the v1 build
     (``measure_galbef.py --iters 60 --images 24 --opts '{"lr": 1e-3}' --seed S --threads T``):
     0.9013 / 0.8532 / 0.8865 on one thread, 0.9013 / 0.8532 for seeds 0 / 1 on two threads;
     phrase AUC 0.80 / 0.76 / 0.80; zeroed 0.4422. The margin leaves 3x the larger spread of
@@ -113,12 +117,13 @@ def test_infoground_learns_to_ground(learning_data, learning_baselines, tmp_path
     baseline, R@1 no more than 5 below the detector-score baseline's R@1.
 
     Measured on the v2 learning build (scratch driver: ``tests.learning.run('infoground', ...,
-    iters=60, lr=3e-3, seed=S)``, one thread, 2026-12-02; baselines: centre pointing 13.48,
-    detector-score R@1 28.65 and pointing 33.71): pointing 43.82 / 42.13 / 41.57 and R@1
-    34.27 / 33.15 / 30.34 for seeds 0 / 1 / 2; with the total loss multiplied by zero (seed 0)
-    pointing 18.54 and R@1 13.48, which fail every margin (by 19, 15 and 10). The pointing gap
-    over the detector (7.9-10.1) is 3.5x the seed spread (2.25); the threshold (37.71) is 3.9
-    below the lowest seed. Not measured on two threads. At lr 1e-3 (the former setting):
+    iters=60, lr=3e-3, seed=S)``, one thread, 2026-12-03, the deterministic vocabulary;
+    baselines: centre pointing 13.48, detector-score R@1 28.65 and pointing 33.71): pointing
+    44.38 / 43.82 / 42.13 and R@1 33.15 / 33.71 / 30.34 for seeds 0 / 1 / 2; with the total
+    loss multiplied by zero (seed 0) pointing 19.10 and R@1 13.48, which fail every margin (by
+    19, 15 and 10). The pointing gap over the detector (8.4-10.7) is 4x the seed spread
+    (2.25); the threshold (37.71) is 4.4 below the lowest seed. (With the earlier per-process
+    vocabularies, 2026-12-02: pointing 43.82 / 42.13 / 41.57, R@1 34.27 / 33.15 / 30.34.) Not measured on two threads. At lr 1e-3 (the former setting):
     R@1 32.02 / 28.65 / 30.34, pointing 38.76 / 38.76 / 40.45 (seed 0 on this machine: 32.58 /
     39.89), too close to the detector's pointing for a margin.
 
