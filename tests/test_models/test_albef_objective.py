@@ -208,13 +208,19 @@ def record_itm_inputs(model):
 
     The image side reaches the fusion encoder as each layer's cross-attention keys and values
     (``image_kv``); "image" is recorded as the image tokens whose first layer's keys those are,
-    found among the candidate images the model computed keys for (``image_keys_values``)."""
+    found among the candidate images the model computed keys for (``image_keys_values`` or
+    ``image_keys_values_with_frozen_copy``)."""
     calls, candidates = [], []
     original, keys_values = model.itm_logits, model.fusion.image_keys_values
+    with_frozen_copy = model.fusion.image_keys_values_with_frozen_copy
 
     def image_keys_values(image):
         candidates.append(image.detach())
         return keys_values(image)
+
+    def image_keys_values_with_frozen_copy(image):
+        candidates.append(image.detach())
+        return with_frozen_copy(image)
 
     def tokens_of(keys):
         """(R, heads, N, d) first-layer keys -> (R, N, C): the candidate image of each row."""
@@ -231,6 +237,7 @@ def record_itm_inputs(model):
 
     model.itm_logits = itm_logits
     model.fusion.image_keys_values = image_keys_values
+    model.fusion.image_keys_values_with_frozen_copy = image_keys_values_with_frozen_copy
     return calls
 
 

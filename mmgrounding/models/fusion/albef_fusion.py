@@ -9,7 +9,9 @@ Grad-CAM explainer explains), in which case it computes them explicitly and retu
 The image tokens' cross-attention keys and values depend only on the image, so passes over
 the same images (ALBEF's ITM positives, its text negatives and MLM) can share them:
 :meth:`ALBEFFusionEncoder.image_keys_values` computes them once per image and ``forward``
-takes them with a row -> image index.
+takes them with a row -> image index. :meth:`ALBEFFusionEncoder.image_keys_values_with_frozen_copy`
+also returns a second copy whose gradient reaches only the projections, not the image tokens
+(what ITM's negative images need: their tokens are detached), from the same products.
 """
 
 import torch
@@ -20,6 +22,35 @@ from transformers import BertConfig
 from transformers.models.bert.modeling_bert import BertIntermediate, BertOutput, BertSelfOutput
 
 from mmgrounding.registry import MODELS
+
+
+class _LinearWithFrozenCopy(torch.autograd.Function):
+    """``F.linear(x, weight, bias)`` as two outputs of one product: the first's gradient reaches
+    ``x``, ``weight`` and ``bias``, the second's only ``weight`` and ``bias`` (as
+    ``F.linear(x.detach(), weight, bias)`` would). The backward takes one weight-gradient
+    product over the summed output gradients instead of one per output."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None) -> tuple[Tensor, Tensor]:
+        out = F.linear(x, weight, bias)  # under autocast: the autocast dtype
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        return out, out.clone()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor, grad_frozen: Tensor) -> tuple:
+        x, weight = ctx.saved_tensors
+        dtype = grad.dtype  # the forward's compute dtype; autograd casts back to the inputs'
+        # the two gradients summed in float32 (one rounding to the compute dtype)
+        total = (grad.float() + grad_frozen.float()).to(dtype).reshape(-1, grad.shape[-1])
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad @ weight.to(dtype)
+        if ctx.needs_input_grad[1]:
+            grad_w = total.T @ x.reshape(-1, x.shape[-1]).to(dtype)  # (out, in)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_b = total.sum(0)
+        return grad_x, grad_w, grad_b
 
 
 class MultiHeadAttention(nn.Module):
@@ -51,6 +82,14 @@ class MultiHeadAttention(nn.Module):
     def keys_values(self, context: Tensor) -> tuple[Tensor, Tensor]:
         """Keys and values (B, heads, N, d) of context tokens (B, N, C)."""
         return self._heads(self.key(context)), self._heads(self.value(context))
+
+    def keys_values_with_frozen_copy(self, context: Tensor) -> tuple[tuple, tuple]:
+        """:meth:`keys_values` twice from one product each: the first pair's gradient reaches
+        ``context`` and the projections, the second's only the projections (the keys and
+        values of ``context.detach()``)."""
+        k, k_frozen = _LinearWithFrozenCopy.apply(context, self.key.weight, self.key.bias)
+        v, v_frozen = _LinearWithFrozenCopy.apply(context, self.value.weight, self.value.bias)
+        return (self._heads(k), self._heads(v)), (self._heads(k_frozen), self._heads(v_frozen))
 
     def forward(
         self,
@@ -186,6 +225,14 @@ class ALBEFFusionEncoder(BaseModule):
         """Every layer's cross-attention keys and values (B, heads, N, d) of image tokens
         (B, N, C), for passes over the same images (``forward(image_kv=...)``)."""
         return [layer.crossattention.self.keys_values(image) for layer in self.layers]
+
+    def image_keys_values_with_frozen_copy(self, image: Tensor) -> tuple[list, list]:
+        """:meth:`image_keys_values` of ``image`` and of ``image.detach()``, from one product
+        per projection (the second list's gradient reaches the projections only)."""
+        pairs = [
+            layer.crossattention.self.keys_values_with_frozen_copy(image) for layer in self.layers
+        ]
+        return [kv for kv, _ in pairs], [frozen for _, frozen in pairs]
 
     def forward(
         self,

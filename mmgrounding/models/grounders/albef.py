@@ -399,8 +399,14 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
 
         grid_hw = self.image_encoder.patch_grid(inputs.shape[-2:])
         # the images' cross-attention keys and values, shared by ITM's positives, its text
-        # negatives and MLM (computed once instead of in each of the three passes)
-        image_kv = self.fusion.image_keys_values(image_embeds)
+        # negatives and MLM (computed once instead of in each of the three passes); in one
+        # process also the copy ITM's negative images take theirs from (gradient to the
+        # projections only, as for their detached tokens)
+        image_kv_frozen = None
+        if get_world_size() == 1:
+            image_kv, image_kv_frozen = self.fusion.image_keys_values_with_frozen_copy(image_embeds)
+        else:
+            image_kv = self.fusion.image_keys_values(image_embeds)
         loss_itm, cam = self.itm_loss(
             image_embeds,
             image_feat,
@@ -411,6 +417,7 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
             explain=explain,
             grid_hw=grid_hw,
             image_kv=image_kv,
+            image_kv_frozen=image_kv_frozen,
             text_ids=text['input_ids'],
         )
         losses['loss_itm'] = self.loss_weights['itm'] * loss_itm

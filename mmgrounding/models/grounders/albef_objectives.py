@@ -10,6 +10,7 @@ its positives), AMC of those maps, and MLM.
 
 import torch
 import torch.nn.functional as F
+from mmengine.dist import get_world_size
 from mmengine.logging import MessageHub
 from torch import Tensor
 from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -95,6 +96,7 @@ class ALBEFObjectives:
         grid_hw: tuple[int, int],
         gather: bool = True,
         image_kv: list | None = None,
+        image_kv_frozen: list | None = None,
         text_ids: Tensor | None = None,
     ) -> tuple[Tensor, Tensor | None]:
         """ITM with one hard negative image and text per positive (unweighted).
@@ -104,6 +106,12 @@ class ALBEFObjectives:
                 differentiable (``create_graph=True``).
             gather: hard negatives from the whole global batch (the local batch otherwise).
             image_kv: ``fusion.image_keys_values(image_embeds)`` if already computed.
+            image_kv_frozen: with ``image_kv``, the copy of
+                ``fusion.image_keys_values_with_frozen_copy`` (the keys and values of the
+                detached tokens). When the candidates are this process's own rows (one
+                process, or ``gather=False``), the negative images' keys and values are its
+                rows, instead of being projected again from the detached tokens (the same
+                values and gradients up to float rounding).
             text_ids: (B, L) token ids of the texts, padded alike in every process
                 (:meth:`tokenize`); needed by ``itm_negatives='unannotated'``.
 
@@ -116,7 +124,8 @@ class ALBEFObjectives:
         # taken without gradient in every process (and in single-process runs alike, so that
         # N processes optimise exactly the objective of one); the fusion layers and the ITM
         # head still learn from the negative pairs.
-        gather_fn = gather_without_grad if gather else (lambda t: t)
+        local = not gather or get_world_size() == 1  # the candidates are this batch's rows
+        gather_fn = gather_without_grad if not local else (lambda t: t)
         image_embeds_w, text_embeds_w, text_mask_w, image_feat_w, text_feat_w, idx_w = (
             gather_fn(t.detach())
             for t in (image_embeds, text_embeds, text_mask, image_feat, text_feat, idx)
@@ -143,8 +152,18 @@ class ALBEFObjectives:
         # those of the B images (with gradient) serve the positives and the text negatives,
         # those of the negative images come from their detached tokens.
         if image_kv is None:
-            image_kv = self.fusion.image_keys_values(image_embeds)
-        neg_kv = self.fusion.image_keys_values(image_embeds_w[neg_image])
+            if local:
+                image_kv, image_kv_frozen = self.fusion.image_keys_values_with_frozen_copy(
+                    image_embeds
+                )
+            else:
+                image_kv = self.fusion.image_keys_values(image_embeds)
+        if local and image_kv_frozen is not None:
+            # the negative images are rows of this batch: their keys and values (gradient to
+            # the projections only) without a second projection of their detached tokens
+            neg_kv = [(k[neg_image], v[neg_image]) for k, v in image_kv_frozen]  # (B, h, N, d)
+        else:
+            neg_kv = self.fusion.image_keys_values(image_embeds_w[neg_image])
         labels = (
             torch.cat([torch.ones(batch), torch.zeros(2 * batch)]).long().to(image_embeds.device)
         )
