@@ -121,6 +121,8 @@ def test_ckd_paper_configs(path):
     # box accuracy at IoU > 0.5
     recall = of_type(cfg.test_evaluator, 'BoxRecallMetric')
     assert recall['strict_iou'] is True and recall.get('iou_thr', 0.5) == 0.5
+    # no pointing number in the paper: a named protocol (InfoGround's), not the grid default
+    assert of_type(cfg.test_evaluator, 'PointingGameMetric')['protocol'] == 'infoground'
 
 
 # --------------------------------------------------------------------------------------- AMC
