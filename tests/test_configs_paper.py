@@ -155,6 +155,12 @@ def test_amc_paper_configs(path):
     assert cfg.model.max_text_length == 25 and cfg.model.max_text_length_test == 25
     assert cfg.train_dataloader.batch_size * 8 == 512 == cfg.auto_scale_lr.base_batch_size
     assert of_type(cfg.train_dataloader.dataset.pipeline, 'Resize')['scale'] == (256, 256)
+    # the official photometric augmentation: colour jitter 0.4 (hue too) at p 0.5, gray 0.2
+    jitter = of_type(cfg.train_dataloader.dataset.pipeline, 'GroundingColorJitter')
+    assert {k: jitter[k] for k in ('brightness', 'contrast', 'saturation', 'hue', 'prob')} == dict(
+        brightness=0.4, contrast=0.4, saturation=0.4, hue=0.4, prob=0.5
+    )
+    assert of_type(cfg.train_dataloader.dataset.pipeline, 'RandomGrayscale')['prob'] == 0.2
     dataset = cfg.train_dataloader.dataset
     assert dataset.type == 'VisualGenomeTripletDataset'
     assert dataset.min_box_area_frac == 0.08
@@ -221,8 +227,11 @@ def test_amc_paper_optimizer_decays_as_timm(tmp_path):
 )
 def test_amc_refcoco_and_referit_evaluation(path):
     cfg = load(path)
-    # RefCOCO+ and ReferIt at 384 px (24 x 24 grid), the official pointing rule
-    assert of_type(cfg.test_dataloader.dataset.pipeline, 'Resize')['scale'] == (384, 384)
+    # RefCOCO+ and ReferIt at 384 px (24 x 24 grid) resized as torchvision's PIL bicubic,
+    # the official pointing rule
+    resize = of_type(cfg.test_dataloader.dataset.pipeline, 'Resize')
+    assert resize['scale'] == (384, 384)
+    assert resize['interpolation'] == 'bicubic' and resize['backend'] == 'pillow'
     assert of_type(cfg.test_evaluator, 'PointingGameMetric')['protocol'] == 'amc_official'
     split = cfg.test_dataloader.dataset.split
     assert split == ('testA' if 'refcoco+' in path else 'test')
@@ -235,7 +244,8 @@ def test_amc_table3_ranks_mattnet_detections():
     assert pipeline.index('LoadRegionFeatures') < pipeline.index('Resize')
     recall = of_type(cfg.test_evaluator, 'BoxRecallMetric')
     assert recall['topk'][0] == 1 and not recall.get('strict_iou', False)
-    assert of_type(cfg.test_dataloader.dataset.pipeline, 'Resize')['scale'] == (384, 384)
+    resize = of_type(cfg.test_dataloader.dataset.pipeline, 'Resize')
+    assert resize['scale'] == (384, 384) and resize['interpolation'] == 'bicubic'
     # the official ranking (grounding_eval, alpha=0.5) on the raw, unnormalised map
     assert cfg.model.box_ranking == 'amc_official' and cfg.model.box_area_power == 0.5
     assert cfg.model.explainer.normalize == 'none'
@@ -252,3 +262,25 @@ def test_reir_paper_configs_use_the_official_box_accuracy(path):
     # ReIR's flickr30k_evaluation_grounding.py: the union box and IoU > t (docs/formats.md)
     assert of_type(cfg.test_evaluator, 'ReIRBoxMetric')['official'] is True
     assert of_type(cfg.val_evaluator, 'ReIRBoxMetric')['official'] is True
+
+
+def test_amc_384px_resize_is_pils_bicubic():
+    """The 384 px test pipelines' Resize gives PIL's ``Image.resize(BICUBIC)`` pixel for pixel
+    (the official test transform is torchvision's ``Resize((384, 384), BICUBIC)`` of a PIL
+    image, which calls it); mmcv's default cv2 bilinear does not."""
+    import numpy as np
+    from PIL import Image
+
+    from mmgrounding.registry import TRANSFORMS
+    from mmgrounding.utils import register_all_modules
+
+    register_all_modules()
+    cfg = load('amc/albef_vg_test-384px_refcoco+.py')
+    resize = TRANSFORMS.build(of_type(cfg.test_dataloader.dataset.pipeline, 'Resize'))
+    image = np.random.default_rng(0).integers(0, 256, (300, 500, 3), dtype=np.uint8)
+    out = resize(dict(img=image.copy(), img_shape=image.shape[:2], ori_shape=image.shape[:2]))
+    expected = np.asarray(Image.fromarray(image).resize((384, 384), Image.BICUBIC))
+    np.testing.assert_array_equal(out['img'], expected)
+    default = TRANSFORMS.build(dict(type='Resize', scale=(384, 384), keep_ratio=False))
+    plain = default(dict(img=image.copy(), img_shape=image.shape[:2], ori_shape=image.shape[:2]))
+    assert not np.array_equal(plain['img'], expected)

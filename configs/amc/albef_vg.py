@@ -10,7 +10,7 @@
 # Expected folders (docs/datasets.md): data/vg/ (VG images and JSON), data/flickr30k/,
 # data/bert-base-uncased/ (a local save_pretrained folder: tokenizer and text config).
 # ALBEF fine-tuning crops at random; AMC's triplets carry a box that a crop can cut off, so
-# images are resized to 256 x 256 without cropping.
+# images are resized to 256 x 256 without cropping, as the AMC training transform does.
 _base_ = [
     '../_base_/models/albef_base.py', '../_base_/datasets/flickr30k.py',
     '../_base_/default_runtime.py'
@@ -22,7 +22,17 @@ train_pipeline = [
     dict(type='LoadGroundingAnnotations'),
     dict(type='Resize', scale=image_size, keep_ratio=False),
     dict(type='RandomFlipWithText', prob=0.5),
-    dict(type='GroundingColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, prob=0.8),
+    # the official AMC training transform (dataset/__init__.py, albumentations): ColorJitter
+    # (brightness, contrast, saturation, hue 0.4; p=0.5), ToGray(p=0.2); its HorizontalFlip
+    # keeps the text, ours swaps left/right (mmdet's RandomFlip would flip without the swap)
+    dict(
+        type='GroundingColorJitter',
+        brightness=0.4,
+        contrast=0.4,
+        saturation=0.4,
+        hue=0.4,
+        prob=0.5,
+    ),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True),
     dict(type='PackGroundingInputs'),
 ]

@@ -16,7 +16,9 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     # before Resize: the detections stay in original image pixels
     dict(type='LoadRegionFeatures', cache_dir='data/refcoco+/regions/mattnet/'),
-    dict(type='Resize', scale=(384, 384), keep_ratio=False),
+    dict(
+        type='Resize', scale=(384, 384), keep_ratio=False, interpolation='bicubic', backend='pillow'
+    ),
     dict(type='LoadGroundingAnnotations'),
     dict(type='PackGroundingInputs'),
 ]

@@ -9,7 +9,10 @@ _base_ = ['./albef_vg.py']
 image_size = (384, 384)
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
+    # the official test transform: torchvision Resize((384, 384), BICUBIC) of a PIL image
+    dict(
+        type='Resize', scale=image_size, keep_ratio=False, interpolation='bicubic', backend='pillow'
+    ),
     dict(type='LoadGroundingAnnotations'),
     dict(type='PackGroundingInputs'),
 ]
