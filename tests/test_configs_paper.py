@@ -60,6 +60,12 @@ def test_infoground_paper_configs(path):
     assert recall['iou'] == 'pixel_inclusive'  # InfoGround's compute_iou
     assert cfg.test_dataloader.dataset.type == 'Flickr30kEntitiesDataset'
     assert cfg.test_dataloader.dataset.ann_file == 'flickr30k_entities/test.txt'
+    # the official schedule (exp/ground/run/train.py): 10 epochs, the checkpoint of best
+    # Flickr30k val pointing accuracy (eval_flickr_phrase_loc_model_selection.py)
+    assert cfg.train_cfg.max_epochs == 10
+    assert cfg.default_hooks.checkpoint.save_best == 'pointing/accuracy'
+    assert cfg.val_dataloader.dataset.ann_file == 'flickr30k_entities/val.txt'
+    assert of_type(cfg.val_evaluator, 'PointingGameMetric')['protocol'] == 'infoground'
     # Fig. 4: one hidden layer by default, 0 and 2 in the depth ablation
     expected = {'kv-linear': 0, 'kv-2-hidden': 2}
     depth = next((v for k, v in expected.items() if k in path), 1)
