@@ -291,3 +291,45 @@ def test_hook_writes_one_figure_per_drawn_test_batch(tmp_path):
     assert [f.name for f in files] == ['7_0.png', '7_2.png']
     layout, _ = vis.sample_layout((H, W), sample)
     assert cv2.imread(str(files[0])).shape == (*layout.size_hw, 3)
+
+
+def test_hook_gives_the_figures_the_evaluators_protocol():
+    """Before a test (or validation) run the hook sets the visualizer's protocol, official
+    boxes and box convention from the loop's PointingGameMetric: the sample of
+    test_official_protocols_test_hits_against_the_official_boxes then shows MISS, as the
+    metric counts it on a Flickr30k-convention dataset."""
+    from types import SimpleNamespace
+
+    from mmengine.evaluator import Evaluator
+
+    from mmgrounding.engine.hooks import HeatmapVisualizationHook
+    from mmgrounding.evaluation import PointingGameMetric
+    from mmgrounding.evaluation.functional import POINTING_PROTOCOLS
+
+    vis = GroundingVisualizer.get_instance('test_grounding_visualizer_follow', min_side=160)
+    evaluator = Evaluator(
+        [dict(type='BoxRecallMetric'), dict(type='PointingGameMetric', protocol='infoground')]
+    )
+    evaluator.dataset_meta = dict(box_convention='pixel_inclusive_1based')
+    runner = SimpleNamespace(test_loop=SimpleNamespace(evaluator=evaluator))
+    HeatmapVisualizationHook(draw=True).before_test(runner)
+    assert vis.protocol == POINTING_PROTOCOLS['infoground']
+    assert vis.official_boxes is True and vis.box_convention == 'pixel_inclusive_1based'
+    sample = _sample(heatmaps=False, boxes=True)
+    sample.pred_boxes[0, 0] = torch.tensor([27.0, 10.0, 32.0, 20.0])
+    layout, _ = vis.sample_layout((H, W), sample)
+    drawn = vis.draw_sample(_image(), sample)
+    x0, y0 = layout.image_origins[0]
+    assert _close(
+        drawn[y0 + layout.image_hw[0] + layout.status_h - 2, x0 + layout.image_hw[1] - 3],
+        MISS_COLOUR,
+    )
+    # the metric itself counts the same phrase as a miss
+    metric = PointingGameMetric(protocol='infoground')
+    metric.dataset_meta = evaluator.dataset_meta
+    metric.process({}, [sample])
+    assert metric.results[0][0][0] is False
+    # follow_evaluator=False keeps the visualizer's own settings
+    vis.protocol, vis.official_boxes, vis.box_convention = 'grid', None, 'continuous'
+    HeatmapVisualizationHook(draw=True, follow_evaluator=False).before_test(runner)
+    assert vis.protocol == 'grid' and vis.box_convention == 'continuous'

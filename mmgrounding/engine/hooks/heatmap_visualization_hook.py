@@ -9,6 +9,9 @@ from mmengine.fileio import get
 from mmengine.hooks import Hook
 from mmengine.visualization import Visualizer
 
+from mmgrounding.evaluation.functional import OFFICIAL_BOX_PROTOCOLS
+from mmgrounding.evaluation.metrics import PointingGameMetric
+from mmgrounding.evaluation.metrics.utils import box_convention_of
 from mmgrounding.registry import HOOKS
 
 
@@ -23,10 +26,18 @@ class HeatmapVisualizationHook(Hook):
     are written as ``<img_id>_<caption_id>.png`` under ``work_dir/<timestamp>/test_out_dir``,
     without one they go to the backends at the batch index.
 
+    Before each validation and test run the figures take the pointing protocol of the loop's
+    ``PointingGameMetric`` (its ``spec``, whether it tests against the official boxes, and
+    the box convention of the dataset or the metric), so that a HIT in a figure is a hit in
+    the reported accuracy; a visualizer without these settings, or a loop without the metric,
+    is left as it is.
+
     Args:
         draw: whether to draw at all (``tools/test.py --show-dir`` switches it on).
         interval: draw every ``interval``-th batch.
         test_out_dir: folder (relative to the run's log dir) for test pictures.
+        follow_evaluator: set the visualizer's protocol from the evaluator (default); False
+            keeps the visualizer's own.
     """
 
     priority = 'NORMAL'
@@ -35,10 +46,31 @@ class HeatmapVisualizationHook(Hook):
                  *,
                  draw: bool = False,
                  interval: int = 50,
-                 test_out_dir: Optional[str] = None) -> None:
+                 test_out_dir: Optional[str] = None,
+                 follow_evaluator: bool = True) -> None:
         self.draw = draw
         self.interval = interval
         self.test_out_dir = test_out_dir
+        self.follow_evaluator = follow_evaluator
+
+    def follow(self, evaluator) -> None:
+        """Give the current visualizer the pointing protocol of ``evaluator``'s
+        ``PointingGameMetric`` (the first one), if both have such settings."""
+        visualizer = Visualizer.get_current_instance()
+        if not self.draw or not self.follow_evaluator or not hasattr(visualizer, 'protocol'):
+            return
+        for metric in getattr(evaluator, 'metrics', []):
+            if isinstance(metric, PointingGameMetric):
+                visualizer.protocol = metric.spec
+                visualizer.box_convention = box_convention_of(metric)
+                visualizer.official_boxes = metric.protocol in OFFICIAL_BOX_PROTOCOLS
+                return
+
+    def before_val(self, runner) -> None:
+        self.follow(runner.val_loop.evaluator)
+
+    def before_test(self, runner) -> None:
+        self.follow(runner.test_loop.evaluator)
 
     def _image(self, sample) -> np.ndarray:
         """The sample's original image, (H, W, 3) RGB."""
