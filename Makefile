@@ -6,6 +6,14 @@ SEED ?= 0
 NUM_IMAGES ?= 1500
 # the SynthGround build (docs/synthground.md): v2, the default, or v1 (the 9-shape build)
 PRESET ?= v2
+# Everything derived from a build lives per build: its inputs under $(DATA)/ (region cache,
+# vocabularies, masked LM, negatives, word caches, paraphrases, CAM classifier) and its work
+# dirs under $(BUILD_WORK_DIRS): work_dirs/ for the default folder (data/synthground, the
+# paths the existing results were measured with), work_dirs/<DATA>/ for any other
+# (work_dirs/data/synthground-seed1/). The tools read the build through --data-root /
+# --synthground-root $(DATA)/ (a no-op for data/synthground, whose paths the configs spell).
+DATA_DIR := $(patsubst %/,%,$(DATA))
+BUILD_WORK_DIRS := work_dirs$(if $(filter data/synthground,$(DATA_DIR)),,/$(DATA_DIR))
 
 .PHONY: setup test demo synthground lint format clean
 
@@ -34,7 +42,7 @@ synthground: setup
 DET_DEFAULT := faster-rcnn_r18-c32_fpn_1xb8-10e_synthground-vg
 DET_CONFIG ?= configs/detectors/$(if $(filter v1,$(PRESET)),$(DET_DEFAULT:-vg=-v1-vg),$(DET_DEFAULT)).py
 DET_NAME := $(basename $(notdir $(DET_CONFIG)))
-DET_WORK_DIR ?= work_dirs/$(DET_NAME)
+DET_WORK_DIR ?= $(BUILD_WORK_DIRS)/$(DET_NAME)
 # the config's max_epochs, which names the final checkpoint
 DET_EPOCHS ?= 10
 DET_CKPT := $(DET_WORK_DIR)/epoch_$(DET_EPOCHS).pth
@@ -88,10 +96,12 @@ proposals: detector
 # live progress) and prints them beside the detector-score baseline. Every step resumes or is
 # skipped when its output exists.
 IG_DIR := $(DATA)/infoground
-IG_MODES := reranked plausible random
+IG_MODES ?= reranked plausible random
+# the oracle-filtered diagnostic row's inputs (empty: not made)
+IG_ORACLE ?= yes
 IG_ROWS := no-negatives random plausible reranked
 IG_CONFIG := configs/infoground/infoground_mlm-tiny_1xb50-400it_synthground
-IG_WORK_DIR ?= work_dirs/infoground
+IG_WORK_DIR ?= $(BUILD_WORK_DIRS)/infoground
 IG_CAPTIONS := $(DATA)/coco/annotations/captions_train.json
 
 .PHONY: infoground-inputs infoground
@@ -105,21 +115,21 @@ infoground-inputs: proposals $(IG_DIR)/mlm/config.json
 			--captions $(IG_CAPTIONS) --out $(IG_DIR)/negatives_$${mode}_train.json && \
 		OMP_NUM_THREADS=1 $(PY) tools/cache_word_features.py $(IG_CONFIG)-$$mode.py \
 			--negatives $(IG_DIR)/negatives_$${mode}_train.json \
-			--out $(IG_DIR)/words_$${mode}_train/ || exit 1; \
+			--out $(IG_DIR)/words_$${mode}_train/ --synthground-root $(DATA)/ || exit 1; \
 	done
 	# the oracle-filtered diagnostic row (its config's header): the reranked negatives without
 	# the substitutes that name an object of the image, and their word cache
-	OMP_NUM_THREADS=1 $(PY) tools/analysis_tools/negatives_in_image.py \
+	$(if $(IG_ORACLE),OMP_NUM_THREADS=1 $(PY) tools/analysis_tools/negatives_in_image.py \
 		$(IG_DIR)/negatives_reranked_train.json --objects $(DATA)/vg/objects.json \
-		--out $(IG_DIR)/negatives_reranked-oracle_train.json
-	OMP_NUM_THREADS=1 $(PY) tools/cache_word_features.py $(IG_CONFIG)-reranked-oracle.py \
-		--negatives $(IG_DIR)/negatives_reranked-oracle_train.json \
-		--out $(IG_DIR)/words_reranked-oracle_train/
+		--out $(IG_DIR)/negatives_reranked-oracle_train.json)
+	$(if $(IG_ORACLE),OMP_NUM_THREADS=1 $(PY) tools/cache_word_features.py \
+		$(IG_CONFIG)-reranked-oracle.py --negatives $(IG_DIR)/negatives_reranked-oracle_train.json \
+		--out $(IG_DIR)/words_reranked-oracle_train/ --synthground-root $(DATA)/)
 
 infoground: infoground-inputs
 	$(PY) tools/analysis_tools/leaderboard.py --only detector-score \
 		$(foreach row,$(IG_ROWS),infoground-$(row)) --seeds 0 --work-dir $(IG_WORK_DIR) \
-		--out $(IG_WORK_DIR)/table2.json --no-docs --jobs 2 --threads 1
+		--out $(IG_WORK_DIR)/table2.json --no-docs --jobs 2 --threads 1 $(LB_BUILD)
 
 # `make reir` (docs/methods/reir.md): ReIR's relation classes and caption words, then the rows
 # of its Table 2 and Table 3 on SynthGround through the leaderboard (seeds 0-2, 300 iterations
@@ -132,22 +142,25 @@ REIR_ONLY ?= reir-table2 reir-table3
 
 reir-inputs: proposals
 	$(PY) tools/build_relation_vocab.py $(GROUNDING_DATASET) --out $(REIR_DIR)/relation_vocab.txt \
-		--min-count 100 --word-vocab-out $(REIR_DIR)/caption_vocab.txt
+		--min-count 100 --word-vocab-out $(REIR_DIR)/caption_vocab.txt --data-root $(DATA)/
 
 reir: reir-inputs
-	$(PY) tools/analysis_tools/leaderboard.py --only $(REIR_ONLY) --jobs 1 --threads 1
+	$(PY) tools/analysis_tools/leaderboard.py --only $(REIR_ONLY) --jobs 1 --threads 1 $(LB_BUILD)
 
 # `make leaderboard` (docs/leaderboard.md): every SynthGround recipe of every method over its
 # seeds (mmgrounding/apis/synthground_leaderboard.py) -> results/synthground.json and the
 # generated tables of docs/. Resumable: finished trainings are reused, interrupted ones resume.
 LB_JOBS ?= 2
 LB_THREADS ?= 1
+# the recipes read the build in $(DATA) (their own work dirs and, for a build other than
+# data/synthground, results/synthground_<preset>-seed<S>.json; leaderboard.py --synthground-root)
+LB_BUILD = --synthground-root $(DATA)/
 CKD_VOCAB := $(DATA)/ckd/phrase_vocab.txt
 
 .PHONY: leaderboard
 
 $(CKD_VOCAB): | setup $(DATA)/meta.json
-	$(PY) tools/build_phrase_vocab.py $(GROUNDING_DATASET) --out $@
+	$(PY) tools/build_phrase_vocab.py $(GROUNDING_DATASET) --out $@ --data-root $(DATA)/
 
 # SelfEQ's WordNet paraphrases (docs/methods/selfeq.md) and CAM-WSVG's SynthGround CAM
 # classifier (docs/methods/camwsvg.md): inputs of their leaderboard rows
@@ -158,17 +171,41 @@ CAM_CLASSIFIER := $(DATA)/camwsvg/cam-classifier_r18-b16.pth
 
 $(SELFEQ_PARAPHRASES): | setup $(DATA)/meta.json
 	OMP_NUM_THREADS=1 $(PY) tools/generate_paraphrases.py \
-		--config configs/selfeq/selfeq_albef-tiny_1xb32-900it_synthground-mix.py --out $@
+		--config configs/selfeq/selfeq_albef-tiny_1xb32-900it_synthground-mix.py --out $@ \
+		--data-root $(DATA)/
 
 $(CAM_CLASSIFIER): | setup $(DATA)/meta.json
 	OMP_NUM_THREADS=1 $(PY) tools/train_cam_classifier.py \
-		configs/camwsvg/cam-classifier_r18_1xb32-20e_synthground.py --out $@
+		configs/camwsvg/cam-classifier_r18_1xb32-20e_synthground.py --out $@ \
+		--synthground-root $(DATA)/
 
 selfeq-inputs: $(SELFEQ_PARAPHRASES)
 camwsvg-inputs: proposals $(CAM_CLASSIFIER)
 
 leaderboard: infoground-inputs reir-inputs $(CKD_VOCAB) selfeq-inputs camwsvg-inputs
-	$(PY) tools/analysis_tools/leaderboard.py --all --jobs $(LB_JOBS) --threads $(LB_THREADS)
+	$(PY) tools/analysis_tools/leaderboard.py --all --jobs $(LB_JOBS) --threads $(LB_THREADS) \
+		$(LB_BUILD)
+
+# The main table on a second SynthGround build (issue 15's protocol, docs/leaderboard.md,
+# "A second build"): the default preset with build seed $(BUILD1_SEED) in $(BUILD1_DATA), its own
+# detector, region cache and inputs (only those of the main table's rows: InfoGround's
+# reranked negatives, no CAM classifier), the rows of synthground-methods over their seeds
+# -> results/synthground_$(PRESET)-seed$(BUILD1_SEED).json and the generated
+# synthground-methods-builds table. `make leaderboard-main DATA=... SEED=...` does it for any
+# build.
+BUILD1_SEED ?= 1
+BUILD1_DATA ?= data/synthground-seed$(BUILD1_SEED)
+
+.PHONY: leaderboard-main leaderboard-build1
+
+leaderboard-main: IG_MODES := reranked
+leaderboard-main: IG_ORACLE :=
+leaderboard-main: infoground-inputs reir-inputs $(CKD_VOCAB) selfeq-inputs
+	$(PY) tools/analysis_tools/leaderboard.py --only synthground-methods --jobs $(LB_JOBS) \
+		--threads $(LB_THREADS) $(LB_BUILD)
+
+leaderboard-build1:
+	$(MAKE) leaderboard-main DATA=$(BUILD1_DATA) SEED=$(BUILD1_SEED)
 
 lint: setup
 	$(VENV)/bin/ruff check mmgrounding tools tests benchmarks projects

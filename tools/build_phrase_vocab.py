@@ -2,7 +2,7 @@
 
     python tools/build_phrase_vocab.py configs/_base_/datasets/synthground_flickr30k.py \\
         --out data/synthground/ckd_phrase_vocab.txt [--loader train] [--min-count 1] \
-        [--max-words 13000]
+        [--max-words 13000] [--data-root data/synthground-seed1/]
 
 Words come from ``mmgrounding.text.word_tokenize``; the file starts with ``[PAD]`` and
 ``[UNK]``, then the words by decreasing count (``mmgrounding.text.build_word_vocab``);
@@ -33,9 +33,13 @@ def main() -> None:
     parser.add_argument('--loader', choices=['train', 'val', 'test'], default='train')
     parser.add_argument('--min-count', type=int, default=1)
     parser.add_argument('--max-words', type=int, help='keep the N most frequent words')
+    parser.add_argument('--data-root', help='override the data_root of the dataset')
     args = parser.parse_args()
     register_all_modules()
-    phrases = _dataset_phrases()(args.config, loader=args.loader)
+    overrides = None
+    if args.data_root is not None:
+        overrides = {f'{args.loader}_dataloader.dataset.data_root': args.data_root}
+    phrases = _dataset_phrases()(args.config, loader=args.loader, cfg_options=overrides)
     words = build_word_vocab(phrases, min_count=args.min_count)
     if args.max_words is not None:
         words = words[:2 + args.max_words]  # [PAD], [UNK], then by decreasing count

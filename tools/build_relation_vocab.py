@@ -23,14 +23,18 @@ from mmgrounding.text.relation_vocab import count_relations, relation_classes, w
 from mmgrounding.utils import register_all_modules
 
 
-def dataset_captions(config: str, *, loader: str = 'train') -> list[tuple[str, list]]:
-    """``(caption, phrase spans)`` of every sample of a config's ``<loader>_dataloader``."""
+def dataset_captions(
+    config: str, *, loader: str = 'train', data_root: str | None = None
+) -> list[tuple[str, list]]:
+    """``(caption, phrase spans)`` of every sample of a config's ``<loader>_dataloader``
+    (``data_root``: in place of its dataset's)."""
     cfg = Config.fromfile(config)
     if cfg.get(f'{loader}_dataloader') is None:
         raise SystemExit(f'{config} has no {loader}_dataloader')
-    dataset = DATASETS.build(
-        dict(cfg[f'{loader}_dataloader'].dataset, pipeline=[], serialize_data=False)
-    )
+    dataset_cfg = dict(cfg[f'{loader}_dataloader'].dataset, pipeline=[], serialize_data=False)
+    if data_root is not None:
+        dataset_cfg['data_root'] = data_root
+    dataset = DATASETS.build(dataset_cfg)
     samples = []
     for index in range(len(dataset)):
         info = dataset.get_data_info(index)
@@ -52,9 +56,10 @@ def main() -> None:
         help='keep relations seen more than this many times (paper: 100)',
     )
     parser.add_argument('--word-vocab-out', help='also write the caption word vocabulary')
+    parser.add_argument('--data-root', help='override the data_root of the dataset')
     args = parser.parse_args()
     register_all_modules()
-    samples = dataset_captions(args.config, loader=args.loader)
+    samples = dataset_captions(args.config, loader=args.loader, data_root=args.data_root)
     counts = count_relations(samples)
     classes = relation_classes(counts, min_count=args.min_count)
     write_relation_vocab(classes, args.out)

@@ -29,6 +29,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from mmgrounding.apis.builds import retarget_synthground
 from mmgrounding.datasets.transforms.negatives import lookup_negatives
 from mmgrounding.datasets.word_feature_cache import WordFeatureCache, word_cache_settings
 from mmgrounding.registry import DATASETS, MODELS
@@ -41,6 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='an InfoGround config')
     parser.add_argument('--out', required=True, help='the cache folder')
     parser.add_argument('--negatives', help='negatives cache of tools/generate_negatives.py')
+    parser.add_argument('--synthground-root', metavar='DIR',
+                        help="another SynthGround build: the config's paths under "
+                        'data/synthground/ (captions, masked LM) move to DIR')
     parser.add_argument('--dtype', choices=('float16', 'float32'), default='float16',
                         help='how features are stored')
     parser.add_argument('--batch-size', type=int, default=64,
@@ -86,7 +90,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
     start = time.perf_counter()
-    cfg = Config.fromfile(args.config)
+    cfg = retarget_synthground(Config.fromfile(args.config), args.synthground_root)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmgrounding')):
         captions = dataset_captions(cfg)
         model = MODELS.build(cfg.model)

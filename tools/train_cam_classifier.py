@@ -47,6 +47,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 
+from mmgrounding.apis.builds import retarget_synthground
 from mmgrounding.evaluation.functional.cam_coverage import box_mask, cam_box_coverage, upsample_map
 from mmgrounding.registry import DATASETS, MODELS
 from mmgrounding.text.head_noun import head_noun
@@ -279,9 +280,14 @@ def main() -> None:
     parser.add_argument('--seed', type=int, help='override classifier_train.seed')
     parser.add_argument('--evaluate', metavar='FILE', help='measure these weights, train nothing')
     parser.add_argument('--split', choices=('val', 'test'), default='val', help='of --evaluate')
+    parser.add_argument(
+        '--synthground-root',
+        metavar='DIR',
+        help="another SynthGround build: the config's paths under data/synthground/ move to DIR",
+    )
     args = parser.parse_args()
     register_all_modules()
-    cfg = Config.fromfile(args.config)
+    cfg = retarget_synthground(Config.fromfile(args.config), args.synthground_root)
     if args.evaluate:
         print(json.dumps(evaluate_file(cfg, args.evaluate, args.split), indent=1))
         return

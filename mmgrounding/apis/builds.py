@@ -1,11 +1,15 @@
 """The SynthGround build a result is measured on: its identity, the work dirs it trains in, the
-check that a work dir holds a training on it, and building it (and its vocabulary) when needed."""
+check that a work dir holds a training on it, the recipes retargeted to another build's folder,
+and building it (and its vocabulary) when needed."""
 
 import json
 import os.path as osp
 import time
 
-from .runs import Run
+from mmengine.config import Config
+
+from .evaluation_runs import SYNTHGROUND_ROOT
+from .runs import REPO_ROOT, Run
 
 # the SynthGround build a training used (build_identity), written when it starts
 BUILD_FILE = osp.join('experiment', 'build.json')
@@ -86,17 +90,65 @@ def record_build(record: dict) -> dict | None:
     return None
 
 
-def default_work_dir(build: dict | None, base: str = 'work_dirs/leaderboard') -> str:
-    """The registry's (or the demo's, ``base='work_dirs/demo'``) work dirs for a build:
-    ``base`` for the v1 build the first trainings used (seed 0, 1500 images),
-    ``<base>/<preset>-seed<S>[-n<N>]`` for any other, so that no training of one build is
-    reused for another."""
-    if build is None or (build['preset'], build['seed'], build['num_images']) == ('v1', 0, 1500):
-        return base
+def build_tag(build: dict) -> str:
+    """``'<preset>-seed<S>[-n<N>]'`` (``-n<N>`` when not 1500 images): a build in file names."""
     tag = f'{build["preset"]}-seed{build["seed"]}'
     if build['num_images'] != 1500:
         tag += f'-n{build["num_images"]}'
-    return osp.join(base, tag)
+    return tag
+
+
+def default_work_dir(build: dict | None, base: str = 'work_dirs/leaderboard') -> str:
+    """The registry's (or the demo's, ``base='work_dirs/demo'``) work dirs for a build:
+    ``base`` for the v1 build the first trainings used (seed 0, 1500 images),
+    ``<base>/<build_tag>`` for any other, so that no training of one build is reused for
+    another."""
+    if build is None or (build['preset'], build['seed'], build['num_images']) == ('v1', 0, 1500):
+        return base
+    return osp.join(base, build_tag(build))
+
+
+def synthground_root(root: str) -> str:
+    """A build's folder spelt as the configs spell theirs: relative to the repository when
+    inside it, normalised, ending in ``/`` (``'data/synthground-seed1/'``)."""
+    path = osp.normpath(root)
+    if osp.isabs(path) and osp.commonpath([path, REPO_ROOT]) == REPO_ROOT:
+        path = osp.relpath(path, REPO_ROOT)
+    return path.rstrip('/') + '/'
+
+
+def is_default_root(root: str | None) -> bool:
+    """Whether ``root`` is the build the configs read (``data/synthground/``) or not given."""
+    return root is None or synthground_root(root) == SYNTHGROUND_ROOT
+
+
+def retarget_synthground(cfg: Config, root: str | None) -> Config:
+    """``cfg`` reading the SynthGround build at ``root`` in place of ``data/synthground/``.
+
+    Every string of the config that starts with ``data/synthground/`` (or is
+    ``data/synthground``) starts with ``root`` instead: the data roots of the datasets and
+    everything a recipe derives from the build (region caches, WordPiece vocabulary, masked LM,
+    word caches, negatives, relation and phrase vocabularies, paraphrases, CAM classifier
+    weights). For the default build (``root`` None or ``data/synthground/``) the config itself
+    is returned, unchanged to the byte, so that the work dirs trained on it stay reusable.
+    """
+    if is_default_root(root):
+        return cfg
+    new = synthground_root(root)
+    old = SYNTHGROUND_ROOT
+
+    def retarget(value):
+        if isinstance(value, str):
+            if value == old.rstrip('/'):
+                return new.rstrip('/')
+            return new + value[len(old) :] if value.startswith(old) else value
+        if isinstance(value, dict):
+            return {k: retarget(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(retarget(v) for v in value)
+        return value
+
+    return Config(retarget(cfg.to_dict()))
 
 
 def ensure_vocab(data_root: str) -> str:

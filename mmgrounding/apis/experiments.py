@@ -25,12 +25,16 @@ from .builds import (
     BUILD_FILE,
     LEGACY_BUILD,
     build_identity,
+    build_tag,
     build_text,
     default_work_dir,
     ensure_synthground,
     ensure_vocab,
+    is_default_root,
     read_data_meta,
     record_build,
+    retarget_synthground,
+    synthground_root,
 )
 from .evaluation_runs import (
     DATASETS,
@@ -71,12 +75,16 @@ __all__ = [
     'BUILD_FILE',
     'LEGACY_BUILD',
     'build_identity',
+    'build_tag',
     'build_text',
     'default_work_dir',
     'ensure_synthground',
     'ensure_vocab',
+    'is_default_root',
     'read_data_meta',
     'record_build',
+    'retarget_synthground',
+    'synthground_root',
     # training
     'CONFIG_FILE',
     'RECORD_FILE',
@@ -123,12 +131,16 @@ def prepare_config(
     data_root: str | None = None,
     vocab: str | None = None,
     max_iters: int | None = None,
+    synthground_root: str | None = None,
 ) -> Config:
     """The experiment's config for one seed, with its work dir and optional overrides.
 
     Args:
         seed: set as ``randomness.seed``.
         work_dir: the run's folder.
+        synthground_root: another SynthGround build's folder: every path of the recipe under
+            ``data/synthground/`` (data roots and every input derived from the build) moves
+            there (:func:`~.builds.retarget_synthground`; a no-op for the default build).
         data_root: replaces the ``data_root`` of every dataset of the loaders (paths that the
             config derives from its own ``data_root`` elsewhere, e.g. region caches, stay).
         vocab: a WordPiece vocabulary for the models whose tokenizer reads a ``vocab_file``
@@ -139,6 +151,7 @@ def prepare_config(
     cfg = Config.fromfile(osp.join(REPO_ROOT, experiment.config))
     if experiment.cfg_options:
         cfg.merge_from_dict(experiment.cfg_options)
+    cfg = retarget_synthground(cfg, synthground_root)
     cfg.work_dir = work_dir
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
     if vocab is not None and 'vocab_file' in (cfg.model.get('tokenizer') or {}):
@@ -202,6 +215,7 @@ def run_experiments(
     pictures: int = 0,
     console=None,
     build: dict | None = None,
+    synthground_root: str | None = None,
 ) -> dict[str, dict]:
     """Train (or reuse) and evaluate every (experiment, seed); one record per run.
 
@@ -210,7 +224,8 @@ def run_experiments(
         seeds: only these of each experiment's seeds (all when None).
         max_iters: a shorter schedule for smoke runs (own work dirs, ``-it<N>``).
         processes, threads: trainings at the same time, threads per training.
-        data_root, vocab: see :func:`prepare_config`.
+        data_root, vocab, synthground_root: see :func:`prepare_config`; the benchmark
+            splits are read from ``data_root``, else from ``synthground_root``.
         pictures: heatmap pictures per evaluation.
         build: :func:`build_identity` of the data: recorded with every run and its training;
             a work dir holding a training on another build is refused (:func:`train_all`).
@@ -229,8 +244,13 @@ def run_experiments(
             data_root=data_root,
             vocab=vocab,
             max_iters=max_iters,
+            synthground_root=synthground_root,
         )
         return Run(e, seed, cfg, build=build)
+
+    eval_root = data_root
+    if eval_root is None and not is_default_root(synthground_root):
+        eval_root = synthground_root
 
     runs, bases = [], {}  # bases: the runs others start from, by work dir
     for e in experiments:
@@ -268,7 +288,7 @@ def run_experiments(
                     checkpoint=checkpoint,
                     split=split,
                     suite=suite,
-                    data_root=data_root,
+                    data_root=eval_root,
                     pictures=pictures,
                     work_dir=osp.join(run.work_dir, 'eval', _safe(split)),
                     display=display,

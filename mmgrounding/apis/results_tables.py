@@ -13,16 +13,22 @@ measured on. Only the runs of the results file's build count (:func:`current_run
 another build is not run, except in a table none of whose trained rows has a run of that build
 yet (:func:`table_runs`): such a table keeps the numbers of the build its runs were measured on,
 and says so, until it is re-measured.
+
+A :class:`BuildsTable` compares SynthGround builds instead: for each row of another table, the
+means of its ``mean`` columns on each build, each read from that build's own results file, and
+their difference (:func:`render_builds_table`); a file that does not exist yet, or lacks a
+row, renders ``not run``.
 """
 
 import dataclasses
+import json
 import os.path as osp
 import re
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from .experiments import Experiment, build_text, record_build, run_key
+from .experiments import REPO_ROOT, Experiment, build_text, record_build, run_key
 
 BEGIN = '<!-- results:begin {} -->'
 END = '<!-- results:end {} -->'
@@ -66,6 +72,33 @@ class Table:
     @property
     def splits(self) -> list[str]:
         return list(dict.fromkeys(c.split for c in self.columns if c.split is not None))
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildsTable:
+    """A generated table comparing SynthGround builds on the rows of another table.
+
+    Attributes:
+        name: the marker name.
+        doc: the page it lives in.
+        table: the table whose rows (its experiments) and ``mean`` columns it compares.
+        builds: ``(label, results file)`` per build, the file relative to the repository;
+            the first is the reference the differences are taken from.
+    """
+
+    name: str
+    doc: str
+    table: Table
+    builds: tuple[tuple[str, str], ...]
+    row_header: str = 'method'
+
+    def __post_init__(self):
+        if len(self.builds) < 2:
+            raise ValueError(f'builds table {self.name!r} needs two builds or more')
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.table.columns if c.kind == 'mean')
 
 
 def ablation_table(
@@ -301,6 +334,118 @@ def render_table(table: Table, experiments: Sequence[Experiment], results: dict)
     return '\n'.join(lines)
 
 
+def read_builds_results(table: BuildsTable, results_root: str = REPO_ROOT) -> list[dict | None]:
+    """The results file of each build of ``table`` (``None`` where it does not exist yet)."""
+    loaded = []
+    for _, path in table.builds:
+        full = osp.join(results_root, path)
+        if not osp.isfile(full):
+            loaded.append(None)
+            continue
+        with open(full, encoding='utf-8') as f:
+            loaded.append(json.load(f))
+    return loaded
+
+
+def _build_mean(runs: dict, experiment: Experiment, column: Column, present: list[int]):
+    """The mean over the present seeds of a row, its cell text (``None``: not a number)."""
+    if not present:
+        return None, NOT_RUN
+    by_seed = dict(zip(experiment.seeds, _values(runs, experiment, column)))
+    values = [by_seed[s] for s in present]
+    if any(v is None for v in values):
+        return None, '-'  # a metric the model does not report
+    return statistics.mean(values), format_cell(values)
+
+
+def render_builds_table(
+    table: BuildsTable, experiments: Sequence[Experiment], results: Sequence[dict | None]
+) -> str:
+    """The markdown of a :class:`BuildsTable` from each build's results (``None``: no file).
+
+    Per row and ``mean`` column of ``table.table``: the mean ± sample std over the row's seeds
+    that each build's file holds (only the runs of the file's own build,
+    :func:`current_runs`), then each later build's mean minus the first's (``Δ``), ``not run``
+    where either has no run of the row.
+    """
+    if len(results) != len(table.builds):
+        raise ValueError(f'{table.name}: {len(table.builds)} builds, {len(results)} results')
+    runs_of = [current_runs(r) if r is not None else {} for r in results]
+    labels = [label for label, _ in table.builds]
+    header = [table.row_header]
+    for column in table.columns:
+        header += [f'{column.header} ({label})' for label in labels]
+        header += [
+            f'{column.header} Δ' + (f' ({label})' if len(labels) > 2 else '')
+            for label in labels[1:]
+        ]
+    header += [f'seeds ({label})' for label in labels]
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    rows = rows_of(table.table, experiments)
+    for experiment in rows:
+        present = [_present(runs, experiment, table.table) for runs in runs_of]
+        cells = []
+        for column in table.columns:
+            means = [_build_mean(runs, experiment, column, p) for runs, p in zip(runs_of, present)]
+            cells += [text for _, text in means]
+            for mean, text in means[1:]:
+                if means[0][0] is None or mean is None:
+                    cells.append(NOT_RUN if NOT_RUN in (means[0][1], text) else '-')
+                else:
+                    cells.append(f'{mean - means[0][0]:+.2f}')
+        cells += [_seeds_text(p, experiment.seeds) for p in present]
+        lines.append('| ' + ' | '.join([experiment.label_in(table.table.name)] + cells) + ' |')
+    lines.append('')
+    notes: dict[tuple, list[str]] = {}
+    for column in table.columns:
+        groups: dict[str, list[str]] = {}
+        for runs in runs_of:
+            for text, row_labels in _column_protocols(runs, rows, column, table.table):
+                known = groups.setdefault(text, [])
+                known += [label for label in row_labels if label not in known]
+        key = (_metric_name(column.metric), tuple((t, tuple(ls)) for t, ls in groups.items()))
+        notes.setdefault(key, []).append(column.header)
+    for (metric_name, protocols), headers in notes.items():
+        where = ', '.join(f'"{h}"' for h in headers)
+        if not protocols:
+            lines.append(f'- {where}: {metric_name}; no run yet.')
+        elif len(protocols) == 1:
+            lines.append(f'- {where}: {metric_name}, {protocols[0][0]}.')
+        else:
+            parts = '; '.join(f'{text} for {", ".join(ls)}' for text, ls in protocols)
+            lines.append(f'- {where}: {metric_name}, {parts}.')
+    lines.append(
+        "- Δ: the build's mean minus that of "
+        f'{labels[0]}, over the seeds each holds; mean ± sample std over the seeds listed.'
+    )
+    for (label, path), result in zip(table.builds, results):
+        build = results_build(result) if result is not None else None
+        if result is None:
+            lines.append(f'- {label}: `{path}`, not run yet (no such file).')
+        elif build is None:
+            lines.append(f'- {label}: `{path}`, no build recorded.')
+        else:
+            lines.append(f'- {label}: `{path}`, measured on SynthGround {build_text(build)}.')
+    lines.append(
+        '- Generated by `make leaderboard` and `make leaderboard-build1` from the files above '
+        '(the rows of `' + table.table.name + '`); do not edit by hand.'
+    )
+    return '\n'.join(lines)
+
+
+def render_generated(
+    table: 'Table | BuildsTable',
+    experiments: Sequence[Experiment],
+    results: dict,
+    results_root: str = REPO_ROOT,
+) -> str:
+    """A generated table's markdown: a :class:`Table` from ``results``, a
+    :class:`BuildsTable` from its builds' files under ``results_root``."""
+    if isinstance(table, BuildsTable):
+        return render_builds_table(table, experiments, read_builds_results(table, results_root))
+    return render_table(table, experiments, results)
+
+
 def _block(name: str, body: str) -> str:
     return f'{BEGIN.format(name)}\n{body}\n{END.format(name)}'
 
@@ -320,9 +465,17 @@ def _replace(text: str, table: Table, body: str, path: str) -> str:
 
 
 def rendered_docs(
-    tables: Sequence[Table], experiments: Sequence[Experiment], results: dict, docs_root: str
+    tables: Sequence['Table | BuildsTable'],
+    experiments: Sequence[Experiment],
+    results: dict,
+    docs_root: str,
+    *,
+    results_root: str = REPO_ROOT,
 ) -> dict[str, tuple[str, str]]:
-    """``{page path: (current text, text with every generated table re-rendered)}``."""
+    """``{page path: (current text, text with every generated table re-rendered)}``.
+
+    A :class:`Table` renders from ``results``; a :class:`BuildsTable` from its builds' files
+    under ``results_root``."""
     pages: dict[str, tuple[str, str]] = {}
     for table in tables:
         path = osp.join(docs_root, table.doc)
@@ -333,19 +486,25 @@ def rendered_docs(
         current, new = pages[path]
         pages[path] = (
             current,
-            _replace(new, table, render_table(table, experiments, results), path),
+            _replace(new, table, render_generated(table, experiments, results, results_root), path),
         )
     return pages
 
 
 def rewrite_docs(
-    tables: Sequence[Table], experiments: Sequence[Experiment], results: dict, docs_root: str
+    tables: Sequence['Table | BuildsTable'],
+    experiments: Sequence[Experiment],
+    results: dict,
+    docs_root: str,
+    *,
+    results_root: str = REPO_ROOT,
 ) -> list[str]:
     """Re-render every generated table in its page; returns the pages that changed."""
     from mmgrounding.utils.atomic import atomic_open
 
     changed = []
-    for path, (current, new) in rendered_docs(tables, experiments, results, docs_root).items():
+    pages = rendered_docs(tables, experiments, results, docs_root, results_root=results_root)
+    for path, (current, new) in pages.items():
         if new != current:
             with atomic_open(path, 'w') as f:
                 f.write(new)
@@ -354,7 +513,12 @@ def rewrite_docs(
 
 
 def stale_tables(
-    tables: Sequence[Table], experiments: Sequence[Experiment], results: dict, docs_root: str
+    tables: Sequence['Table | BuildsTable'],
+    experiments: Sequence[Experiment],
+    results: dict,
+    docs_root: str,
+    *,
+    results_root: str = REPO_ROOT,
 ) -> list[str]:
     """``'page: table'`` for every generated table whose page text differs from the results."""
     stale = []
@@ -362,7 +526,7 @@ def stale_tables(
         path = osp.join(docs_root, table.doc)
         with open(path, encoding='utf-8') as f:
             text = f.read()
-        body = render_table(table, experiments, results)
+        body = render_generated(table, experiments, results, results_root)
         if _replace(text, table, body, path) != text:
             stale.append(f'{table.doc}: {table.name}')
     return stale

@@ -7,7 +7,7 @@ table's name. Runs are keyed ``<name>/seed<S>`` in ``results/synthground.json``.
 """
 
 from .experiments import Experiment
-from .results_tables import Column, Table
+from .results_tables import BuildsTable, Column, Table
 
 AMC_DIR = 'configs/amc/'
 IG = 'configs/infoground/infoground_mlm-tiny_1xb50-400it_synthground-'
@@ -264,3 +264,25 @@ def check_registry() -> None:
     for t in TABLES:
         if not any(t.name in e.tables for e in EXPERIMENTS):
             raise ValueError(f'table {t.name!r} has no rows')
+    for t in BUILDS_TABLES:
+        if t.name in table_names:
+            raise ValueError(f'builds table {t.name!r} has the name of a table')
+
+
+# the results file of every build other than the default's (``leaderboard.py
+# --synthground-root``): results/synthground_<preset>-seed<S>.json
+RESULTS_OF_BUILD = 'results/synthground_{}.json'
+# issue 15's protocol: the main table also on a second SynthGround build (`make
+# leaderboard-build1`: data/synthground-seed1, the default preset with build seed 1)
+SECOND_BUILD = 'v2-seed1'
+BUILDS_TABLES = (
+    BuildsTable(
+        'synthground-methods-builds',
+        'docs/leaderboard.md',
+        table('synthground-methods'),
+        builds=(
+            ('build 0', 'results/synthground.json'),
+            ('build 1', RESULTS_OF_BUILD.format(SECOND_BUILD)),
+        ),
+    ),
+)

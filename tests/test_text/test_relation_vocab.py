@@ -73,3 +73,42 @@ def test_tool_on_synthground(synthground_root, tmp_path):
     counts = [int(n) for _, n in lines]
     assert lines and all(n > 3 for n in counts) and counts == sorted(counts, reverse=True)
     assert words.read_text().splitlines()[:2] == ['[PAD]', '[UNK]']
+
+
+def test_tool_reads_another_build_with_data_root(synthground_root, tmp_path):
+    # the dataset config spells data/synthground/; --data-root reads the build given
+    config = tmp_path / 'data.py'
+    config.write_text(
+        f"_base_ = ['{ROOT}/configs/_base_/datasets/synthground_flickr30k.py']\n"
+        f"train_dataloader = dict(dataset=dict(data_root='{synthground_root}'))\n"
+    )
+    outputs = []
+    for name, source, extra in (
+        ('direct', str(config), []),
+        (
+            'moved',
+            f'{ROOT}/configs/_base_/datasets/synthground_flickr30k.py',
+            ['--data-root', synthground_root],
+        ),
+    ):
+        out, words = tmp_path / f'{name}.txt', tmp_path / f'{name}_words.txt'
+        subprocess.run(
+            [
+                sys.executable,
+                osp.join(ROOT, 'tools/build_relation_vocab.py'),
+                source,
+                '--out',
+                str(out),
+                '--min-count',
+                '3',
+                '--word-vocab-out',
+                str(words),
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        )
+        outputs.append((out.read_text(), words.read_text()))
+    assert outputs[0] == outputs[1] and outputs[0][0]

@@ -67,3 +67,15 @@ def training_phrase_words(root: str) -> list[str]:
         for phrase in dataset.get_data_info(index)['phrases']
         for word in word_tokenize(phrase['text'])
     ]
+
+
+def test_data_root_reads_another_build(synthground_root, tmp_path):
+    # the dataset config spells data/synthground/; --data-root reads the build given
+    config = tmp_path / 'vocab_config.py'
+    config.write_text(
+        f'_base_ = [{BASE!r}]\n'
+        f'train_dataloader = dict(dataset=dict(data_root={synthground_root!r}))\n'
+    )
+    moved = build(BASE, tmp_path / 'moved.txt', '--data-root', synthground_root)
+    assert moved == build(config, tmp_path / 'direct.txt')
+    assert set(moved[2:]) == set(training_phrase_words(synthground_root))

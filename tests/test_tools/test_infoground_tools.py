@@ -334,3 +334,36 @@ def test_cache_word_features_names_missing_negatives(infoground_config, train_ne
         cache_words(
             infoground_config, str(tmp_path / 'words'), '--negatives', str(partial), '--limit', '3'
         )
+
+
+def test_cache_word_features_reads_another_build(
+    infoground_config, tiny_mlm, train_negatives, synthground_root, tmp_path
+):
+    """--synthground-root: a recipe's paths under data/synthground/ (captions, masked LM) read
+    the build in that folder, as `make leaderboard-build1` caches its words."""
+    from mmgrounding.datasets.word_feature_cache import WordFeatureCache
+
+    build = str(tmp_path / 'build') + '/'
+    shutil.copytree(synthground_root, build)
+    shutil.copytree(tiny_mlm, build + 'infoground/mlm')
+    recipe = tmp_path / 'recipe.py'
+    recipe.write_text(
+        open(infoground_config)
+        .read()
+        .replace(repr(tiny_mlm), repr('data/synthground/infoground/mlm'))
+        .replace(repr(synthground_root), repr('data/synthground/'))
+    )
+    assert 'data/synthground/infoground/mlm' in recipe.read_text()
+    common = ('--negatives', train_negatives, '--dtype', 'float32')
+    moved = str(tmp_path / 'moved')
+    cache_words(str(recipe), moved, *common, '--synthground-root', build)
+    direct = str(tmp_path / 'direct')
+    cache_words(infoground_config, direct, *common)
+    moved_cache, direct_cache = WordFeatureCache(moved), WordFeatureCache(direct)
+    # the build's captions, encoded by the build's masked LM
+    assert moved_cache.caption_ids() == direct_cache.caption_ids()
+    captions = json.load(open(osp.join(build, 'coco', 'annotations', 'captions_train.json')))
+    for annotation in captions['annotations'][::25]:
+        a = moved_cache.read(annotation['id'], caption=annotation['caption'])
+        b = direct_cache.read(annotation['id'], caption=annotation['caption'])
+        np.testing.assert_array_equal(a['token_feats'], b['token_feats'])

@@ -13,6 +13,15 @@ rewritten between their markers:
     python tools/analysis_tools/leaderboard.py --render      # the docs from the JSON only
     python tools/analysis_tools/leaderboard.py --check       # exit 1 when the docs differ
     python tools/analysis_tools/leaderboard.py --only amc --max-iters 20 --out smoke.json
+    python tools/analysis_tools/leaderboard.py --only synthground-methods \\
+        --synthground-root data/synthground-seed1/     # `make leaderboard-build1`
+
+``--synthground-root DIR`` runs the recipes on another SynthGround build: every path of every
+recipe under ``data/synthground/`` (data roots, region cache, vocabularies, masked LM, word
+caches, paraphrases, CAM classifier) moves to DIR, the trainings go to the build's own work
+dirs (``work_dirs/leaderboard/<preset>-seed<S>``) and the runs to its own results file
+(``results/synthground_<preset>-seed<S>.json``, from DIR's ``meta.json``); of the docs only the
+builds tables that read that file (``synthground-methods-builds``) are rewritten.
 
 ``--max-iters`` trains a shorter schedule in its own work dirs (smoke runs); its numbers are
 never merged into ``results/synthground.json`` nor into the docs (``--out`` is required).
@@ -101,11 +110,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--layout', choices=sorted(LAYOUTS), default='papers')
     parser.add_argument('--data-root', help="override every split's data_root")
     parser.add_argument(
+        '--synthground-root',
+        metavar='DIR',
+        help='registry: run the recipes on the SynthGround build in DIR (every path of every '
+        'recipe under data/synthground/ moves there, its own work dirs, results file '
+        'results/synthground_<preset>-seed<S>.json); only the builds tables are rewritten',
+    )
+    parser.add_argument(
         '--work-dir',
         help='work dirs (default work_dirs/leaderboard, or work_dirs/leaderboard/<build> for a '
         'build other than v1 seed 0: experiments.default_work_dir)',
     )
-    parser.add_argument('--out', help='results JSON (registry default: results/synthground.json)')
+    parser.add_argument(
+        '--out',
+        help='results JSON (registry default: results/synthground.json, for another '
+        '--synthground-root results/synthground_<preset>-seed<S>.json)',
+    )
     parser.add_argument('--seeds', nargs='+', type=int, help='only these seeds')
     parser.add_argument('--max-iters', type=int, help='smoke runs: a shorter schedule')
     parser.add_argument(
@@ -253,54 +273,26 @@ def merge_runs(results: dict, records: dict) -> dict:
     return dict(results, runs=ordered)
 
 
-def run_registry(args: argparse.Namespace) -> None:
-    registry.check_registry()
-    out = args.out or RESULTS
-    if args.max_iters is not None and (args.out is None or osp.abspath(out) == RESULTS):
+def registry_results_file(synthground_root: str | None, build: dict) -> str:
+    """The results file of the registry on a build: ``results/synthground.json`` for the
+    default build's folder, ``results/synthground_<preset>-seed<S>[-n<N>].json`` for another
+    (:func:`~mmgrounding.apis.builds.build_tag` of its ``meta.json``)."""
+    if ex.is_default_root(synthground_root):
+        return RESULTS
+    return osp.join(ROOT, registry.RESULTS_OF_BUILD.format(ex.build_tag(build)))
+
+
+def check_or_render(args: argparse.Namespace) -> None:
+    """``--check`` / ``--render``: every generated table, the registry's from ``--out``, the
+    builds tables from their builds' files."""
+    if args.synthground_root is not None:
         raise SystemExit(
-            '--max-iters (a smoke run) needs --out other than '
-            "results/synthground.json: its numbers are not the recipes'"
+            '--render/--check take no --synthground-root: the registry tables read --out, '
+            'the builds tables the files they name'
         )
-    smoke = args.max_iters is not None
-    if args.render or args.check:
-        results = load_results(out)
-    else:
-        experiments = registry.select(None if args.all else args.only)
-        # the configs read data/synthground/; --data-root moves the datasets (not the caches)
-        data_root = args.data_root
-        root = data_root or 'data/synthground/'
-        data = ex.read_data_meta(root)
-        build = ex.build_identity(data)
-        vocab = ex.ensure_vocab(root)
-        records = ex.run_experiments(
-            experiments,
-            splits_of=lambda e: [
-                s for s in registry.splits_of(e) if args.splits is None or s in args.splits
-            ],
-            work_dir=args.work_dir or ex.default_work_dir(build),
-            seeds=args.seeds,
-            max_iters=args.max_iters,
-            processes=args.jobs,
-            threads=args.threads,
-            suite=args.suite,
-            data_root=data_root,
-            vocab=vocab if data_root is not None else None,
-            build=build,
-        )
-        for record in records.values():
-            record['smoke'] = smoke
-            record['data'] = dict(data, root=root)
-        # several runners may finish at once (one per method): read-merge-write under a lock
-        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-        with open(out + '.lock', 'w') as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            results = merge_runs(load_results(out), records)
-            if not smoke:
-                # the tables read only the runs of this build (results_tables.current_runs)
-                results['build'] = build
-            atomic_write_json(out, results, indent=1)
-        print(f'results: {out} ({len(records)} runs written, {len(results["runs"])} in all)')
-    tables = registry.TABLES
+    out = args.out or RESULTS
+    results = load_results(out)
+    tables = registry.TABLES + registry.BUILDS_TABLES
     if args.check:
         stale = results_tables.stale_tables(tables, registry.EXPERIMENTS, results, args.docs_root)
         if stale:
@@ -308,23 +300,107 @@ def run_registry(args: argparse.Namespace) -> None:
                 'generated tables differ from ' + out + ' (run '
                 '`python tools/analysis_tools/leaderboard.py --render`):\n  ' + '\n  '.join(stale)
             )
-        print(f'every generated table equals {out}')
+        print(f'every generated table equals {out} and the builds tables their files')
         return
     for t in tables:
-        if args.render or any(
-            t.name in e.tables for e in registry.select(None if args.all else args.only)
-        ):
+        print(
+            f'\n{t.doc}: {t.name}\n\n'
+            + results_tables.render_generated(t, registry.EXPERIMENTS, results)
+        )
+    rewrite(tables, results, args.docs_root)
+
+
+def rewrite(tables, results: dict, docs_root: str) -> None:
+    changed = results_tables.rewrite_docs(tables, registry.EXPERIMENTS, results, docs_root)
+    print(
+        'docs rewritten: '
+        + (', '.join(osp.relpath(p, docs_root) for p in changed) or 'none changed')
+    )
+
+
+def run_registry(args: argparse.Namespace) -> None:
+    registry.check_registry()
+    if args.render or args.check:
+        check_or_render(args)
+        return
+    if args.synthground_root is not None and args.data_root is not None:
+        raise SystemExit('--synthground-root moves the datasets too: give it or --data-root')
+    smoke = args.max_iters is not None
+    if smoke and (args.out is None or osp.abspath(args.out) == RESULTS):
+        raise SystemExit(
+            '--max-iters (a smoke run) needs --out other than '
+            "results/synthground.json: its numbers are not the recipes'"
+        )
+    experiments = registry.select(None if args.all else args.only)
+    # the configs read data/synthground/; --data-root moves the datasets (not the caches),
+    # --synthground-root every path of the build
+    data_root = args.data_root
+    synthground_root = None
+    if args.synthground_root is not None:
+        synthground_root = ex.synthground_root(args.synthground_root)
+    root = data_root or synthground_root or 'data/synthground/'
+    data = ex.read_data_meta(root)
+    build = ex.build_identity(data)
+    out = args.out or registry_results_file(synthground_root, build)
+    if smoke and osp.abspath(out) == registry_results_file(synthground_root, build):
+        raise SystemExit(
+            f'--max-iters (a smoke run) needs --out other than {osp.relpath(out, ROOT)}: '
+            "its numbers are not the recipes'"
+        )
+    vocab = ex.ensure_vocab(root)
+    records = ex.run_experiments(
+        experiments,
+        splits_of=lambda e: [
+            s for s in registry.splits_of(e) if args.splits is None or s in args.splits
+        ],
+        work_dir=args.work_dir or ex.default_work_dir(build),
+        seeds=args.seeds,
+        max_iters=args.max_iters,
+        processes=args.jobs,
+        threads=args.threads,
+        suite=args.suite,
+        data_root=data_root,
+        vocab=vocab if data_root is not None else None,
+        build=build,
+        synthground_root=synthground_root,
+    )
+    for record in records.values():
+        record['smoke'] = smoke
+        record['data'] = dict(data, root=root)
+    # several runners may finish at once (one per method): read-merge-write under a lock
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with open(out + '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results = merge_runs(load_results(out), records)
+        if not smoke:
+            # the tables read only the runs of this build (results_tables.current_runs)
+            results['build'] = build
+        atomic_write_json(out, results, indent=1)
+    print(f'results: {out} ({len(records)} runs written, {len(results["runs"])} in all)')
+    # the registry's tables report the default build; another build's file feeds only the
+    # builds tables that name it
+    tables = registry.TABLES if ex.is_default_root(synthground_root) else ()
+    reads_out = [
+        t
+        for t in registry.BUILDS_TABLES
+        if any(osp.abspath(osp.join(ROOT, path)) == osp.abspath(out) for _, path in t.builds)
+    ]
+    if not tables and not reads_out:
+        print(f'no generated table reads {out}')
+    for t in tables:
+        if any(t.name in e.tables for e in experiments):
             print(
                 f'\n{t.doc}: {t.name}\n\n'
                 + results_tables.render_table(t, registry.EXPERIMENTS, results)
             )
+    for t in reads_out:
+        print(
+            f'\n{t.doc}: {t.name}\n\n'
+            + results_tables.render_generated(t, registry.EXPERIMENTS, results)
+        )
     if args.no_docs or (smoke and args.docs_root == ROOT):
         return
-    changed = results_tables.rewrite_docs(tables, registry.EXPERIMENTS, results, args.docs_root)
-    print(
-        'docs rewritten: '
-        + (', '.join(osp.relpath(p, args.docs_root) for p in changed) or 'none changed')
-    )
+    rewrite(list(tables) + reads_out, results, args.docs_root)
 
 
 def measure_determinism(args: argparse.Namespace) -> None:
