@@ -1,8 +1,11 @@
 """The CAM-WSVG rows of the SynthGround leaderboard (see synthground_leaderboard.py).
 
-Table 3 of "Improve weakly supervised visual grounding by learning where to focus on" (no CAM
-encoder and no attention mining; the CAM encoder; CAM encoder + attention mining),
-docs/methods/camwsvg.md. Every row is a config of ``configs/camwsvg/`` trained for ``ITERS``
+Tables 3-5 of "Improve weakly supervised visual grounding by learning where to focus on"
+(Table 3: no CAM encoder and no attention mining; the CAM encoder; CAM encoder + attention
+mining. Table 4: the visual levels F3-F5 alone and in pairs, one fusion layer per level.
+Table 5: one fusion layer; three layers whose [REG] outputs a 1x1 conv merges; three layers
+concatenated), docs/methods/camwsvg.md. The full model (CAM encoder + AM, F3F4F5, three
+layers concatenated) is one run, a row of all three tables. Every row is a config of ``configs/camwsvg/`` trained for ``ITERS``
 of its 1500 iterations (``SCHEDULE``: 1500 do not fit the shared machine), over seeds 0-2.
 The metrics are the configs' ``benchmark_metrics``: top-1 accuracy of the regressed box at
 IoU > 0.5 (the paper's; in the SynthGround recipe the self-taught target moved by the [REG]
@@ -47,6 +50,28 @@ TABLES = (
         row_header='Table 3 row',
     ),
     Table(
+        'camwsvg-table4',
+        'docs/methods/camwsvg.md',
+        (
+            Column(PAPER, kind='paper'),
+            Column('Acc (val)', VAL, ACC),
+            Column('Acc (test)', TEST, ACC),
+            Column('pointing (test)', TEST, POINT),
+        ),
+        row_header='Table 4 levels',
+    ),
+    Table(
+        'camwsvg-table5',
+        'docs/methods/camwsvg.md',
+        (
+            Column(PAPER, kind='paper'),
+            Column('Acc (val)', VAL, ACC),
+            Column('Acc (test)', TEST, ACC),
+            Column('pointing (test)', TEST, POINT),
+        ),
+        row_header='Table 5 fusion',
+    ),
+    Table(
         'camwsvg-coverage',
         'docs/methods/camwsvg.md',
         (
@@ -60,21 +85,50 @@ TABLES = (
 )
 
 
-def _camwsvg(variant: str, row: str, paper: float, *, tables: tuple[str, ...]) -> Experiment:
+def _camwsvg(variant: str, rows: dict[str, tuple[str, float]]) -> Experiment:
+    """``rows``: per table, (row label, the paper's Flickr30k accuracy or None)."""
+    label = next(iter(rows.values()))[0]
     return Experiment(
         'camwsvg' + (f'-{variant}' if variant else ''),
-        f'CAM-WSVG ({row}, {ITERS} it)',
+        f'CAM-WSVG ({label}, {ITERS} it)',
         CONFIG.format(f'-{variant}' if variant else ''),
         seeds=SEEDS,
         cfg_options=dict(SCHEDULE),
-        tables=tables,
-        labels={t: row for t in tables},
-        paper={'camwsvg-table3': {PAPER: paper}},
+        tables=tuple(rows),
+        labels={t: row for t, (row, _) in rows.items()},
+        paper={t: {PAPER: paper} for t, (row, paper) in rows.items() if paper is not None},
     )
 
 
+def _table4(variant: str, levels: str, paper: float) -> Experiment:
+    return _camwsvg(variant, {'camwsvg-table4': (levels, paper)})
+
+
+def _table5(variant: str, fusion: str, paper: float) -> Experiment:
+    return _camwsvg(variant, {'camwsvg-table5': (fusion, paper)})
+
+
 EXPERIMENTS = (
-    _camwsvg('no-cam', 'no CAM encoder, no AM', 57.78, tables=('camwsvg-table3',)),
-    _camwsvg('cam-no-am', 'CAM encoder', 58.87, tables=('camwsvg-table3', 'camwsvg-coverage')),
-    _camwsvg('', 'CAM encoder + AM', 61.78, tables=('camwsvg-table3', 'camwsvg-coverage')),
+    _camwsvg('no-cam', {'camwsvg-table3': ('no CAM encoder, no AM', 57.78)}),
+    _camwsvg(
+        'cam-no-am',
+        {'camwsvg-table3': ('CAM encoder', 58.87), 'camwsvg-coverage': ('CAM encoder', None)},
+    ),
+    _camwsvg(
+        '',
+        {
+            'camwsvg-table3': ('CAM encoder + AM', 61.78),
+            'camwsvg-coverage': ('CAM encoder + AM', None),
+            'camwsvg-table4': ('F3 F4 F5', 61.78),
+            'camwsvg-table5': ('three layers + concatenation', 61.78),
+        },
+    ),
+    _table4('f3', 'F3', 57.38),
+    _table4('f4', 'F4', 56.75),
+    _table4('f5', 'F5', 57.19),
+    _table4('f34', 'F3 F4', 57.92),
+    _table4('f35', 'F3 F5', 59.91),
+    _table4('f45', 'F4 F5', 59.71),
+    _table5('1layer', 'one attention layer', 59.02),
+    _table5('conv', 'three layers + 1×1 conv', 61.57),
 )
