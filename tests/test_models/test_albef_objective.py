@@ -230,15 +230,27 @@ def record_itm_inputs(model):
         assert (match.sum(1) >= 1).all(), 'a row whose keys are no candidate image'
         return images[match.float().argmax(1)]
 
-    def itm_logits(text_embeds, text_mask, image_embeds, *, image_kv=None):
-        image = image_embeds if image_kv is None else tokens_of(image_kv[0][0].detach())
+    def itm_logits(text_embeds, text_mask, image_embeds, *, image_kv=None, image_groups=None):
+        image = image_embeds
+        if image_kv is not None:
+            image = tokens_of(image_kv[0][0].detach())
+        if image_groups is not None:  # group g's row i is over image i % B_g of its image_kv
+            keys = [kv[0][0].detach().repeat(r, 1, 1, 1) for kv, r in image_groups]
+            image = tokens_of(torch.cat(keys))
         calls.append((text_embeds.detach(), text_mask, image.detach()))
-        return original(text_embeds, text_mask, image_embeds, image_kv=image_kv)
+        return original(
+            text_embeds, text_mask, image_embeds, image_kv=image_kv, image_groups=image_groups
+        )
 
     model.itm_logits = itm_logits
     model.fusion.image_keys_values = image_keys_values
     model.fusion.image_keys_values_with_frozen_copy = image_keys_values_with_frozen_copy
     return calls
+
+
+def itm_rows(calls):
+    """(texts, masks, images) of all recorded rows, the calls' rows one after another."""
+    return tuple(torch.cat(parts) for parts in zip(*calls))
 
 
 # Four pairs; pairs 0 and 1 show the same image (id '7'). Student ITC features (e0, e1, and
@@ -263,17 +275,17 @@ def test_itm_hardest_negatives_skip_pairs_of_the_same_image(vocab):
     )
     calls = record_itm_inputs(model)
     model.loss(images_of([0, 1, 2, 3]), make_samples(ITM_CAPTIONS, ITM_IDS))
-    ((texts, masks, images),) = calls
+    texts, masks, images = itm_rows(calls)
     image_embeds = model.image_encoder(images_of([0, 1, 2, 3]))
     text_embeds = texts[:4]
-    # rows 0-3: the positive pairs; 4-7: each text with its negative image; 8-11: each image
-    # with its negative text
+    # rows 0-3: the positive pairs; 4-7: each image with its negative text; 8-11: each text
+    # with its negative image
     torch.testing.assert_close(images[:4], image_embeds)
-    torch.testing.assert_close(images[4:8], image_embeds[[2, 2, 3, 2]])
-    torch.testing.assert_close(texts[4:8], text_embeds)
-    torch.testing.assert_close(texts[8:], text_embeds[[3, 3, 3, 2]])
-    torch.testing.assert_close(masks[8:], masks[:4][[3, 3, 3, 2]])
-    torch.testing.assert_close(images[8:], image_embeds)
+    torch.testing.assert_close(images[4:8], image_embeds)
+    torch.testing.assert_close(texts[4:8], text_embeds[[3, 3, 3, 2]])
+    torch.testing.assert_close(masks[4:8], masks[:4][[3, 3, 3, 2]])
+    torch.testing.assert_close(images[8:], image_embeds[[2, 2, 3, 2]])
+    torch.testing.assert_close(texts[8:], text_embeds)
 
 
 # Four pairs of four images; 'circle' is annotated on images 0 and 3, whose features equal
@@ -306,10 +318,10 @@ def test_itm_unannotated_negatives_skip_texts_repeated_on_other_images(
     )
     calls = record_itm_inputs(model)
     model.loss(images_of([0, 1, 2, 3]), make_samples(REPEAT_CAPTIONS, REPEAT_IDS))
-    ((texts, _, images),) = calls
+    texts, _, images = itm_rows(calls)
     image_embeds = model.image_encoder(images_of([0, 1, 2, 3]))
-    torch.testing.assert_close(images[4:8], image_embeds[expected])
-    torch.testing.assert_close(texts[8:], texts[:4][expected])
+    torch.testing.assert_close(images[8:], image_embeds[expected])
+    torch.testing.assert_close(texts[4:8], texts[:4][expected])
 
 
 def test_itm_negatives_must_be_named(vocab):
@@ -325,10 +337,12 @@ def test_itm_sampled_negatives_follow_the_similarities_of_other_images(vocab):
     model = hand_made_model(vocab, ITM_IMAGES, ITM_TEXTS, temperature=0.5, loss_weights=dict(mlm=0))
     calls = record_itm_inputs(model)
     draws = 300
+    picked = []  # which image each negative pair of text 0 and text 1 used (token dims 0-1)
     for _ in range(draws):
+        calls.clear()
         model.loss(images_of([0, 1, 2, 3]), make_samples(ITM_CAPTIONS, ITM_IDS))
-    # which image each negative pair of text 0 and text 1 used, by its first token's dim 0-1
-    picked = torch.stack([images[4:6, 0, :2] for _, _, images in calls])  # (draws, 2, 2)
+        picked.append(itm_rows(calls)[2][8:10, 0, :2])  # rows 8-11: texts, negative images
+    picked = torch.stack(picked)  # (draws, 2, 2)
     is_image = {
         name: (picked == torch.tensor(row[:2])).all(-1)
         for name, row in (('e0', token(E0)), ('d', token((1.0, 1.0))), ('e1', token(E1)))

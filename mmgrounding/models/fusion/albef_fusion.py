@@ -9,7 +9,10 @@ Grad-CAM explainer explains), in which case it computes them explicitly and retu
 The image tokens' cross-attention keys and values depend only on the image, so passes over
 the same images (ALBEF's ITM positives, its text negatives and MLM) can share them:
 :meth:`ALBEFFusionEncoder.image_keys_values` computes them once per image and ``forward``
-takes them with a row -> image index. :meth:`ALBEFFusionEncoder.image_keys_values_with_frozen_copy`
+takes them for several text rows per image without copying them (``image_groups``: the
+rows' queries of one image meet its keys in one attention call; cross-attention treats each
+query on its own, so this is the same attention).
+:meth:`ALBEFFusionEncoder.image_keys_values_with_frozen_copy`
 also returns a second copy whose gradient reaches only the projections, not the image tokens
 (what ITM's negative images need: their tokens are detached), from the same products.
 """
@@ -98,34 +101,79 @@ class MultiHeadAttention(nn.Module):
         mask: Tensor | None = None,
         *,
         context_kv: tuple[Tensor, Tensor] | None = None,
+        context_groups: list | None = None,
     ) -> Tensor:
         """hidden (B, L, D), context (B, N, C), mask (B, N) bool (True = attend) -> (B, L, D).
 
         ``context_kv``: the context's :meth:`keys_values`, computed before (``context`` is
-        then not used and may be None).
+        then not used and may be None). ``context_groups``: instead, ``[((k, v), r), ...]``:
+        the rows of ``hidden`` in consecutive groups, group g of r_g · B_g rows over the B_g
+        contexts of its keys and values, its row i attending to context i % B_g; the r_g rows
+        of a context meet its keys and values in one attention call, without copies of them
+        (cross-attention treats each query on its own). ``mask`` must then be None.
         """
         q = self._heads(self.query(hidden))  # (B, heads, L, d)
-        k, v = self.keys_values(context) if context_kv is None else context_kv  # (B, heads, N, d)
+        if context_groups is None:
+            kv = self.keys_values(context) if context_kv is None else context_kv
+            context_groups = [(kv, 1)]
+        elif mask is not None:
+            raise ValueError('context_groups take no mask')
         bias = None
         if mask is not None:
             bias = torch.zeros(mask.shape, dtype=q.dtype, device=q.device)
             bias = bias.masked_fill(~mask, torch.finfo(q.dtype).min)[:, None, None, :]
+        sizes = [kv[0].shape[0] * r for kv, r in context_groups]
+        if sum(sizes) != q.shape[0]:
+            raise ValueError(f'context groups of {sizes} rows for {q.shape[0]} rows')
+        queries = q.split(sizes)
+        dropout = self.dropout if self.training else 0.0
         if self.keep_probs:
-            scores = q @ k.transpose(-1, -2) * q.shape[-1] ** -0.5  # (B, heads, L, N)
-            if bias is not None:
-                scores = scores + bias
-            self.probs = scores.softmax(dim=-1)
-            probs = self.probs
-            if self.dropout > 0 and self.training:
-                probs = F.dropout(probs, p=self.dropout)
-            out = probs @ v
+            probs = []  # per row (B, heads, L, N): what the explainer differentiates
+            for q_g, ((k, _), r) in zip(queries, context_groups):
+                scores = _group(q_g, r) @ k.transpose(-1, -2) * q.shape[-1] ** -0.5
+                if bias is not None:
+                    scores = scores + bias
+                probs.append(_ungroup(scores.softmax(dim=-1), r))  # (r B', heads, L, N)
+            self.probs = probs[0] if len(probs) == 1 else torch.cat(probs)
+            outs = []
+            for p_g, ((_, v), r) in zip(self.probs.split(sizes), context_groups):
+                p_g = _group(p_g, r)
+                if dropout > 0:
+                    p_g = F.dropout(p_g, p=dropout)
+                outs.append(_ungroup(p_g @ v, r))
         else:
             self.probs = None
-            out = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=bias, dropout_p=self.dropout if self.training else 0.0
-            )
+            outs = [
+                _ungroup(
+                    F.scaled_dot_product_attention(
+                        _group(q_g, r), k, v, attn_mask=bias, dropout_p=dropout
+                    ),
+                    r,
+                )
+                for q_g, ((k, v), r) in zip(queries, context_groups)
+            ]
+        out = outs[0] if len(outs) == 1 else torch.cat(outs)  # (B, heads, L, d)
         batch, _, length, _ = out.shape
         return out.transpose(1, 2).reshape(batch, length, -1)  # (B, L, D)
+
+
+def _group(x: Tensor, r: int) -> Tensor:
+    """(r B', heads, L, X) rows in r blocks of B' -> (B', heads, r L, X): each context's rows
+    side by side along the query axis."""
+    if r == 1:
+        return x
+    rows, heads, length, last = x.shape
+    x = x.view(r, rows // r, heads, length, last).permute(1, 2, 0, 3, 4)
+    return x.reshape(rows // r, heads, r * length, last)
+
+
+def _ungroup(x: Tensor, r: int) -> Tensor:
+    """The inverse of :func:`_group`: (B', heads, r L, X) -> (r B', heads, L, X)."""
+    if r == 1:
+        return x
+    contexts, heads, length, last = x.shape
+    x = x.view(contexts, heads, r, length // r, last).permute(2, 0, 1, 3, 4)
+    return x.reshape(r * contexts, heads, length // r, last)
 
 
 class AttentionBlock(nn.Module):
@@ -147,8 +195,12 @@ class AttentionBlock(nn.Module):
         mask: Tensor | None,
         *,
         context_kv: tuple[Tensor, Tensor] | None = None,
+        context_groups: list | None = None,
     ) -> Tensor:
-        return self.output(self.self(hidden, context, mask, context_kv=context_kv), hidden)
+        attended = self.self(
+            hidden, context, mask, context_kv=context_kv, context_groups=context_groups
+        )
+        return self.output(attended, hidden)
 
 
 class FusionLayer(nn.Module):
@@ -175,9 +227,12 @@ class FusionLayer(nn.Module):
         image_mask: Tensor | None,
         *,
         image_kv: tuple[Tensor, Tensor] | None = None,
+        image_groups: list | None = None,
     ) -> Tensor:
         x = self.attention(text, text, text_mask)
-        x = self.crossattention(x, image, image_mask, context_kv=image_kv)
+        x = self.crossattention(
+            x, image, image_mask, context_kv=image_kv, context_groups=image_groups
+        )
         return self.output(self.intermediate(x), x)
 
 
@@ -242,22 +297,24 @@ class ALBEFFusionEncoder(BaseModule):
         image_mask: Tensor | None = None,
         *,
         image_kv: list[tuple[Tensor, Tensor]] | None = None,
-        image_index: Tensor | None = None,
+        image_groups: list | None = None,
     ) -> Tensor:
         """text (B, L, D) with mask (B, L) bool, image tokens (B, N, C) -> (B, L, D).
 
         Args:
-            image_kv: :meth:`image_keys_values` of B' images instead of ``image``.
-            image_index: (B,) the image (row of ``image_kv``) of each text; None: row b of
-                ``image_kv`` is text b's (B' = B).
+            image_kv: :meth:`image_keys_values` of the B images instead of ``image``.
+            image_groups: instead, ``[(image_kv, r), ...]``: the text rows in consecutive
+                groups, group g of r_g · B_g rows over the B_g images of its ``image_kv``,
+                its row i over image i % B_g (e.g. ALBEF's positive pairs and the pairs of the
+                same images with their negative texts: r = 2); the images' keys and values
+                serve their r rows without being copied.
         """
-        if (image is None) == (image_kv is None):
-            raise ValueError('give the image tokens or their image_kv, not both')
+        if sum(x is not None for x in (image, image_kv, image_groups)) != 1:
+            raise ValueError('give one of the image tokens, their image_kv or image_groups')
         for i, layer in enumerate(self.layers):
-            kv = None
-            if image_kv is not None:
-                kv = image_kv[i]
-                if image_index is not None:
-                    kv = (kv[0][image_index], kv[1][image_index])  # (B, heads, N, d)
-            text = layer(text, text_mask, image, image_mask, image_kv=kv)
+            kv = None if image_kv is None else image_kv[i]
+            groups = None
+            if image_groups is not None:
+                groups = [(group_kv[i], r) for group_kv, r in image_groups]
+            text = layer(text, text_mask, image, image_mask, image_kv=kv, image_groups=groups)
         return text

@@ -266,13 +266,21 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
         image_embeds: Tensor | None,
         *,
         image_kv: list | None = None,
+        image_groups: list | None = None,
     ) -> Tensor:
         """Fusion encoder output (B, L, D) for per-pair text and image tokens.
 
         ``image_kv``: the images' ``fusion.image_keys_values`` (B rows), computed once for
-        several passes, instead of ``image_embeds`` (then None).
+        several passes, instead of ``image_embeds`` (then None); ``image_groups``: instead,
+        groups of rows sharing images (``ALBEFFusionEncoder.forward``).
         """
-        return self.fusion(text_embeds, text_mask.bool(), image_embeds, image_kv=image_kv)
+        return self.fusion(
+            text_embeds,
+            text_mask.bool(),
+            image_embeds,
+            image_kv=image_kv,
+            image_groups=image_groups,
+        )
 
     def itm_logits(
         self,
@@ -281,11 +289,15 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
         image_embeds: Tensor | None,
         *,
         image_kv: list | None = None,
+        image_groups: list | None = None,
     ) -> Tensor:
-        """(B, 2) match logits of per-pair inputs; column 1 is 'match' (with ``itm_itc_term``
-        the ITM head's plus the ITC term)."""
+        """(B, 2) match logits of per-pair inputs (``image_kv``, ``image_groups``: as in
+        :meth:`fuse`); column 1 is 'match' (with ``itm_itc_term`` the ITM head's plus the ITC
+        term)."""
         text = dict(attention_mask=text_mask)
-        fused = self.fuse(text_embeds, text_mask, image_embeds, image_kv=image_kv)
+        fused = self.fuse(
+            text_embeds, text_mask, image_embeds, image_kv=image_kv, image_groups=image_groups
+        )
         logits = self.itm_head(self._pool_text(fused, text))
         if self.itm_fused_proj is None:
             return logits

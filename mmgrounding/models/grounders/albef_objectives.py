@@ -21,11 +21,6 @@ from ..losses import distilled_targets, soft_cross_entropy
 from .utils import boxes_to_mask, gather_without_grad
 
 
-def _cat_kv(*groups: list) -> list:
-    """Per-layer (keys, values) of several groups of rows, concatenated along the rows."""
-    return [tuple(torch.cat(parts) for parts in zip(*layer)) for layer in zip(*groups)]
-
-
 class ALBEFObjectives:
     """ITC, ITM, AMC and MLM of :class:`ALBEFGrounder` (see the module docstring)."""
 
@@ -145,12 +140,14 @@ class ALBEFObjectives:
             else:
                 neg_image, neg_text = w_t2i.argmax(dim=1), w_i2t.argmax(dim=1)
 
-        text_all = torch.cat([text_embeds, text_embeds, text_embeds_w[neg_text]])
-        mask_all = torch.cat([text_mask, text_mask, text_mask_w[neg_text]])
-        # rows: B positives, B (text, negative image), B (negative text, image). The image
-        # side enters the fusion only through each layer's cross-attention keys and values:
-        # those of the B images (with gradient) serve the positives and the text negatives,
-        # those of the negative images come from their detached tokens.
+        # rows: B positives (text b, image b), B (negative text of image b, image b), B (text
+        # b, negative image of text b), in one fusion pass. The image side enters the fusion
+        # only through each layer's cross-attention keys and values: the B images' (with
+        # gradient) serve the first 2B rows, two rows per image without copies; the negative
+        # images' come from their detached tokens.
+        neg_text_embeds, neg_text_mask = text_embeds_w[neg_text], text_mask_w[neg_text]
+        text_all = torch.cat([text_embeds, neg_text_embeds, text_embeds])  # (3B, L, D)
+        mask_all = torch.cat([text_mask, neg_text_mask, text_mask])  # (3B, L)
         if image_kv is None:
             if local:
                 image_kv, image_kv_frozen = self.fusion.image_keys_values_with_frozen_copy(
@@ -169,17 +166,19 @@ class ALBEFObjectives:
         )
         if not explain:
             logits = self.itm_logits(
-                text_all, mask_all, None, image_kv=_cat_kv(image_kv, neg_kv, image_kv)
+                text_all, mask_all, None, image_groups=[(image_kv, 2), (neg_kv, 1)]
             )
             return F.cross_entropy(logits, labels), None
         # A loss on the map differentiates the Grad-CAM gradient, so the fusion layers after
         # the explained one need twice-differentiable attention: the math kernel, not flash.
-        rows = batch if self.explain_positives_only else 3 * batch
-        watched_kv = (
-            image_kv if self.explain_positives_only else _cat_kv(image_kv, neg_kv, image_kv)
-        )
+        if self.explain_positives_only:
+            watched_groups, rows = [(image_kv, 1)], batch
+        else:
+            watched_groups, rows = [(image_kv, 2), (neg_kv, 1)], 3 * batch
         with self.explainer.watch(self) as captured, sdpa_kernel(SDPBackend.MATH):
-            logits = self.itm_logits(text_all[:rows], mask_all[:rows], None, image_kv=watched_kv)
+            logits = self.itm_logits(
+                text_all[:rows], mask_all[:rows], None, image_groups=watched_groups
+            )
         cam = self.explainer.explain(
             logits[:batch, 1],
             captured['probs'],
@@ -188,14 +187,10 @@ class ALBEFObjectives:
             create_graph=True,
         )[:batch]  # (B, h, w)
         if rows < 3 * batch:  # the negatives' pass, fused attention and no second order
-            logits = torch.cat(
-                [
-                    logits,
-                    self.itm_logits(
-                        text_all[rows:], mask_all[rows:], None, image_kv=_cat_kv(neg_kv, image_kv)
-                    ),
-                ]
+            rest = self.itm_logits(
+                text_all[rows:], mask_all[rows:], None, image_groups=[(image_kv, 1), (neg_kv, 1)]
             )
+            logits = torch.cat([logits, rest])
         return F.cross_entropy(logits, labels), cam
 
     def _not_negatives(
