@@ -1,7 +1,8 @@
 """The evaluation of one model on one benchmark split, in this process: the split's test dataset
 and evaluator (:data:`SUITES`), the model's config set up to test it, and the metrics with the
 protocol of each metric as the built metric objects state it (the runner's console log goes to
-``<eval dir>/test.log``)."""
+``<eval dir>/test.log``). With ``paper=METHOD`` a split is tested under that paper's protocol
+(:mod:`.paper_protocols`): the paper config's test resolution and evaluator."""
 
 import contextlib
 import copy
@@ -14,6 +15,7 @@ from collections import OrderedDict
 
 from mmengine.config import Config
 
+from .paper_protocols import paper_column, with_paper_resize
 from .runs import REPO_ROOT
 
 DATASETS = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')
@@ -81,23 +83,39 @@ def benchmark_test_config(
     data_root: str | None,
     checkpoint: str | None,
     work_dir: str,
+    paper: str | None = None,
 ) -> Config:
     """``cfg`` set up to test ``checkpoint`` on one benchmark split.
 
-    The model keeps its own test pipeline (image size, normalisation); the dataset and the
-    evaluator are the split's, plus the metrics the config lists in ``benchmark_metrics``
-    (those of its own that every split should report). Models without boxes (ALBEF's
-    heatmaps) get no R@k.
+    By default the model keeps its own test pipeline (image size, normalisation); the dataset
+    and the evaluator are the split's, plus the metrics the config lists in
+    ``benchmark_metrics`` (those of its own that every split should report). With ``paper``
+    (a key of :data:`~.paper_protocols.PAPER_PROTOCOLS`) the model's ``Resize`` becomes the
+    paper config's of that split and the evaluator is the paper config's, its pointing game
+    under the paper's named protocol (:func:`~.paper_protocols.paper_column`); the dataset
+    stays the split's. Models without boxes (ALBEF's heatmaps) get no R@k.
+
+    Raises:
+        ValueError: ``paper`` does not evaluate this split.
     """
     cfg = copy.deepcopy(cfg)
     dataset, evaluator = benchmark_dataset(split_name, suite, data_root)
-    dataset['pipeline'] = cfg.test_dataloader.dataset.pipeline
+    pipeline = cfg.test_dataloader.dataset.pipeline
+    if paper is not None:
+        column = paper_column(paper, split_name)
+        if column is None:
+            raise ValueError(f'the {paper} paper does not evaluate {split_name!r}')
+        pipeline = with_paper_resize(pipeline, column)
+        evaluator = column.evaluator
+    dataset['pipeline'] = pipeline
     cfg.test_dataloader.dataset = dataset
     cfg.test_evaluator = [
         dict(e, allow_no_boxes=True) if e['type'] == 'BoxRecallMetric' else e for e in evaluator
     ]
-    # metrics a model's config adds to every split's (``benchmark_metrics``: ReIR's box sets)
-    cfg.test_evaluator += list(cfg.get('benchmark_metrics') or [])
+    if paper is None:
+        # metrics a model's config adds to every split's (``benchmark_metrics``: ReIR's box
+        # sets); a paper's evaluator is the paper's alone
+        cfg.test_evaluator += list(cfg.get('benchmark_metrics') or [])
     cfg.load_from = checkpoint
     cfg.work_dir = work_dir
     # a runner's logger and visualizer are looked up by this name: unique per evaluation
@@ -124,6 +142,8 @@ class EvalResult:
     metrics: dict
     protocols: dict  # metric prefix -> {'metric': ..., 'settings': {...}, 'predicts': [...]}
     seconds: float
+    # the Resize steps of the test pipeline that ran, read from the built transforms
+    resize: list = dataclasses.field(default_factory=list)
 
 
 # attributes of a metric that are bookkeeping, not part of what it measures
@@ -161,6 +181,22 @@ def metric_protocol(metric) -> dict:
     return dict(metric=type(metric).__name__, settings=settings)
 
 
+# the settings of a built Resize transform (mmcv / mmdet) that fix the test resolution
+_RESIZE_SETTINGS = ('scale', 'scale_factor', 'keep_ratio', 'interpolation', 'backend')
+
+
+def transform_resize(transform) -> dict | None:
+    """What a built ``Resize`` transform does, read from the object (``None`` for any other
+    transform): its type and the settings that fix the resolution."""
+    if type(transform).__name__ != 'Resize':
+        return None
+    settings = {}
+    for name in _RESIZE_SETTINGS:
+        value = getattr(transform, name, None)
+        settings[name] = list(value) if isinstance(value, tuple) else value
+    return dict(transform='Resize', **settings)
+
+
 @contextlib.contextmanager
 def _console_log_to(path: str):
     """Send the console output of loggers created inside the block to ``path``.
@@ -192,6 +228,7 @@ def evaluate(
     pictures: int = 0,
     display=None,
     name: str = '',
+    paper: str | None = None,
 ) -> EvalResult:
     """Test ``checkpoint`` (``None`` for the baselines) of ``cfg`` on one benchmark split.
 
@@ -199,13 +236,20 @@ def evaluate(
         pictures: heatmap pictures to draw (about that many, spread over the split).
         display: a :class:`mmgrounding.apis.progress.EvalDisplay` for the progress bar.
         name: the model's name on the display.
+        paper: test under this paper's protocol of the split (:func:`benchmark_test_config`).
     """
     from mmengine.runner import Runner
 
     from mmgrounding.engine.hooks.progress_report_hook import ProgressReportHook
 
     cfg = benchmark_test_config(
-        cfg, split, suite=suite, data_root=data_root, checkpoint=checkpoint, work_dir=work_dir
+        cfg,
+        split,
+        suite=suite,
+        data_root=data_root,
+        checkpoint=checkpoint,
+        work_dir=work_dir,
+        paper=paper,
     )
     if pictures:
         hook = cfg.default_hooks.visualization
@@ -235,6 +279,11 @@ def evaluate(
     for metric in evaluator.metrics:
         prefix = metric.prefix or getattr(metric, 'default_prefix', None) or ''
         protocols[prefix] = dict(metric_protocol(metric), predicts=list(predicts))
+    transforms = runner.test_loop.dataloader.dataset.pipeline.transforms
+    resize = [r for r in map(transform_resize, transforms) if r is not None]
     return EvalResult(
-        {k: float(v) for k, v in metrics.items()}, protocols, time.perf_counter() - start
+        {k: float(v) for k, v in metrics.items()},
+        protocols,
+        time.perf_counter() - start,
+        resize=resize,
     )

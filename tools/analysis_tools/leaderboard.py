@@ -34,7 +34,12 @@ Given models (``--model NAME CONFIG [CHECKPOINT]``, repeated):
         --out leaderboard.json
 
 Each model keeps its own test pipeline (image size, normalisation); only the dataset of its
-test loader is swapped for each benchmark split. Layouts:
+test loader is swapped for each benchmark split. ``--paper NAME METHOD`` evaluates the model
+NAME under METHOD's paper protocol instead (``mmgrounding/apis/paper_protocols.py``): per
+split the paper config's test ``Resize`` replaces the model's and the paper config's
+evaluator the split's, its pointing game under the paper's named protocol (AMC: RefCOCO+ and
+ReferIt at 384 px bicubic, Flickr30k at 256 px, ``amc_official``); a split the paper does not
+evaluate is left empty. Every column's protocol is printed under the table. Layouts:
 - ``papers``: pointing accuracy on Flickr30k | RefCOCO+ testA | RefCOCO+ testB | ReferIt
   (AMC Table 1, InfoGround, CKD);
 - ``flickr30k``: pointing accuracy and R@1/5/10 on Flickr30k Entities test, and the
@@ -66,6 +71,7 @@ from mmgrounding.apis import experiments as ex
 from mmgrounding.apis import results_tables
 from mmgrounding.apis import synthground_leaderboard as registry
 from mmgrounding.apis.experiments import SUITES, benchmark_dataset  # noqa: F401 (tool API)
+from mmgrounding.apis.paper_protocols import PAPER_PROTOCOLS, paper_column, resize_text
 from mmgrounding.utils import register_all_modules
 from mmgrounding.utils.atomic import atomic_write_json
 
@@ -105,6 +111,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     mode.add_argument(
         '--determinism', metavar='NAME', help='train NAME twice on 1 thread and once on 2; compare'
+    )
+    parser.add_argument(
+        '--paper',
+        nargs=2,
+        action='append',
+        metavar=('NAME', 'METHOD'),
+        help="--model mode: evaluate model NAME under METHOD's paper protocol (its resolution "
+        f'and evaluator per split; one of {", ".join(sorted(PAPER_PROTOCOLS))}); repeatable',
     )
     parser.add_argument('--suite', choices=sorted(SUITES), default='synthground')
     parser.add_argument('--layout', choices=sorted(LAYOUTS), default='papers')
@@ -150,10 +164,14 @@ def evaluate(
     suite: str,
     data_root: str | None,
     work_dir: str,
+    paper: str | None = None,
 ) -> dict:
-    """Metrics of one given model on one split (``--model`` mode)."""
+    """Metrics of one given model on one split (``--model`` mode), with the protocols of its
+    metrics and the column's (``column``: the paper protocol, the Resize that ran)."""
     cfg = Config.fromfile(config)
     safe = ''.join(c if c.isalnum() else '_' for c in f'{name}_{split_name}')
+    if paper is not None:
+        safe += f'_paper_{paper}'
     result = ex.evaluate(
         cfg,
         checkpoint=checkpoint,
@@ -161,8 +179,12 @@ def evaluate(
         suite=suite,
         data_root=data_root,
         work_dir=osp.join(work_dir, safe),
+        paper=paper,
     )
-    return dict(result.metrics, protocols=result.protocols)
+    column = dict(paper=paper, resize=result.resize)
+    if paper is not None:
+        column['description'] = paper_column(paper, split_name).describe()
+    return dict(result.metrics, protocols=result.protocols, column=column)
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -215,6 +237,24 @@ def protocol_lines(results: dict) -> list[str]:
     return [f'- {text}: {", ".join(where)}' for text, where in groups.items()]
 
 
+def column_lines(results: dict) -> list[str]:
+    """One line per column (model · split): the paper protocol it was evaluated under, or the
+    model's own pipeline and the split's evaluator, and the Resize that ran."""
+    lines = []
+    for name, splits in results.items():
+        for split, metrics in splits.items():
+            column = metrics.get('column')
+            if column is None:
+                continue
+            if column.get('skipped'):
+                lines.append(f'- {name} · {split}: {column["skipped"]}')
+                continue
+            resize = '; '.join(resize_text(r) for r in column['resize']) or 'no Resize'
+            what = column.get('description') or "the model's test pipeline, the split's evaluator"
+            lines.append(f'- {name} · {split}: {what}; ran {resize}')
+    return lines
+
+
 def run_given_models(args: argparse.Namespace) -> None:
     models = []
     for spec in args.model:  # all checked before the first (long) evaluation
@@ -226,26 +266,39 @@ def run_given_models(args: argparse.Namespace) -> None:
             if path is not None and not osp.isfile(path):
                 raise SystemExit(f'--model {name!r}: {path} does not exist')
         models.append((name, config, checkpoint))
+    papers = dict(args.paper or [])
+    for name, method in papers.items():
+        if name not in {m[0] for m in models}:
+            raise SystemExit(f'--paper {name!r}: no --model of that name')
+        if method not in PAPER_PROTOCOLS:
+            raise SystemExit(
+                f'--paper {name!r}: {method!r} is not one of {sorted(PAPER_PROTOCOLS)}'
+            )
     work_dir = args.work_dir or 'work_dirs/leaderboard'
     results: dict = OrderedDict()
     for name, config, checkpoint in models:
-        results[name] = OrderedDict(
-            (
+        paper = papers.get(name)
+        results[name] = OrderedDict()
+        for split in LAYOUTS[args.layout]:
+            if paper is not None and paper_column(paper, split) is None:
+                results[name][split] = dict(
+                    protocols={}, column=dict(paper=paper, skipped=f'not in the {paper} paper')
+                )
+                continue
+            results[name][split] = evaluate(
+                name,
+                config,
+                checkpoint,
                 split,
-                evaluate(
-                    name,
-                    config,
-                    checkpoint,
-                    split,
-                    suite=args.suite,
-                    data_root=args.data_root,
-                    work_dir=work_dir,
-                ),
+                suite=args.suite,
+                data_root=args.data_root,
+                work_dir=work_dir,
+                paper=paper,
             )
-            for split in LAYOUTS[args.layout]
-        )
     table = format_tables(results, args.layout)
-    print(f'\n{args.suite} suite, {args.layout} layout\n\n{table}\n\nProtocols:')
+    print(f'\n{args.suite} suite, {args.layout} layout\n\n{table}\n\nColumns:')
+    print('\n'.join(column_lines(results)))
+    print('\nProtocols:')
     print('\n'.join(protocol_lines(results)))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
@@ -455,6 +508,8 @@ def measure_determinism(args: argparse.Namespace) -> None:
 def main(argv=None) -> None:
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
+    if args.paper and not args.model:
+        raise SystemExit('--paper is for the --model mode')
     if args.model:
         run_given_models(args)
     elif args.determinism:
