@@ -202,6 +202,27 @@ def test_explaining_the_positives_alone_gives_the_same_losses_and_maps(vocab):
     torch.testing.assert_close(grad_a, grad_b, atol=1e-5, rtol=1e-4)
 
 
+def test_mlm_in_the_itm_pass_equals_a_separate_mlm_pass(vocab):
+    """The step fuses MLM's corrupted captions in ITM's pass (one more row per image) after
+    one text-encoder pass over captions and corrupted captions; the MLM loss and its gradient
+    on a fusion weight equal those of the separate passes (``_mlm``) with the same corruption
+    (no dropout; mask_tokens is the first random draw of both)."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_albef_cfg(vocab, hard_negatives='hardest')).eval()
+    images = torch.randn(8, 3, 32, 32)
+    weight = model.fusion.layers[1].output.dense.weight
+    torch.manual_seed(1)
+    losses = model.loss(images, samples(8))
+    (merged,) = torch.autograd.grad(losses['loss_mlm'], weight)
+    torch.manual_seed(1)
+    text = model.tokenize([s.metainfo['caption'] for s in samples(8)], images.device)
+    separate = model._mlm(text, model.image_encoder(images))
+    (alone,) = torch.autograd.grad(separate, weight)
+    torch.testing.assert_close(losses['loss_mlm'], separate, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(merged, alone, atol=1e-6, rtol=1e-5)
+    assert losses['loss_mlm'] > 0 and merged.abs().sum() > 0  # some token was masked
+
+
 def test_distillation_weight_ramps_over_the_first_iterations(vocab):
     from mmengine.logging import MessageHub
 

@@ -204,14 +204,15 @@ def test_itc_without_distillation_is_info_nce_over_the_positives(vocab):
 
 # ---------------------------------------------------------------------- ITM
 def record_itm_inputs(model):
-    """Wrap the model's ``itm_logits`` to record (text, mask, image) of each call.
+    """Wrap the model's ``fuse`` to record (text, mask, image) of each row of each call (ITM's
+    rows when MLM is off).
 
     The image side reaches the fusion encoder as each layer's cross-attention keys and values
-    (``image_kv``); "image" is recorded as the image tokens whose first layer's keys those are,
-    found among the candidate images the model computed keys for (``image_keys_values`` or
-    ``image_keys_values_with_frozen_copy``)."""
+    (``image_kv`` or ``image_groups``); "image" is recorded as the image tokens whose first
+    layer's keys those are, found among the candidate images the model computed keys for
+    (``image_keys_values`` or ``image_keys_values_with_frozen_copy``)."""
     calls, candidates = [], []
-    original, keys_values = model.itm_logits, model.fusion.image_keys_values
+    original, keys_values = model.fuse, model.fusion.image_keys_values
     with_frozen_copy = model.fusion.image_keys_values_with_frozen_copy
 
     def image_keys_values(image):
@@ -230,7 +231,7 @@ def record_itm_inputs(model):
         assert (match.sum(1) >= 1).all(), 'a row whose keys are no candidate image'
         return images[match.float().argmax(1)]
 
-    def itm_logits(text_embeds, text_mask, image_embeds, *, image_kv=None, image_groups=None):
+    def fuse(text_embeds, text_mask, image_embeds, *, image_kv=None, image_groups=None):
         image = image_embeds
         if image_kv is not None:
             image = tokens_of(image_kv[0][0].detach())
@@ -242,7 +243,7 @@ def record_itm_inputs(model):
             text_embeds, text_mask, image_embeds, image_kv=image_kv, image_groups=image_groups
         )
 
-    model.itm_logits = itm_logits
+    model.fuse = fuse
     model.fusion.image_keys_values = image_keys_values
     model.fusion.image_keys_values_with_frozen_copy = image_keys_values_with_frozen_copy
     return calls
@@ -398,7 +399,8 @@ def test_mlm_masks_15_percent_of_the_words_80_10_10(vocab, monkeypatch):
     for _ in range(12):
         seen.clear()
         model.loss(torch.randn(64, 3, 32, 32), make_samples(captions, [str(i) for i in range(64)]))
-        original, masked = seen  # the ITC pass, then the MLM pass
+        ((both),) = seen  # one pass: the captions, then their MLM copies
+        original, masked = both.chunk(2)
         originals.append(original)
         masked_inputs.append(masked)
     original, masked_ids = torch.cat(originals), torch.cat(masked_inputs)

@@ -294,10 +294,15 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
         """(B, 2) match logits of per-pair inputs (``image_kv``, ``image_groups``: as in
         :meth:`fuse`); column 1 is 'match' (with ``itm_itc_term`` the ITM head's plus the ITC
         term)."""
-        text = dict(attention_mask=text_mask)
         fused = self.fuse(
             text_embeds, text_mask, image_embeds, image_kv=image_kv, image_groups=image_groups
         )
+        return self.itm_head_logits(fused, text_embeds, text_mask)
+
+    def itm_head_logits(self, fused: Tensor, text_embeds: Tensor, text_mask: Tensor) -> Tensor:
+        """(B, 2) match logits of fusion outputs (B, L, D) (:meth:`itm_logits` after the
+        fusion; ``text_embeds`` are the fused rows' text tokens)."""
+        text = dict(attention_mask=text_mask)
         logits = self.itm_head(self._pool_text(fused, text))
         if self.itm_fused_proj is None:
             return logits
@@ -395,8 +400,18 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
             if self.itm_fused_proj is not None:
                 self.itm_temp.clamp_(0.001, 0.5)
 
+        mlm = None
+        if self.mlm_head is not None:  # MLM's corrupted captions (mask_tokens) and targets
+            mlm = dict(zip(('input_ids', 'labels'), self.mask_tokens(text['input_ids'])))
         image_embeds, image_feat = self.encode_image(inputs)  # (B, 1+N, C), (B, E)
-        text_embeds, text_feat = self.encode_text(text)  # (B, L, D), (B, E)
+        if mlm is None:
+            text_embeds, text_feat = self.encode_text(text)  # (B, L, D), (B, E)
+        else:
+            # the captions and their MLM copies in one text-encoder pass (2B rows)
+            both_ids = torch.cat([text['input_ids'], mlm['input_ids']])  # (2B, L)
+            both_embeds = self.text_encoder(both_ids, text['attention_mask'].repeat(2, 1))
+            text_embeds, mlm['text_embeds'] = both_embeds.chunk(2)  # (B, L, D) each
+            text_feat = F.normalize(self.text_proj(self._pool_text(text_embeds, text)), dim=-1)
 
         losses = {}
         with torch.no_grad():
@@ -419,7 +434,7 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
             image_kv, image_kv_frozen = self.fusion.image_keys_values_with_frozen_copy(image_embeds)
         else:
             image_kv = self.fusion.image_keys_values(image_embeds)
-        loss_itm, cam = self.itm_loss(
+        loss_itm, cam, mlm_fused = self._itm(
             image_embeds,
             image_feat,
             text_embeds,
@@ -431,14 +446,13 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
             image_kv=image_kv,
             image_kv_frozen=image_kv_frozen,
             text_ids=text['input_ids'],
+            same_image_text=None if mlm is None else mlm['text_embeds'],
         )
         losses['loss_itm'] = self.loss_weights['itm'] * loss_itm
         if self.amc_loss is not None:
             losses['loss_amc'] = self.loss_weights['amc'] * self._amc(cam, data_samples, inputs)
-        if self.mlm_head is not None:
-            losses['loss_mlm'] = self.loss_weights['mlm'] * self._mlm(
-                text, image_embeds, image_kv=image_kv
-            )
+        if mlm is not None:
+            losses['loss_mlm'] = self.loss_weights['mlm'] * self.mlm_loss(mlm_fused, mlm['labels'])
         state = dict(
             image_embeds=image_embeds,
             image_feat=image_feat,

@@ -96,6 +96,43 @@ class ALBEFObjectives:
     ) -> tuple[Tensor, Tensor | None]:
         """ITM with one hard negative image and text per positive (unweighted).
 
+        The arguments are those of :meth:`_itm`; returns its ``(loss, cam)``.
+        """
+        loss, cam, _ = self._itm(
+            image_embeds,
+            image_feat,
+            text_embeds,
+            text_feat,
+            text_mask,
+            idx,
+            explain=explain,
+            grid_hw=grid_hw,
+            gather=gather,
+            image_kv=image_kv,
+            image_kv_frozen=image_kv_frozen,
+            text_ids=text_ids,
+        )
+        return loss, cam
+
+    def _itm(
+        self,
+        image_embeds: Tensor,
+        image_feat: Tensor,
+        text_embeds: Tensor,
+        text_feat: Tensor,
+        text_mask: Tensor,
+        idx: Tensor,
+        *,
+        explain: bool,
+        grid_hw: tuple[int, int],
+        gather: bool = True,
+        image_kv: list | None = None,
+        image_kv_frozen: list | None = None,
+        text_ids: Tensor | None = None,
+        same_image_text: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """ITM with one hard negative image and text per positive (unweighted).
+
         Args:
             explain: also return the Grad-CAM maps (B, h, w) of the positives' match logits,
                 differentiable (``create_graph=True``).
@@ -109,9 +146,13 @@ class ALBEFObjectives:
                 values and gradients up to float rounding).
             text_ids: (B, L) token ids of the texts, padded alike in every process
                 (:meth:`tokenize`); needed by ``itm_negatives='unannotated'``.
+            same_image_text: (B, L, D) tokens of B more texts over the same images (mask
+                ``text_mask``; MLM's corrupted captions), fused in the same pass as one more
+                row per image (the fusion's weights are read once for all rows).
 
         Returns:
-            ``(loss, cam)``; ``cam`` is None without ``explain``.
+            ``(loss, cam, fused)``: ``cam`` is None without ``explain``; ``fused`` (B, L, D)
+            the fusion output of ``same_image_text`` (None without).
         """
         batch = image_embeds.shape[0]
         # Candidates for hard negatives: the whole global batch. Gathered features carry no
@@ -140,14 +181,20 @@ class ALBEFObjectives:
             else:
                 neg_image, neg_text = w_t2i.argmax(dim=1), w_i2t.argmax(dim=1)
 
-        # rows: B positives (text b, image b), B (negative text of image b, image b), B (text
-        # b, negative image of text b), in one fusion pass. The image side enters the fusion
-        # only through each layer's cross-attention keys and values: the B images' (with
-        # gradient) serve the first 2B rows, two rows per image without copies; the negative
-        # images' come from their detached tokens.
+        # rows: B positives (text b, image b), B (negative text of image b, image b), (B more
+        # texts over image b,) B (text b, negative image of text b), in one fusion pass. The
+        # image side enters the fusion only through each layer's cross-attention keys and
+        # values: the B images' (with gradient) serve the first 2B (3B) rows, the rows of an
+        # image without copies; the negative images' come from their detached tokens.
         neg_text_embeds, neg_text_mask = text_embeds_w[neg_text], text_mask_w[neg_text]
-        text_all = torch.cat([text_embeds, neg_text_embeds, text_embeds])  # (3B, L, D)
-        mask_all = torch.cat([text_mask, neg_text_mask, text_mask])  # (3B, L)
+        same = [text_embeds, neg_text_embeds]
+        same_mask = [text_mask, neg_text_mask]
+        if same_image_text is not None:
+            same.append(same_image_text)
+            same_mask.append(text_mask)
+        per_image = len(same)  # rows per image of this batch
+        text_all = torch.cat([*same, text_embeds])  # (R, L, D)
+        mask_all = torch.cat([*same_mask, text_mask])  # (R, L)
         if image_kv is None:
             if local:
                 image_kv, image_kv_frozen = self.fusion.image_keys_values_with_frozen_copy(
@@ -164,21 +211,32 @@ class ALBEFObjectives:
         labels = (
             torch.cat([torch.ones(batch), torch.zeros(2 * batch)]).long().to(image_embeds.device)
         )
+        # the ITM rows of the fusion output and the extra texts' rows
+        itm_rows = torch.cat(
+            [torch.arange(2 * batch), torch.arange(per_image * batch, (per_image + 1) * batch)]
+        ).to(image_embeds.device)
+        extra_rows = slice(2 * batch, 3 * batch) if same_image_text is not None else None
+
+        def outputs(fused: Tensor) -> tuple[Tensor, Tensor | None]:
+            """ITM logits (3B, 2) and the extra texts' fusion output of a full pass."""
+            logits = self.itm_head_logits(fused[itm_rows], text_all[itm_rows], mask_all[itm_rows])
+            return logits, None if extra_rows is None else fused[extra_rows]
+
+        all_groups = [(image_kv, per_image), (neg_kv, 1)]
         if not explain:
-            logits = self.itm_logits(
-                text_all, mask_all, None, image_groups=[(image_kv, 2), (neg_kv, 1)]
-            )
-            return F.cross_entropy(logits, labels), None
+            logits, extra = outputs(self.fuse(text_all, mask_all, None, image_groups=all_groups))
+            return F.cross_entropy(logits, labels), None, extra
         # A loss on the map differentiates the Grad-CAM gradient, so the fusion layers after
         # the explained one need twice-differentiable attention: the math kernel, not flash.
-        if self.explain_positives_only:
-            watched_groups, rows = [(image_kv, 1)], batch
-        else:
-            watched_groups, rows = [(image_kv, 2), (neg_kv, 1)], 3 * batch
+        rows = batch if self.explain_positives_only else text_all.shape[0]
+        groups = [(image_kv, 1)] if self.explain_positives_only else all_groups
         with self.explainer.watch(self) as captured, sdpa_kernel(SDPBackend.MATH):
-            logits = self.itm_logits(
-                text_all[:rows], mask_all[:rows], None, image_groups=watched_groups
-            )
+            fused = self.fuse(text_all[:rows], mask_all[:rows], None, image_groups=groups)
+        if self.explain_positives_only:  # the other rows fused and without second order
+            rest_groups = [(image_kv, per_image - 1), (neg_kv, 1)]
+            rest = self.fuse(text_all[rows:], mask_all[rows:], None, image_groups=rest_groups)
+            fused = torch.cat([fused, rest])
+        logits, extra = outputs(fused)
         cam = self.explainer.explain(
             logits[:batch, 1],
             captured['probs'],
@@ -186,12 +244,7 @@ class ALBEFObjectives:
             grid_hw=grid_hw,
             create_graph=True,
         )[:batch]  # (B, h, w)
-        if rows < 3 * batch:  # the negatives' pass, fused attention and no second order
-            rest = self.itm_logits(
-                text_all[rows:], mask_all[rows:], None, image_groups=[(image_kv, 1), (neg_kv, 1)]
-            )
-            logits = torch.cat([logits, rest])
-        return F.cross_entropy(logits, labels), cam
+        return F.cross_entropy(logits, labels), cam, extra
 
     def _not_negatives(
         self, idx: Tensor, idx_w: Tensor, text_ids: Tensor | None, gather_fn
@@ -259,6 +312,11 @@ class ALBEFObjectives:
         if image_kv is not None:
             image_embeds = None
         fused = self.fuse(text_embeds, text['attention_mask'], image_embeds, image_kv=image_kv)
+        return self.mlm_loss(fused, labels)
+
+    def mlm_loss(self, fused: Tensor, labels: Tensor) -> Tensor:
+        """MLM's cross-entropy of the fusion output (B, L, D) of corrupted captions against
+        the :meth:`mask_tokens` targets (B, L) (-100: not a target)."""
         masked = labels != -100
         if not bool(masked.any()):  # zero, with a (zero) gradient for every MLM parameter
             return self.mlm_head(fused[:, :1]).sum() * 0
