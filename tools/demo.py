@@ -64,10 +64,12 @@ def spread_note(path: str = DETERMINISM) -> str:
         return ''
     with open(path) as f:
         spread = json.load(f)
+    two = spread.get('two_threads_identical')
     return (
-        f'Same machine, same threads: bitwise identical weights '
+        f'Same machine, one thread: bitwise identical weights '
         f'({"yes" if spread.get("same_threads_identical") else "no"}); '
-        f'1 vs 2 threads: pointing moves by up to {spread["max_abs_diff"]:.2f} points '
+        + ('' if two is None else f'two threads: {"identical" if two else "not repeatable"}; ')
+        + f'1 vs 2 threads: pointing moves by up to {spread["max_abs_diff"]:.2f} points '
         f'({spread["experiment"]}, {spread["iters"]} iterations; docs/leaderboard.md '
         '"Determinism").'
     )

@@ -7,7 +7,7 @@ table's name. Runs are keyed ``<name>/seed<S>`` in ``results/synthground.json``.
 """
 
 from .experiments import Experiment
-from .results_tables import BuildsTable, Column, Table
+from .results_tables import BuildsTable, Column, DeterminismTable, Table
 
 AMC_DIR = 'configs/amc/'
 IG = 'configs/infoground/infoground_mlm-tiny_1xb50-400it_synthground-'
@@ -286,3 +286,14 @@ BUILDS_TABLES = (
         ),
     ),
 )
+# results/determinism.json (leaderboard.py --determinism), a table of its own
+DETERMINISM_TABLES = (
+    DeterminismTable(
+        'determinism',
+        'docs/leaderboard.md',
+        'results/determinism.json',
+        'python tools/analysis_tools/leaderboard.py --determinism amc --max-iters 100',
+    ),
+)
+# every generated table: --render, --check and the docs test take these
+ALL_TABLES = TABLES + BUILDS_TABLES + DETERMINISM_TABLES

@@ -146,8 +146,8 @@ def load_results():
 def test_docs_equal_what_the_results_file_renders_to():
     # the builds tables (the main table on build seed 0 and on build seed 1) render from the
     # files they name; a second build's file not written yet renders "not run"
-    tables = registry.TABLES + registry.BUILDS_TABLES
-    assert stale_tables(tables, registry.EXPERIMENTS, load_results(), REPO) == []
+    # and the determinism table its report
+    assert stale_tables(registry.ALL_TABLES, registry.EXPERIMENTS, load_results(), REPO) == []
 
 
 def test_a_hand_edited_number_in_the_real_docs_fails_the_check(tmp_path):
@@ -198,3 +198,36 @@ def test_runs_of_another_build_count_as_not_run():
     # a file without a build of its own reports the one build of all its runs
     assert results_build(dict(runs={'a/seed0': old})) == v1
     assert results_build(dict(runs={'a/seed0': old, 'c/seed0': dict(run(1.0), build=v2)})) is None
+
+
+def test_determinism_table_renders_the_report(tmp_path):
+    from mmgrounding.apis.results_tables import DeterminismTable, render_determinism
+
+    table = DeterminismTable('determinism', 'docs/x.md', 'det.json', 'lb.py --determinism amc')
+    assert render_determinism(table, str(tmp_path)).startswith('not run')
+    run = dict(threads=1, weights_sha256='a' * 64, metrics={'pointing/accuracy': 29.834})
+    report = dict(
+        experiment='amc', config='c.py', iters=100,
+        build=dict(preset='v2', seed=0, num_images=1500, generator_version='2.0.0'),
+        runs=[
+            run,
+            dict(run),
+            dict(run, threads=2, weights_sha256='b' * 64, metrics={'pointing/accuracy': 33.166}),
+            dict(run, threads=2, weights_sha256='c' * 64, metrics={'pointing/accuracy': 31.6}),
+        ],
+        same_threads_identical=True, threads_1_vs_2_identical=False, max_abs_diff=3.332,
+        two_threads_identical=False, abs_diff_two_threads={'pointing/accuracy': 1.566},
+        environment=dict(versions=dict(torch='2.13.0+cpu'), cpu_count=2),
+    )
+    (tmp_path / 'det.json').write_text(json.dumps(report))
+    text = render_determinism(table, str(tmp_path))
+    rows = text.splitlines()[2:6]
+    assert rows == [
+        '| 1 thread, first | 1 | `aaaaaaaa…` | 29.83 |',
+        '| 1 thread, second | 1 | `aaaaaaaa…` (identical to 1 thread, first) | 29.83 |',
+        '| 2 threads, first | 2 | `bbbbbbbb…` | 33.17 |',
+        '| 2 threads, second | 2 | `cccccccc…` | 31.60 |',
+    ]
+    assert 'v2 (seed 0, 1500 images, generator 2.0.0)' in text
+    assert 'one thread, bitwise identical weights: yes' in text and 'up to 3.33 points' in text
+    assert 'two runs on two threads: **the weights differ**, the metrics by up to 1.57' in text

@@ -345,7 +345,7 @@ def check_or_render(args: argparse.Namespace) -> None:
         )
     out = args.out or RESULTS
     results = load_results(out)
-    tables = registry.TABLES + registry.BUILDS_TABLES
+    tables = registry.ALL_TABLES
     if args.check:
         stale = results_tables.stale_tables(tables, registry.EXPERIMENTS, results, args.docs_root)
         if stale:
@@ -457,14 +457,17 @@ def run_registry(args: argparse.Namespace) -> None:
 
 
 def measure_determinism(args: argparse.Namespace) -> None:
-    """Train one experiment (seed 0) twice on 1 thread and once on 2, one after the other;
+    """Train one experiment (seed 0) twice on 1 thread and twice on 2, one after the other;
     compare the weights and the Flickr30k metrics; write ``results/determinism.json``."""
     e = registry.experiment(args.determinism)
     if not e.train:
         raise SystemExit(f'{e.name} is not trained')
     work_dir = args.work_dir or 'work_dirs/determinism'
+    root = 'data/synthground/'
+    build = ex.build_identity(ex.read_data_meta(root))
+    ex.ensure_vocab(root)
     runs = []
-    for tag, threads in (('t1-a', 1), ('t1-b', 1), ('t2', 2)):
+    for tag, threads in (('t1-a', 1), ('t1-b', 1), ('t2-a', 2), ('t2-b', 2)):
         cfg = ex.prepare_config(
             e, seed=0, work_dir=osp.join(work_dir, e.name, tag), max_iters=args.max_iters
         )
@@ -493,8 +496,13 @@ def measure_determinism(args: argparse.Namespace) -> None:
         experiment=e.name,
         config=e.config,
         iters=args.max_iters or 'config',
+        build=build,
         runs=rows,
         same_threads_identical=rows[0]['weights_sha256'] == rows[1]['weights_sha256'],
+        two_threads_identical=rows[2]['weights_sha256'] == rows[3]['weights_sha256'],
+        abs_diff_two_threads={
+            k: abs(rows[2]['metrics'][k] - rows[3]['metrics'][k]) for k in metric_keys
+        },
         threads_1_vs_2_identical=rows[0]['weights_sha256'] == rows[2]['weights_sha256'],
         abs_diff_1_vs_2_threads=diffs,
         max_abs_diff=max(diffs[k] for k in diffs if k == POINTING or k.startswith('box_')),
@@ -502,6 +510,8 @@ def measure_determinism(args: argparse.Namespace) -> None:
     )
     out = args.out or osp.join(ROOT, 'results', 'determinism.json')
     atomic_write_json(out, report, indent=1)
+    if args.out is None and not args.no_docs:  # the table reads results/determinism.json
+        rewrite(list(registry.DETERMINISM_TABLES), {}, args.docs_root)
     print(json.dumps({k: v for k, v in report.items() if k != 'environment'}, indent=1))
 
 

@@ -5,8 +5,9 @@ Tables 3-5 of "Improve weakly supervised visual grounding by learning where to f
 mining. Table 4: the visual levels F3-F5 alone and in pairs, one fusion layer per level.
 Table 5: one fusion layer; three layers whose [REG] outputs a 1x1 conv merges; three layers
 concatenated), docs/methods/camwsvg.md. The full model (CAM encoder + AM, F3F4F5, three
-layers concatenated) is one run, a row of all three tables. Every row is a config of ``configs/camwsvg/`` trained for ``ITERS``
-of its 1500 iterations (``SCHEDULE``: 1500 do not fit the shared machine), over seeds 0-2.
+layers concatenated) is one run, a row of all three tables. Every row is a config of
+``configs/camwsvg/`` trained for ``ITERS`` of its 1500 iterations (``SCHEDULE``: 1500 do not
+fit the shared machine), over seeds 0-2.
 The metrics are the configs' ``benchmark_metrics``: top-1 accuracy of the regressed box at
 IoU > 0.5 (the paper's; in the SynthGround recipe the self-taught target moved by the [REG]
 deltas, select-then-refine), pointing from its centre and, with a CAM encoder, the share of the

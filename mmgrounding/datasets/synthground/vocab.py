@@ -68,9 +68,9 @@ def learn_wordpiece(
 
     Each word starts as its first character followed by ``##`` characters; the most frequent
     adjacent pair (counted over the words' occurrences; ties: the pair of smallest ids, left
-    first, as `tokenizers` breaks them) is merged everywhere into one token (``a`` + ``##b`` -> ``ab``, ``##a`` + ``##b``
-    -> ``##ab``) until the vocabulary has ``vocab_size`` tokens, no pair occurs
-    ``min_frequency`` times, or every word is one token."""
+    first, as `tokenizers` breaks them) is merged everywhere into one token (``a`` + ``##b``
+    -> ``ab``, ``##a`` + ``##b`` -> ``##ab``) until the vocabulary has ``vocab_size`` tokens,
+    no pair occurs ``min_frequency`` times, or every word is one token."""
     words = sorted(word_counts)  # a fixed order: nothing below depends on hashing
     pieces = [[w[0]] + [PREFIX + c for c in w[1:]] for w in words]
     counts = [word_counts[w] for w in words]
