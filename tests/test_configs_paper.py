@@ -268,6 +268,9 @@ def test_reir_paper_configs_use_the_official_box_accuracy(path):
     # ReIR's flickr30k_evaluation_grounding.py: the union box and IoU > t (docs/formats.md)
     assert of_type(cfg.test_evaluator, 'ReIRBoxMetric')['official'] is True
     assert of_type(cfg.val_evaluator, 'ReIRBoxMetric')['official'] is True
+    # pointing under ReIR's named protocol (issue 13 item 1c), as leaderboard.py --paper reir
+    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+        assert of_type(evaluator, 'PointingGameMetric')['protocol'] == 'reir'
 
 
 def test_amc_384px_resize_is_pils_bicubic():

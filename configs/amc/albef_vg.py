@@ -1,8 +1,9 @@
 # AMC at paper scale (Yang et al., CVPR 2023, Sec. 4): ALBEF-base fine-tuned from the official
-# ALBEF checkpoint on Visual Genome object and region boxes, 20 epochs, Adam lr 1e-5, batch 512
-# on 8 GPUs (64 each); horizontal flip (swapping left/right in the text), colour jitter and
-# grayscale. Evaluated with the pointing game on Flickr30k Entities test; RefCOCO+ testA/testB
-# and ReferIt through tools/analysis_tools/leaderboard.py --layout papers.
+# ALBEF checkpoint on Visual Genome object and region boxes, 20 epochs, AdamW lr 1e-5 (weight
+# decay 0.02, as the official code), batch 512 on 8 GPUs (64 each); horizontal flip (swapping
+# left/right in the text), colour jitter and grayscale. Evaluated with the pointing game on
+# Flickr30k Entities test; RefCOCO+ testA/testB and ReferIt through
+# tools/analysis_tools/leaderboard.py --layout papers.
 #
 #   python tools/model_converters/albef_to_mmgrounding.py ALBEF.pth checkpoints/albef_mmg.pth
 #   tools/dist_train.sh configs/amc/albef_vg.py 8

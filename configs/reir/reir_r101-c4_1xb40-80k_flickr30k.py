@@ -42,6 +42,7 @@ val_evaluator = [
     # ReIR's official union box and IoU > t (flickr30k_evaluation_grounding.py; docs/formats.md)
     dict(type='ReIRBoxMetric', official=True),
     dict(type='BoxRecallMetric', topk=(1, 5), protocol='union'),
-    dict(type='PointingGameMetric', source='box'),
+    # ReIR's pointing: the centre of the top box inside the union box, borders included
+    dict(type='PointingGameMetric', protocol='reir'),
 ]
 test_evaluator = val_evaluator

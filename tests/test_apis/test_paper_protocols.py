@@ -66,12 +66,12 @@ def test_every_paper_column_has_the_papers_resolution_and_pointing_rule(method):
         assert [m for m in column.evaluator if m['type'] != 'PointingGameMetric'] == others
 
 
-def test_reir_column_points_with_reirs_rule_not_the_configs_grid():
-    # the ReIR paper config's PointingGameMetric(source='box') is the grid rule; the column
-    # applies ReIR's (centre inside the union box, borders included)
+def test_reir_column_points_with_reirs_rule_as_its_paper_config():
+    # ReIR's rule (centre inside the union box, borders included), in the paper config's own
+    # evaluator and in the column
     own = Config.fromfile(os.path.join(REPO, pp.PAPER_PROTOCOLS['reir'].configs['Flickr30k']))
     assert [m.get('protocol', 'grid') for m in own.test_evaluator if 'Pointing' in m['type']] == [
-        'grid'
+        'reir'
     ]
     column = pp.paper_column('reir', 'Flickr30k')
     assert [m for m in column.evaluator if m['type'] == 'PointingGameMetric'] == [
