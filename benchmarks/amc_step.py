@@ -20,7 +20,8 @@ steps). Printed, in one run:
   and the largest difference between the two sets of maps.
 
     OMP_NUM_THREADS=2 python benchmarks/amc_step.py [--repeats 3] [--reference 4a0ef3d] \
-        [--no-reference] [--dtypes float32 bfloat16] [--optimizer-config CONFIG]
+        [--no-reference] [--dtypes float32 bfloat16] [--optimizer-config CONFIG] \
+        [--same-optimizer]
 
 Today's optimizer is the one the AMC paper config trains with, built from its
 ``optim_wrapper.optimizer`` (default ``configs/amc/albef_vg.py``: Adam, lr 1e-5,
@@ -31,13 +32,14 @@ the CPU time of a worker with a fixed thread count is the steadier of the two. T
 gives medians over the repeats, and the ratios come with their spread (min-max over the
 pairs of alternating steps).
 
-Measured (2026-12-02, ``OMP_NUM_THREADS=1 python benchmarks/amc_step.py --repeats 3``, one
-run of 3 alternating steps per setting, machine shared with other jobs, load average 5.6):
-AMC step today ÷ 4a0ef3d, CPU time, median [min, max] of the 3 pairs: float32 0.852x
-[0.815, 0.882] (0.790x official), bfloat16 0.424x [0.411, 0.459] (0.393x official); AMC
-overhead 0.997x (float32); float32 step at 70 % of the same-run GEMM rate. The table and
-two more float32 runs (0.843x and 0.866x 4a0ef3d, i.e. 0.781x and 0.803x official):
-docs/get_started.md, "Training with bfloat16".
+Measured (2026-12-03, ``OMP_NUM_THREADS=1 python benchmarks/amc_step.py``, 3 alternating
+steps per setting, machine shared with other jobs, load average 3.6): AMC step at 89993da ÷
+4a0ef3d, CPU time, median [min, max] of the 3 pairs: float32 0.870x [0.865, 0.968] (0.807x
+official), bfloat16 0.315x (0.292x official); AMC overhead 0.989x (float32); float32 step at
+82 % of the same-run GEMM rate. The same run at 880c147 (before the merged passes): 0.858x
+(0.795x official). ``--reference 880c147 --same-optimizer``-style A/B, 89993da ÷ 880c147:
+0.971x [0.926, 0.995]. Tables and earlier runs: docs/get_started.md, "Training with
+bfloat16".
 """
 
 import argparse
@@ -306,6 +308,12 @@ def main() -> None:
         default=osp.join(ROOT, 'configs', 'amc', 'albef_vg.py'),
         help="the config whose optim_wrapper.optimizer today's step uses",
     )
+    parser.add_argument(
+        '--same-optimizer',
+        action='store_true',
+        help="the reference also steps with --optimizer-config's optimizer (an A/B of two "
+        'commits; the "÷ official" line then does not apply)',
+    )
     parser.add_argument('--img-size', type=int, default=256)
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--words', type=int, default=12, help='tokens per caption')
@@ -326,7 +334,10 @@ def main() -> None:
     try:
         clients['today'] = Client(ROOT, args, osp.abspath(args.optimizer_config))
         if not args.no_reference:
-            clients['reference'] = Client(reference_tree(args.reference, tmp), args, 'reference')
+            ref_optimizer = (
+                osp.abspath(args.optimizer_config) if args.same_optimizer else 'reference'
+            )
+            clients['reference'] = Client(reference_tree(args.reference, tmp), args, ref_optimizer)
         optimizers = {code: client('optimizer_name') for code, client in clients.items()}
         settings = [(mode, dtype) for dtype in args.dtypes for mode in MODES]
         # times[code, mode, dtype]: [wall, cpu] per repeat

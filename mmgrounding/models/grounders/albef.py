@@ -8,7 +8,11 @@ cross-attention layer is trained to stay inside the annotated region of each (im
 pair. Prediction: the Grad-CAM map of each phrase, all phrases of an image in one pass.
 
 This file builds the model, its encoders, teacher and queue, and predicts; the objectives'
-steps (``itc_loss``, ``itm_loss``, ``_amc``, ``_mlm``) are in ``albef_objectives.py``.
+steps (``itc_loss``, ``itm_loss``, ``_amc``, ``_mlm``) are in ``albef_objectives.py``. One
+training step runs the text encoder once over the captions and their MLM copies and the fusion
+encoder once over ITM's 3B pairs and MLM's B captions (each image's cross-attention keys and
+values computed once and shared by its rows, the negative images' taken from the same
+products); MLM's corruption is drawn first, before any dropout mask and ITM's negatives.
 """
 
 import copy
@@ -81,10 +85,11 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
         loss_weights: weights of ``itc``, ``itm``, ``mlm`` and ``amc``; ``mlm=0`` builds no
             MLM head and skips the MLM passes (no ``loss_mlm``).
         explain_positives_only: when the maps are trained (AMC, SelfEQ), run the B positive
-            pairs through the fusion encoder with the explained layer watched and the 2B
-            negative pairs in a second pass with fused attention, instead of all 3B rows in
-            one watched pass (the same losses and maps up to float rounding; the double
-            backward then runs through the positives only). False keeps the one-pass step.
+            pairs through the fusion encoder with the explained layer watched and the other
+            rows (the 2B negative pairs and MLM's B corrupted captions) in a second pass with
+            fused attention, instead of all rows in one watched pass (the same losses and
+            maps up to float rounding; the double backward then runs through the positives
+            only). False keeps the one-pass step.
         itm_itc_term: add to ITM's match logit (column 1) the cosine between the text's ITC
             feature (``text_proj`` of the pooled text tokens, detached: ITC trains it) and
             ``itm_fused_proj`` (built only with this option) of the pooled fusion output, over
