@@ -128,8 +128,9 @@ def test_infoground_learns_to_ground(learning_data, learning_baselines, tmp_path
     19, 15 and 10). The pointing gap over the detector (8.4-10.7) is 4x the seed spread
     (2.25); the threshold (37.71) is 4.4 below the lowest seed. (With the earlier per-process
     vocabularies, 2026-12-02: pointing 43.82 / 42.13 / 41.57, R@1 34.27 / 33.15 / 30.34.)
-    Not measured on two threads. At lr 1e-3 (the former setting): R@1 32.02 / 28.65 / 30.34, pointing 38.76 / 38.76 / 40.45 (seed 0 on this machine: 32.58 /
-    39.89), too close to the detector's pointing for a margin.
+    Not measured on two threads. At lr 1e-3 (the former setting): R@1 32.02 / 28.65 / 30.34,
+    pointing 38.76 / 38.76 / 40.45 (seed 0 on this machine: 32.58 / 39.89), too close to the
+    detector's pointing for a margin.
 
     R@1 does not beat the detector-score baseline by a margin in any budget tried (seed 0):
     150 iterations give 29.78 (lr 1e-3) and 32.02 (lr 3e-3); batch 100 27.53; a frozen BERT of
