@@ -457,8 +457,9 @@ class DeterminismTable:
 DETERMINISM_RUNS = ('1 thread, first', '1 thread, second', '2 threads, first', '2 threads, second')
 
 
-def _max_diff(diffs: dict) -> float:
-    """The largest difference of the pointing and box metrics (as ``max_abs_diff``)."""
+def max_metric_diff(diffs: dict) -> float:
+    """The largest of ``{metric: |difference|}`` over pointing accuracy and the box metrics
+    (a determinism report's ``max_abs_diff``)."""
     keys = [k for k in diffs if k == 'pointing/accuracy' or k.startswith('box_')]
     return max((diffs[k] for k in keys), default=0.0)
 
@@ -504,7 +505,7 @@ def render_determinism(table: DeterminismTable, results_root: str = REPO_ROOT) -
             else '; two runs on two threads: '
             + ('identical' if report['two_threads_identical'] else '**the weights differ**')
             + ', the metrics by up to '
-            + f'{_max_diff(report["abs_diff_two_threads"]):.2f} points'
+            + f'{max_metric_diff(report["abs_diff_two_threads"]):.2f} points'
         )
         + '; one against two threads: '
         + ('identical' if report['threads_1_vs_2_identical'] else 'the weights differ')

@@ -505,7 +505,7 @@ def measure_determinism(args: argparse.Namespace) -> None:
         },
         threads_1_vs_2_identical=rows[0]['weights_sha256'] == rows[2]['weights_sha256'],
         abs_diff_1_vs_2_threads=diffs,
-        max_abs_diff=max(diffs[k] for k in diffs if k == POINTING or k.startswith('box_')),
+        max_abs_diff=results_tables.max_metric_diff(diffs),
         environment=ex.environment(),
     )
     out = args.out or osp.join(ROOT, 'results', 'determinism.json')

@@ -15,12 +15,12 @@ alphabet, and ties go, as in `tokenizers`, to the pair of smallest ids: one of t
 `tokenizers`' own BERT normaliser and pre-tokeniser, so the words are the ones BERT's
 tokenizer sees.
 """
+
 import collections
 import glob
 import json
 import os
 import os.path as osp
-import tempfile
 
 from tokenizers.normalizers import BertNormalizer
 from tokenizers.pre_tokenizers import BertPreTokenizer
@@ -90,7 +90,7 @@ def learn_wordpiece(
         )
         if count < min_frequency:
             break
-        token = left + right[len(PREFIX):]
+        token = left + right[len(PREFIX) :]
         if token not in ids:
             ids[token] = len(vocab)
             vocab.append(token)
@@ -112,10 +112,10 @@ def learn_wordpiece(
 def train_vocab(texts: list[str], out_file: str, *, vocab_size: int = 1000) -> int:
     """Learn the vocabulary of ``texts`` (:func:`learn_wordpiece`) and write it to ``out_file``
     (BERT's ``vocab.txt``: one token per line, in id order) atomically; returns its size."""
+    from mmgrounding.utils.atomic import atomic_open
+
     vocab = learn_wordpiece(count_words(texts), vocab_size=vocab_size)
-    out_dir = osp.dirname(osp.abspath(out_file))
-    os.makedirs(out_dir, exist_ok=True)
-    with tempfile.NamedTemporaryFile('w', dir=out_dir, delete=False, suffix='.tmp') as f:
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    with atomic_open(out_file, 'w') as f:
         f.write(''.join(token + '\n' for token in vocab))
-    os.replace(f.name, out_file)
     return len(vocab)
