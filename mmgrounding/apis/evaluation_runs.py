@@ -2,7 +2,10 @@
 and evaluator (:data:`SUITES`), the model's config set up to test it, and the metrics with the
 protocol of each metric as the built metric objects state it (the runner's console log goes to
 ``<eval dir>/test.log``). With ``paper=METHOD`` a split is tested under that paper's protocol
-(:mod:`.paper_protocols`): the paper config's test resolution and evaluator."""
+(:mod:`.paper_protocols`): the paper config's test resolution and evaluator. A paper protocol
+split (:data:`PAPER_SPLITS`, e.g. ``'Flickr30k (ckd protocol)'``) is a split of its own for the
+registry: the data of its benchmark split, the paper's evaluator, SynthGround's analogue of
+the paper's test resolution; a results record gains it without retraining."""
 
 import contextlib
 import copy
@@ -15,7 +18,7 @@ from collections import OrderedDict
 
 from mmengine.config import Config
 
-from .paper_protocols import paper_column, with_paper_resize
+from .paper_protocols import PAPER_PROTOCOLS, paper_column, with_paper_resize
 from .runs import REPO_ROOT
 
 DATASETS = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')
@@ -49,8 +52,41 @@ SYNTHGROUND_OWN_REFERIT = ('synthground_referit_v2.py', {})
 SYNTHGROUND_ROOT = 'data/synthground/'  # the configs' data_root
 
 
+@dataclasses.dataclass(frozen=True)
+class PaperSplit:
+    """A benchmark split tested under a paper's protocol, as a split of its own.
+
+    Attributes:
+        split: the benchmark split whose dataset it reads (a key of :data:`SUITES`' suites).
+        paper: the paper protocol (a key of
+            :data:`~mmgrounding.apis.paper_protocols.PAPER_PROTOCOLS`): its evaluator, and
+            its test resolution as SynthGround's analogue of it
+            (:func:`~mmgrounding.apis.paper_protocols.analogue_resize`: the model's own size
+            times the paper's test-to-training ratio).
+    """
+
+    split: str
+    paper: str
+
+
+def paper_split(split: str, paper: str) -> str:
+    """The name of ``split`` under ``paper``'s protocol, e.g. ``'ReferIt (ckd protocol)'``."""
+    return f'{split} ({paper} protocol)'
+
+
+# every split of every paper protocol, by name
+PAPER_SPLITS = {
+    paper_split(split, paper): PaperSplit(split, paper)
+    for paper, protocol in PAPER_PROTOCOLS.items()
+    for split in protocol.configs
+}
+
+
 def benchmark_dataset(split_name: str, suite: str, data_root: str | None) -> tuple[dict, list]:
-    """The test dataset config (without pipeline) and evaluator of one benchmark split."""
+    """The test dataset config (without pipeline) and evaluator of one benchmark split (of a
+    paper protocol split: its benchmark split's)."""
+    if split_name in PAPER_SPLITS:
+        split_name = PAPER_SPLITS[split_name].split
     if split_name not in SUITES[suite]:
         raise KeyError(f'the {suite} suite has no split {split_name!r}: {list(SUITES[suite])}')
     file, overrides = SUITES[suite][split_name]
@@ -93,19 +129,28 @@ def benchmark_test_config(
     (a key of :data:`~.paper_protocols.PAPER_PROTOCOLS`) the model's ``Resize`` becomes the
     paper config's of that split and the evaluator is the paper config's, its pointing game
     under the paper's named protocol (:func:`~.paper_protocols.paper_column`); the dataset
-    stays the split's. Models without boxes (ALBEF's heatmaps) get no R@k.
+    stays the split's. Models without boxes (ALBEF's heatmaps) get no R@k. A paper protocol
+    split (:data:`PAPER_SPLITS`) is its benchmark split under its paper's protocol, the
+    ``Resize`` being the analogue of the paper's for this model
+    (:func:`~.paper_protocols.analogue_resize`).
 
     Raises:
-        ValueError: ``paper`` does not evaluate this split.
+        ValueError: ``paper`` does not evaluate this split, or is given with a paper
+            protocol split.
     """
     cfg = copy.deepcopy(cfg)
     dataset, evaluator = benchmark_dataset(split_name, suite, data_root)
     pipeline = cfg.test_dataloader.dataset.pipeline
+    analogue = split_name in PAPER_SPLITS
+    if analogue:
+        if paper is not None:
+            raise ValueError(f'{split_name!r} has its paper protocol; no paper={paper!r} on it')
+        split_name, paper = PAPER_SPLITS[split_name].split, PAPER_SPLITS[split_name].paper
     if paper is not None:
         column = paper_column(paper, split_name)
         if column is None:
             raise ValueError(f'the {paper} paper does not evaluate {split_name!r}')
-        pipeline = with_paper_resize(pipeline, column)
+        pipeline = with_paper_resize(pipeline, column, analogue=analogue)
         evaluator = column.evaluator
     dataset['pipeline'] = pipeline
     cfg.test_dataloader.dataset = dataset

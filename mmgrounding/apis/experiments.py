@@ -10,6 +10,7 @@ names, the interface of the tools, tests and leaderboard entries
 (``from mmgrounding.apis import experiments as ex``).
 """
 
+import copy
 import os
 import os.path as osp
 import platform
@@ -119,6 +120,7 @@ __all__ = [
     # this module
     'prepare_config',
     'environment',
+    'same_training',
     'run_experiments',
 ]
 
@@ -196,6 +198,22 @@ def environment() -> dict:
     )
 
 
+def same_training(record: dict | None, run: Run, result: TrainResult | None) -> bool:
+    """Whether an earlier results record is of this run's training: the same recipe (config,
+    ``cfg_options``, seed), the same weights (``weights_sha256``; none for a baseline) and the
+    same SynthGround build, and no smoke schedule."""
+    if not record or record.get('smoke'):
+        return False
+    e = run.experiment
+    return (
+        record.get('config') == e.config
+        and record.get('cfg_options', {}) == dict(e.cfg_options)
+        and record.get('seed') == run.seed
+        and record.get('weights_sha256') == (result.weights_sha256 if result else None)
+        and record_build(record) == run.build
+    )
+
+
 def _safe(text: str) -> str:
     return ''.join(c if c.isalnum() else '_' for c in text).strip('_')
 
@@ -216,6 +234,7 @@ def run_experiments(
     console=None,
     build: dict | None = None,
     synthground_root: str | None = None,
+    earlier: dict | None = None,
 ) -> dict[str, dict]:
     """Train (or reuse) and evaluate every (experiment, seed); one record per run.
 
@@ -229,6 +248,11 @@ def run_experiments(
         pictures: heatmap pictures per evaluation.
         build: :func:`build_identity` of the data: recorded with every run and its training;
             a work dir holding a training on another build is refused (:func:`train_all`).
+        earlier: ``{run key: record}`` of an earlier results file (``leaderboard.py
+            --add-splits``): a run whose earlier record is of the same training
+            (:func:`same_training`) is evaluated only on the splits that record lacks, and its
+            record is the earlier one with those splits added (each with the environment it
+            was measured in, when that differs); the others are evaluated on every split.
 
     Returns:
         ``{run key: record}``, the records of ``results/synthground.json``: experiment, seed,
@@ -281,8 +305,12 @@ def run_experiments(
         for run in runs:
             result = trained.get(run.key)
             checkpoint = result.checkpoint if result else None
-            splits = OrderedDict()
+            record = (earlier or {}).get(run.key)
+            kept = same_training(record, run, result)
+            splits = OrderedDict(record['splits'] if kept else {})
             for split in splits_of(run.experiment):
+                if split in splits:
+                    continue
                 evaluation = evaluate(
                     run.cfg,
                     checkpoint=checkpoint,
@@ -299,6 +327,11 @@ def run_experiments(
                     protocols=evaluation.protocols,
                     seconds=round(evaluation.seconds, 1),
                 )
+                if kept and record.get('environment') != env:
+                    splits[split]['environment'] = env
+            if kept:
+                records[run.key] = dict(copy.deepcopy(record), splits=splits)
+                continue
             train_cfg = run.cfg.get('train_cfg') or {}
             records[run.key] = OrderedDict(
                 experiment=run.experiment.name,

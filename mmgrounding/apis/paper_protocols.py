@@ -9,6 +9,13 @@ its own test pipeline (its loading steps, region caches, meta keys), and the dat
 suite's (:data:`~mmgrounding.apis.evaluation_runs.SUITES`), so the same columns also run on
 SynthGround's copies of the public formats. A split the paper does not evaluate has no paper
 protocol: :func:`paper_column` returns ``None`` and the leaderboard leaves the cell empty.
+
+The SynthGround models are small and trained at a few dozen pixels, so a paper's absolute test
+size means something else for them. :func:`analogue_resize` gives SynthGround's analogue of a
+paper's test resolution instead: the model's own test ``Resize`` scaled by the paper config's
+ratio of test to training size (AMC: 1 on Flickr30k, 384 / 256 = 1.5 on RefCOCO+ and ReferIt),
+with the paper's interpolation (an interpretation, docs/metrics.md); the registry's paper
+protocol splits (:data:`~mmgrounding.apis.evaluation_runs.PAPER_SPLITS`) test at that size.
 """
 
 import copy
@@ -26,13 +33,14 @@ class PaperProtocol:
 
     Attributes:
         pointing: the pointing-game protocol by name, given to every ``PointingGameMetric`` of
-            the column's evaluator.
+            the column's evaluator; ``None``: the paper config's own pointing metric as it is
+            (a paper that reports box accuracy only and whose configs keep their pointing).
         configs: benchmark split -> the paper config (relative to the repository) whose test
             ``Resize`` and test evaluator the column takes.
         note: where the protocol comes from (printed with the columns).
     """
 
-    pointing: str
+    pointing: str | None
     configs: dict
     note: str
 
@@ -81,6 +89,23 @@ PAPER_PROTOCOLS = {
         },
         note='ReIR flickr30k_evaluation_grounding.py',
     ),
+    # CAM-WSVG ("Improve weakly supervised visual grounding by learning where to focus on",
+    # no public code) on TransVG's splits (Flickr30k Entities, RefCOCO+ testA / testB,
+    # ReferItGame test; RefCOCO and RefCOCOg are not columns here): top-1 box accuracy at IoU
+    # > 0.5; its paper configs test at 640 x 640 (TransVG's size, an interpretation,
+    # docs/methods/camwsvg.md). No pointing in the paper: the configs' own (the top box's
+    # centre under `grid`) is kept as it is
+    'camwsvg': PaperProtocol(
+        pointing=None,
+        configs={
+            'Flickr30k': 'configs/camwsvg/camwsvg_r50-bert-base_8xb8-90e_flickr30k.py',
+            'RefCOCO+ testA': 'configs/camwsvg/camwsvg_r50-bert-base_8xb8-90e_refcoco+.py',
+            'RefCOCO+ testB': 'configs/camwsvg/camwsvg_r50-bert-base_8xb8-90e_refcoco+.py',
+            'ReferIt': 'configs/camwsvg/camwsvg_r50-bert-base_8xb8-90e_referit.py',
+        },
+        note='CAM-WSVG reports top-1 box accuracy (IoU > 0.5) only; the pointing is its '
+        "configs' own (grid, the top box's centre)",
+    ),
 }
 
 
@@ -95,7 +120,7 @@ class PaperColumn:
     config: str
     resize: dict | None
     evaluator: list
-    pointing: str
+    pointing: str | None
     note: str
 
     def describe(self) -> str:
@@ -103,9 +128,10 @@ class PaperColumn:
         size = "no resize in the paper config (the model's own)"
         if self.resize is not None:
             size = resize_text(self.resize)
+        pointing = "the paper config's own" if self.pointing is None else f'`{self.pointing}`'
         return (
             f'paper protocol `{self.method}` ({self.note}): {size}; pointing '
-            f'`{self.pointing}`; from `{self.config}`'
+            f'{pointing}; from `{self.config}`'
         )
 
 
@@ -139,11 +165,13 @@ def paper_column(method: str, split: str) -> PaperColumn | None:
     evaluator = []
     for metric in cfg.test_evaluator:
         metric = copy.deepcopy(dict(metric))
-        if metric['type'] == 'PointingGameMetric':
+        if metric['type'] == 'PointingGameMetric' and protocol.pointing is not None:
             metric.pop('source', None)  # the named protocols fix their own point
             metric['protocol'] = protocol.pointing
         evaluator.append(metric)
-    if not any(m['type'] == 'PointingGameMetric' for m in evaluator):
+    if protocol.pointing is not None and not any(
+        m['type'] == 'PointingGameMetric' for m in evaluator
+    ):
         evaluator.append(dict(type='PointingGameMetric', protocol=protocol.pointing))
     return PaperColumn(
         method=method,
@@ -156,8 +184,63 @@ def paper_column(method: str, split: str) -> PaperColumn | None:
     )
 
 
-def with_paper_resize(pipeline: list, column: PaperColumn) -> list:
-    """A model's test pipeline with its ``Resize`` replaced by the paper config's.
+def paper_train_resize(column: PaperColumn) -> dict:
+    """The ``Resize`` of the training pipeline of the column's paper config (the size its
+    model learns at).
+
+    Raises:
+        ValueError: the training pipeline has no ``Resize`` or several.
+    """
+    cfg = Config.fromfile(osp.join(REPO_ROOT, column.config))
+    pipeline = cfg.get('train_pipeline') or cfg.train_dataloader.dataset.pipeline
+    resizes = [dict(s) for s in pipeline if _is_resize(s)]
+    if len(resizes) != 1:
+        raise ValueError(
+            f'{column.config}: {len(resizes)} Resize steps in the training pipeline, expected one'
+        )
+    return resizes[0]
+
+
+def _sides(scale) -> tuple:
+    return tuple(scale) if isinstance(scale, (list, tuple)) else (scale,)
+
+
+def analogue_resize(column: PaperColumn, model_resize: dict) -> dict:
+    """SynthGround's analogue of the paper's test resolution for a model (an interpretation).
+
+    The model's own test ``Resize`` with its scale multiplied, side by side, by the paper
+    config's test size over its training size (AMC on RefCOCO+: 384 / 256 = 1.5, so a model
+    tested at 64 px is tested at 96 px), rounded to whole pixels, and the interpolation and
+    backend of the paper's test ``Resize``; the model keeps its ``keep_ratio``. A paper config
+    without a test ``Resize`` leaves the model's as it is.
+
+    Args:
+        column: the paper protocol of the split.
+        model_resize: the model's test ``Resize`` step (config dict).
+    """
+    model_resize = copy.deepcopy(dict(model_resize))
+    if column.resize is None:
+        return model_resize
+    test, train = _sides(column.resize['scale']), _sides(paper_train_resize(column)['scale'])
+    model = _sides(model_resize['scale'])
+    if not len(test) == len(train) == len(model):
+        raise ValueError(
+            f"{column.config}: test scale {test}, training scale {train} and the model's "
+            f'{model} differ in form'
+        )
+    scale = tuple(int(round(m * t / s)) for m, t, s in zip(model, test, train))
+    model_resize['scale'] = scale if isinstance(model_resize['scale'], (list, tuple)) else scale[0]
+    for key in ('interpolation', 'backend'):
+        if key in column.resize:
+            model_resize[key] = column.resize[key]
+        else:
+            model_resize.pop(key, None)  # the transform's default, as in the paper config
+    return model_resize
+
+
+def with_paper_resize(pipeline: list, column: PaperColumn, *, analogue: bool = False) -> list:
+    """A model's test pipeline with its ``Resize`` replaced by the paper config's (with
+    ``analogue``: by :func:`analogue_resize` of its own).
 
     Raises:
         ValueError: the paper resizes but the model's pipeline has no ``Resize`` to replace.
@@ -172,5 +255,7 @@ def with_paper_resize(pipeline: list, column: PaperColumn) -> list:
             f"({resize_text(column.resize)}) but the model's test pipeline has no Resize"
         )
     for i in positions:
-        pipeline[i] = copy.deepcopy(column.resize)
+        pipeline[i] = (
+            analogue_resize(column, pipeline[i]) if analogue else copy.deepcopy(column.resize)
+        )
     return pipeline

@@ -178,11 +178,13 @@ def table_runs(
     if build is None or not trained or any(_present(runs, e, table) for e in trained):
         return runs, build, False
     all_runs = results.get('runs', {})
+    # the builds of the runs that hold the table's splits (a table whose splits no run holds
+    # yet, e.g. a new one, is not run rather than "not yet re-measured")
     counts = Counter(
         tuple(sorted(b.items()))
         for e in trained
-        for seed in e.seeds
-        if (b := record_build(all_runs.get(run_key(e.name, seed), {}))) is not None
+        for seed in _present(all_runs, e, table)
+        if (b := record_build(all_runs[run_key(e.name, seed)])) is not None
     )
     if not counts:
         return runs, build, False
@@ -521,12 +523,17 @@ def render_generated(
     results: dict,
     results_root: str = REPO_ROOT,
 ) -> str:
-    """A generated table's markdown: a :class:`Table` from ``results``, a
+    """A generated table's markdown: a :class:`Table` (and a
+    :class:`~mmgrounding.apis.paired_tables.PairedDiffTable`) from ``results``, a
     :class:`BuildsTable` from its builds' files under ``results_root``."""
     if isinstance(table, BuildsTable):
         return render_builds_table(table, experiments, read_builds_results(table, results_root))
     if isinstance(table, DeterminismTable):
         return render_determinism(table, results_root)
+    from .paired_tables import PairedDiffTable, render_paired_table  # it imports this module
+
+    if isinstance(table, PairedDiffTable):
+        return render_paired_table(table, experiments, results)
     return render_table(table, experiments, results)
 
 

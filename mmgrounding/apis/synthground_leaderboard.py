@@ -6,7 +6,9 @@ one entry (docs/leaderboard.md, "Adding a method"); a table it should appear in 
 table's name. Runs are keyed ``<name>/seed<S>`` in ``results/synthground.json``.
 """
 
+from .evaluation_runs import paper_split
 from .experiments import Experiment
+from .leaderboard_entries.paired import PAIRED_TABLES
 from .results_tables import BuildsTable, Column, DeterminismTable, Table
 
 AMC_DIR = 'configs/amc/'
@@ -14,6 +16,12 @@ IG = 'configs/infoground/infoground_mlm-tiny_1xb50-400it_synthground-'
 CKD = 'configs/ckd/ckd-{}_lstm_1xb32-600it_synthground.py'
 SPLITS = ('Flickr30k', 'RefCOCO+ testA', 'RefCOCO+ testB', 'ReferIt')
 POINTING = 'pointing/accuracy'
+R1 = 'box_recall/R@1'
+# the papers' protocols on SynthGround (issue 13): the splits of evaluation_runs.PAPER_SPLITS,
+# the same data under each paper's evaluator at SynthGround's analogue of its test resolution
+AMC_PAPER = {s: paper_split(s, 'amc') for s in SPLITS}
+IG_PAPER = paper_split('Flickr30k', 'infoground')
+CKD_PAPER = {s: paper_split(s, 'ckd') for s in ('Flickr30k', 'ReferIt')}
 
 TABLES = (
     Table(
@@ -34,6 +42,17 @@ TABLES = (
         row_header='model',
     ),
     Table(
+        'amc-paper-protocol',
+        'docs/methods/amc.md',
+        (
+            Column('Flickr30k (own size)', AMC_PAPER['Flickr30k'], POINTING),
+            Column('RefCOCO+ testA (1.5x size)', AMC_PAPER['RefCOCO+ testA'], POINTING),
+            Column('RefCOCO+ testB (1.5x size)', AMC_PAPER['RefCOCO+ testB'], POINTING),
+            Column('ReferIt (1.5x size)', AMC_PAPER['ReferIt'], POINTING),
+        ),
+        row_header='model',
+    ),
+    Table(
         'infoground-table2',
         'docs/methods/infoground.md',
         (
@@ -43,6 +62,17 @@ TABLES = (
             Column('R@1', 'Flickr30k', 'box_recall/R@1'),
             Column('R@5', 'Flickr30k', 'box_recall/R@5'),
             Column('R@10', 'Flickr30k', 'box_recall/R@10'),
+        ),
+        row_header='row',
+    ),
+    Table(
+        'infoground-table2-paper-protocol',
+        'docs/methods/infoground.md',
+        (
+            Column('paper pointing (Flickr30k)', kind='paper'),
+            Column('pointing per seed', IG_PAPER, POINTING, kind='seeds'),
+            Column('pointing', IG_PAPER, POINTING),
+            Column('R@1', IG_PAPER, R1),
         ),
         row_header='row',
     ),
@@ -64,11 +94,37 @@ TABLES = (
         (Column('R@1 per seed', 'Flickr30k', 'box_recall/R@1', kind='seeds'),),
         row_header='row',
     ),
+    Table(
+        'ckd-table4-paper-protocol',
+        'docs/methods/ckd.md',
+        (
+            Column('paper Flickr30k R@1', kind='paper'),
+            Column('paper ReferIt R@1', kind='paper'),
+            Column('Flickr30k R@1', CKD_PAPER['Flickr30k'], R1),
+            Column('ReferIt R@1', CKD_PAPER['ReferIt'], R1),
+            Column('pointing (Flickr30k)', CKD_PAPER['Flickr30k'], POINTING),
+            Column('pointing (ReferIt)', CKD_PAPER['ReferIt'], POINTING),
+        ),
+        row_header='Table 4 row',
+    ),
 )
 
 BASELINES = ('synthground-baselines', 'synthground-methods', 'amc-demo')
 IG_SEEDS = (0, 1, 2)
 CKD_SEEDS = (0, 1, 2, 3, 4)
+IG_TABLES = ('infoground-table2', 'infoground-table2-paper-protocol')
+CKD_TABLES = ('ckd-table4', 'ckd-table4-paper-protocol')
+
+
+def _ig(label: str, paper: float | None = None) -> dict:
+    """``labels`` and ``paper`` of an InfoGround Table 2 row in both its tables (its paper
+    pointing on Flickr30k)."""
+    return dict(
+        labels={t: label for t in IG_TABLES},
+        paper={}
+        if paper is None
+        else {t: {'paper pointing (Flickr30k)': paper} for t in IG_TABLES},
+    )
 
 
 def _ckd(
@@ -89,11 +145,13 @@ def _ckd(
         seeds=CKD_SEEDS,
         cfg_options=cfg_options or {},
         tables=(('synthground-methods',) if in_methods_table else ())
-        + ('ckd-table4', 'ckd-table4-seeds'),
-        labels={'ckd-table4': table4_label or row, 'ckd-table4-seeds': row},
+        + ('ckd-table4', 'ckd-table4-seeds', 'ckd-table4-paper-protocol'),
+        labels=dict({t: table4_label or row for t in CKD_TABLES}, **{'ckd-table4-seeds': row}),
         paper={}
         if paper is None
-        else {'ckd-table4': {'paper Flickr30k R@1': paper[0], 'paper ReferIt R@1': paper[1]}},
+        else {
+            t: {'paper Flickr30k R@1': paper[0], 'paper ReferIt R@1': paper[1]} for t in CKD_TABLES
+        },
     )
 
 
@@ -118,8 +176,8 @@ EXPERIMENTS = (
         'detector score (top proposal of the SynthGround detector)',
         'configs/baselines/detector-score_synthground_flickr30k.py',
         train=False,
-        tables=('synthground-methods', 'infoground-table2'),
-        labels={'infoground-table2': 'detector score (best single proposal)'},
+        tables=('synthground-methods',) + IG_TABLES,
+        **_ig('detector score (best single proposal)'),
     ),
     # AMC (docs/methods/amc.md): the `make demo` models
     Experiment(
@@ -127,14 +185,14 @@ EXPERIMENTS = (
         'gALBEF',
         AMC_DIR + 'galbef_albef-tiny_1xb32-900it_synthground-mix.py',
         seeds=(0, 1, 2),
-        tables=('synthground-methods', 'amc-demo'),
+        tables=('synthground-methods', 'amc-demo', 'amc-paper-protocol'),
     ),
     Experiment(
         'amc',
         'AMC',
         AMC_DIR + 'amc_albef-tiny_1xb32-900it_synthground-mix.py',
         seeds=(0, 1, 2),
-        tables=('synthground-methods', 'amc-demo'),
+        tables=('synthground-methods', 'amc-demo', 'amc-paper-protocol'),
     ),
     # InfoGround Table 2 (docs/methods/infoground.md)
     Experiment(
@@ -142,47 +200,43 @@ EXPERIMENTS = (
         'InfoGround (no negatives)',
         IG + 'no-negatives.py',
         seeds=IG_SEEDS,
-        tables=('synthground-methods', 'infoground-table2'),
-        labels={'infoground-table2': 'no negatives (L_img only)'},
-        paper={'infoground-table2': {'paper pointing (Flickr30k)': 66.89}},
+        tables=('synthground-methods',) + IG_TABLES,
+        **_ig('no negatives (L_img only)', 66.89),
     ),
     Experiment(
         'infoground-random',
         'InfoGround (random negatives)',
         IG + 'random.py',
         seeds=IG_SEEDS,
-        tables=('infoground-table2',),
-        labels={'infoground-table2': 'random negatives'},
-        paper={'infoground-table2': {'paper pointing (Flickr30k)': 66.92}},
+        tables=IG_TABLES,
+        **_ig('random negatives', 66.92),
     ),
     Experiment(
         'infoground-plausible',
         'InfoGround (plausible negatives)',
         IG + 'plausible.py',
         seeds=IG_SEEDS,
-        tables=('infoground-table2',),
-        labels={'infoground-table2': 'plausible negatives'},
-        paper={'infoground-table2': {'paper pointing (Flickr30k)': 74.91}},
+        tables=IG_TABLES,
+        **_ig('plausible negatives', 74.91),
     ),
     Experiment(
         'infoground-reranked',
         'InfoGround (reranked negatives)',
         IG + 'reranked.py',
         seeds=IG_SEEDS,
-        tables=('synthground-methods', 'infoground-table2'),
-        labels={'infoground-table2': 'plausible, reranked (the method)'},
-        paper={'infoground-table2': {'paper pointing (Flickr30k)': 76.74}},
+        tables=('synthground-methods',) + IG_TABLES,
+        **_ig('plausible, reranked (the method)', 76.74),
     ),
     Experiment(
         'infoground-reranked-oracle',
         'InfoGround (reranked, oracle-filtered)',
         IG + 'reranked-oracle.py',
         seeds=IG_SEEDS,
-        tables=('infoground-table2',),
-        labels={
-            'infoground-table2': 'diagnostic: reranked without substitutes present '
+        tables=IG_TABLES,
+        **_ig(
+            'diagnostic: reranked without substitutes present '
             'in the image or of the same lemma (oracle)'
-        },
+        ),
     ),
     # CKD Table 4 (docs/methods/ckd.md)
     _ckd('max-margin', 'Max Margin', (42.11, 22.94), in_methods_table=True),
@@ -295,5 +349,6 @@ DETERMINISM_TABLES = (
         'python tools/analysis_tools/leaderboard.py --determinism amc --max-iters 100',
     ),
 )
-# every generated table: --render, --check and the docs test take these
-ALL_TABLES = TABLES + BUILDS_TABLES + DETERMINISM_TABLES
+# every generated table: --render, --check and the docs test take these (PAIRED_TABLES:
+# differences between rows seed by seed, leaderboard_entries/paired.py)
+ALL_TABLES = TABLES + BUILDS_TABLES + DETERMINISM_TABLES + PAIRED_TABLES

@@ -1,5 +1,6 @@
 """The experiment runner end to end: prepared configs, trained, reused and evaluated runs."""
 
+import dataclasses
 import json
 import os.path as osp
 import shutil
@@ -128,6 +129,15 @@ def test_smoke_run_trains_reuses_evaluates_and_renders(synthground_root, tmp_pat
         run['checkpoint_sha256'],
         run['weights_sha256'],
     )
+    # --add-splits keeps a record only if it is of this very training and not a smoke run
+    again = dataclasses.replace(again, build=ex.record_build(run))
+    full = dict(run, smoke=False)
+    assert ex.same_training(full, again, reused)
+    assert not ex.same_training(run, again, reused)  # smoke
+    assert not ex.same_training(dict(full, seed=1), again, reused)
+    assert not ex.same_training(dict(full, weights_sha256='0' * 64), again, reused)
+    assert not ex.same_training(dict(full, cfg_options={'model.x': 1}), again, reused)
+    assert not ex.same_training(dict(full, build=dict(run['build'], seed=7)), again, reused)
 
 
 def test_smoke_runs_never_write_the_committed_results(tmp_path):

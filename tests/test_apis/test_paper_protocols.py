@@ -33,6 +33,11 @@ EXPECTED = {
         'Flickr30k': ('reir', ((1000, 600), True, 'bilinear', 'cv2')),
         'ReferIt': ('reir', ((1000, 600), True, 'bilinear', 'cv2')),
     },
+    # box accuracy only in the paper; the configs' own pointing (the top box's centre) is kept
+    'camwsvg': {
+        s: (None, ((640, 640), False, 'bilinear', 'cv2'))
+        for s in ('Flickr30k', 'RefCOCO+ testA', 'RefCOCO+ testB', 'ReferIt')
+    },
 }
 
 
@@ -58,10 +63,14 @@ def test_every_paper_column_has_the_papers_resolution_and_pointing_rule(method):
         pointing, resize = EXPECTED[method][split]
         assert _resize_key(column.resize) == resize, (method, split)
         metrics = [m for m in column.evaluator if m['type'] == 'PointingGameMetric']
+        own = Config.fromfile(os.path.join(REPO, column.config)).test_evaluator
+        if pointing is None:  # the paper config's own pointing, unchanged
+            assert metrics == [dict(m) for m in own if m['type'] == 'PointingGameMetric']
+            assert "the paper config's own" in column.describe()
+            continue
         assert [m['protocol'] for m in metrics] == [pointing]
         assert 'source' not in metrics[0]  # the named protocols fix their own point
         # the other metrics are the paper config's own
-        own = Config.fromfile(os.path.join(REPO, column.config)).test_evaluator
         others = [dict(m) for m in own if m['type'] != 'PointingGameMetric']
         assert [m for m in column.evaluator if m['type'] != 'PointingGameMetric'] == others
 
@@ -196,3 +205,44 @@ def test_leaderboard_prints_and_records_the_protocol_of_every_column(synthground
         for line in lines
     )
     assert '- centre-ig · ReferIt: not in the infoground paper' in lines
+
+
+def test_analogue_resize_scales_the_models_size_by_the_papers_test_to_training_ratio():
+    """AMC trains at 256 and tests RefCOCO+ / ReferIt at 384 (bicubic, PIL): a model tested at
+    96 px is tested at 144 px with the paper's interpolation and keeps its keep_ratio; on
+    Flickr30k (256 / 256) it keeps its size, with the paper's cv2 bilinear."""
+    model = dict(type='Resize', scale=(96, 96), keep_ratio=False)
+    referit = pp.analogue_resize(pp.paper_column('amc', 'ReferIt'), model)
+    assert referit == dict(
+        type='Resize', scale=(144, 144), keep_ratio=False, interpolation='bicubic',
+        backend='pillow'
+    )
+    flickr = pp.analogue_resize(pp.paper_column('amc', 'Flickr30k'), model)
+    assert flickr['scale'] == (96, 96) and flickr.get('backend', 'cv2') == 'cv2'
+    assert model == dict(type='Resize', scale=(96, 96), keep_ratio=False)  # not modified
+    # region-cache papers have no test Resize: the model's stays
+    assert pp.analogue_resize(pp.paper_column('ckd', 'ReferIt'), model) == model
+    with pytest.raises(ValueError, match='differ in form'):
+        pp.analogue_resize(pp.paper_column('amc', 'ReferIt'), dict(type='Resize', scale=96))
+
+
+def test_a_paper_split_is_its_benchmark_split_at_the_analogue_size(synthground_root, tmp_path):
+    """'ReferIt (amc protocol)' reads ReferIt's data, with AMC's official pointing, at 1.5x the
+    tiny ALBEF's 96 px; a paper on top of a paper split is refused."""
+    register_all_modules()
+    assert ev.PAPER_SPLITS[ev.paper_split('ReferIt', 'amc')] == ev.PaperSplit('ReferIt', 'amc')
+    assert {s.paper for s in ev.PAPER_SPLITS.values()} == set(pp.PAPER_PROTOCOLS)
+    cfg = Config.fromfile(TINY_ALBEF)
+    kwargs = dict(
+        suite='synthground', data_root=synthground_root, checkpoint=None,
+        work_dir=str(tmp_path / 'w'),
+    )
+    test_cfg = ev.benchmark_test_config(cfg, 'ReferIt (amc protocol)', **kwargs)
+    plain = ev.benchmark_test_config(cfg, 'ReferIt', **kwargs)
+    assert test_cfg.test_dataloader.dataset.ann_file == plain.test_dataloader.dataset.ann_file
+    sample = DATASETS.build(test_cfg.test_dataloader.dataset)[0]
+    assert tuple(sample['inputs'].shape) == (3, 144, 144)
+    pointing = [e for e in test_cfg.test_evaluator if e['type'] == 'PointingGameMetric']
+    assert [e['protocol'] for e in pointing] == ['amc_official']
+    with pytest.raises(ValueError, match='has its paper protocol'):
+        ev.benchmark_test_config(cfg, 'ReferIt (amc protocol)', paper='amc', **kwargs)

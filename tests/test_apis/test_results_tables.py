@@ -128,6 +128,10 @@ def test_registry_is_consistent_and_its_configs_exist():
         'RefCOCO+ testB',
         'ReferIt',
         'Flickr30k val',
+        'Flickr30k (amc protocol)',
+        'RefCOCO+ testA (amc protocol)',
+        'RefCOCO+ testB (amc protocol)',
+        'ReferIt (amc protocol)',
     ]
     assert {e.name for e in registry.select(['ckd-table4'])} == {
         'ckd-max-margin',

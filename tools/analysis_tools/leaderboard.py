@@ -26,6 +26,13 @@ builds tables that read that file (``synthground-methods-builds``) are rewritten
 ``--max-iters`` trains a shorter schedule in its own work dirs (smoke runs); its numbers are
 never merged into ``results/synthground.json`` nor into the docs (``--out`` is required).
 
+``--add-splits`` evaluates a run only on the splits its record in the results file lacks, when
+that record is of the same training (recipe, seed, weights, build): the record keeps
+everything it holds and gains the new splits, e.g. a paper protocol table added to the
+registry (``amc-paper-protocol``) on runs whose trainings exist:
+
+    python tools/analysis_tools/leaderboard.py --only amc-paper-protocol --add-splits
+
 Given models (``--model NAME CONFIG [CHECKPOINT]``, repeated):
 
     python tools/analysis_tools/leaderboard.py --suite synthground --layout papers \\
@@ -147,6 +154,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         metavar='SPLIT',
         help='evaluate only these of the splits the tables read (smoke runs)',
+    )
+    parser.add_argument(
+        '--add-splits',
+        action='store_true',
+        help="registry: evaluate only the splits a run's record lacks (a record of the same "
+        'recipe, seed, weights and build keeps the splits it holds)',
     )
     parser.add_argument('--jobs', type=int, default=2, help='trainings at the same time')
     parser.add_argument('--threads', type=int, default=1, help='threads per training')
@@ -416,6 +429,7 @@ def run_registry(args: argparse.Namespace) -> None:
         vocab=vocab if data_root is not None else None,
         build=build,
         synthground_root=synthground_root,
+        earlier=load_results(out)['runs'] if args.add_splits else None,
     )
     for record in records.values():
         record['smoke'] = smoke
@@ -433,6 +447,7 @@ def run_registry(args: argparse.Namespace) -> None:
     # the registry's tables report the default build; another build's file feeds only the
     # builds tables that name it
     tables = registry.TABLES if ex.is_default_root(synthground_root) else ()
+    paired = registry.PAIRED_TABLES if tables else ()  # differences between the rows above
     reads_out = [
         t
         for t in registry.BUILDS_TABLES
@@ -453,7 +468,7 @@ def run_registry(args: argparse.Namespace) -> None:
         )
     if args.no_docs or (smoke and args.docs_root == ROOT):
         return
-    rewrite(list(tables) + reads_out, results, args.docs_root)
+    rewrite(list(tables) + list(paired) + reads_out, results, args.docs_root)
 
 
 def measure_determinism(args: argparse.Namespace) -> None:
