@@ -1,45 +1,37 @@
-"""The ALBEF/AMC training step at ALBEF-base sizes, today's code beside a reference commit.
+"""The ALBEF/AMC training step at ALBEF-base sizes: today's code beside the official step.
 
-Issue 14: the AMC step (ITC + ITM + MLM + AMC, AdamW) of ALBEF-base with random weights,
-batch 4, 256 px, 12-token captions, queue 256, on the CPU. Two worker processes build the
-same model from the same seed, one from this checkout and one from the code at a reference
-commit (``git archive`` into a temporary folder, imported there only; default ``4a0ef3d``,
-the code the issue measured), and take their steps in turn (medians of the alternating
-steps). Printed, in one run:
+Issue 14: the AMC step (ITC + ITM + MLM + AMC) of ALBEF-base with random weights, batch 4,
+256 px, 12-token captions, queue 256, on the CPU. Worker processes build the model from the
+same seed and take their steps in turn on the same batch (medians of the alternating steps):
 
-- the step in float32 and under ``torch.autocast('cpu', torch.bfloat16)`` (the
-  ``tools/train.py --amp`` path: float32 weights, gradients and AdamW), with and without
-  AMC, for both codes; today ÷ reference, and today ÷ official, converted with the issue's
-  side-by-side measurement of the official code (9.84 s) and the reference (9.12 s): the
-  official code cannot run here, so "÷ official" = today ÷ (reference × 9.84 / 9.12);
-- the AMC overhead (AMC step ÷ plain step) of both codes;
-- each step's achieved FLOP rate (matrix products, convolutions and attention kernels
-  counted by ``torch.utils.flop_counter.FlopCounterMode``, forward, backward and the AMC
-  double backward) as a share of a same-run GEMM of the same precision in the same process;
-- pointing evaluation of 32 phrases of one image: batched (one pass) ÷ one phrase per pass,
-  and the largest difference between the two sets of maps.
+- ``today``: ``ALBEFGrounder`` of this checkout, with the optimizer of
+  ``--optimizer-config``'s ``optim_wrapper.optimizer`` (default ``configs/amc/albef_vg.py``:
+  AdamW, lr 1e-5, wd 0.02, ``fused=True``), in float32 and under
+  ``torch.autocast('cpu', torch.bfloat16)`` (the ``tools/train.py --amp`` path);
+- ``official``: the official ALBEF pretraining step with AMC's Grad-CAM box losses
+  (``benchmarks/official_albef.py``, a pure-torch re-implementation of ALBEF's
+  ``vit.py`` / ``xbert.py`` and AMC-grounding's ``model_pretrain.py`` / ``Pretrain.py``, checked
+  against ALBEFGrounder on converted weights by ``tests/test_benchmarks``), with the official
+  optimizer (timm's AdamW parameter groups, torch's per-parameter loop), float32 only as the
+  official code trains; ``--no-official`` skips it;
+- ``--reference COMMIT`` (optional): the code at that commit (``git archive`` into a temporary
+  folder, imported there only), with the official optimizer unless ``--same-optimizer``.
 
-    OMP_NUM_THREADS=2 python benchmarks/amc_step.py [--repeats 3] [--reference 4a0ef3d] \
-        [--no-reference] [--dtypes float32 bfloat16] [--optimizer-config CONFIG] \
-        [--same-optimizer]
+Printed, in one run: each code's step without and with AMC (wall clock and the worker's CPU
+time, ``time.process_time``: on a shared machine the CPU time of a worker with a fixed thread
+count is the steadier), the AMC overhead (AMC step ÷ plain step), each step's achieved FLOP
+rate (``torch.utils.flop_counter.FlopCounterMode``: forward, backward and the AMC double
+backward) as a share of a same-run GEMM of the same precision; today ÷ official (and ÷
+reference) per pair of alternating steps, median [min, max], for both steps and precisions;
+and pointing evaluation of 32 phrases of one image, batched ÷ one phrase per pass, with the
+largest difference between the two sets of maps.
 
-Today's optimizer is the one the AMC paper config trains with, built from its
-``optim_wrapper.optimizer`` (default ``configs/amc/albef_vg.py``: Adam, lr 1e-5,
-``fused=True``); the reference's is the issue's, ``torch.optim.AdamW(lr=1e-5)`` with torch's
-default per-parameter loop (the official code's optimizer). Each step is timed twice: wall
-clock and the worker's CPU time (``time.process_time``); on a machine shared with other jobs
-the CPU time of a worker with a fixed thread count is the steadier of the two. The table
-gives medians over the repeats, and the ratios come with their spread (min-max over the
-pairs of alternating steps).
+    OMP_NUM_THREADS=1 python benchmarks/amc_step.py [--repeats 3] [--no-official] \
+        [--reference COMMIT [--same-optimizer]] [--dtypes float32 bfloat16] \
+        [--optimizer-config CONFIG]
 
-Measured (2026-12-03, ``OMP_NUM_THREADS=1 python benchmarks/amc_step.py``, 3 alternating
-steps per setting, machine shared with other jobs, load average 3.6): AMC step at 89993da ÷
-4a0ef3d, CPU time, median [min, max] of the 3 pairs: float32 0.870x [0.865, 0.968] (0.807x
-official), bfloat16 0.315x (0.292x official); AMC overhead 0.989x (float32); float32 step at
-82 % of the same-run GEMM rate. The same run at 880c147 (before the merged passes): 0.858x
-(0.795x official). ``--reference 880c147 --same-optimizer``-style A/B, 89993da ÷ 880c147:
-0.971x [0.926, 0.995]. Tables and earlier runs: docs/get_started.md, "Training with
-bfloat16".
+The measurements and their machine are in docs/get_started.md ("Training with bfloat16 and
+speed").
 """
 
 import argparse
@@ -57,9 +49,6 @@ WORDS = (
     'a the man woman dog cat red blue green shirt left right on in with small large '
     'standing sitting next to holding ball car tree sky grass water'
 ).split()
-# the issue's side-by-side measurement (ALBEF-base, batch 4, 256 px, 2 threads): the
-# official AMC step and ours at the reference commit
-OFFICIAL_S, REFERENCE_S = 9.84, 9.12
 MODES = ('plain', 'amc')
 
 
@@ -211,11 +200,74 @@ class Worker:
         return dict(batched=t_batched, single=t_single, diff=float((batched - single).abs().max()))
 
 
+class OfficialWorker:
+    """The official ALBEF/AMC step (``benchmarks/official_albef.py``) on the same batch."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        import torch
+        from transformers import BertTokenizerFast
+
+        sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+        import official_albef
+
+        self.torch, self.official = torch, official_albef
+        self.tmp = tempfile.mkdtemp()
+        vocab = osp.join(self.tmp, 'vocab.txt')
+        with open(vocab, 'w') as f:
+            f.write('\n'.join(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] + WORDS))
+        tokenizer = BertTokenizerFast(vocab_file=vocab)
+        torch.manual_seed(0)
+        self.model = official_albef.ALBEF(
+            tokenizer,
+            config=dict(
+                image_res=args.img_size, queue_size=args.queue_size, mask_size=args.img_size
+            ),
+        )
+        self.optimizer = official_albef.create_optimizer(self.model)  # AdamW, lr 1e-5, wd 0.02
+        self.images, samples = make_batch(args.batch_size, args.img_size, args.words - 2)
+        # Pretrain.py: tokenizer(..., padding='longest', truncation=True, max_length=25)
+        tokens = tokenizer(
+            [s.metainfo['caption'] for s in samples],
+            padding='longest',
+            truncation=True,
+            max_length=25,
+            return_tensors='pt',
+        )
+        self.text = dict(input_ids=tokens['input_ids'], attention_mask=tokens['attention_mask'])
+        boxes = [s.gt_instances.bboxes[0].tolist() for s in samples]
+        self.box_masks = official_albef.box_masks(boxes, args.img_size)
+        self.indicator = torch.ones(args.batch_size, 1, dtype=torch.long)
+        self.steps = 0
+
+    def _step(self, mode: str, dtype: str) -> None:
+        if dtype != 'float32':
+            raise ValueError('the official code trains in float32')
+        amc = mode == 'amc'
+        self.model.add_gcam = amc  # config add_gcam; Pretrain.py sets save_attention with it
+        self.model._explained().save_attention = amc
+        self.torch.manual_seed(self.steps)
+        self.steps += 1
+        self.official.train_step(
+            self.model,
+            self.optimizer,
+            self.images,
+            self.text,
+            alpha=0.4,
+            mask_query_interp=self.box_masks if amc else None,
+            gt_mask_indicator=self.indicator if amc else None,
+        )
+
+    step, flops = Worker.step, Worker.flops
+
+    def optimizer_name(self) -> str:
+        return f'{type(self.optimizer).__name__}(foreach={self.optimizer.defaults.get("foreach")})'
+
+
 def worker_main(args: argparse.Namespace) -> None:
     # answers go to the real stdout; anything the libraries print goes to stderr
     out = os.fdopen(os.dup(1), 'w', buffering=1)
     os.dup2(2, 1)
-    worker = Worker(args)
+    worker = OfficialWorker(args) if args.optimizer == 'official' else Worker(args)
     out.write(json.dumps(dict(ready=True)) + '\n')
     for line in sys.stdin:
         command = json.loads(line)
@@ -298,8 +350,10 @@ def median(values: list) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeats', type=int, default=3, help='timed steps per setting')
-    parser.add_argument('--reference', default='4a0ef3d', help='git commit to compare with')
-    parser.add_argument('--no-reference', action='store_true', help="time today's code only")
+    parser.add_argument(
+        '--reference', default=None, help='also time the code at this git commit (e.g. 4a0ef3d)'
+    )
+    parser.add_argument('--no-official', action='store_true', help='do not time the official step')
     parser.add_argument(
         '--dtypes', nargs='+', default=['float32', 'bfloat16'], choices=['float32', 'bfloat16']
     )
@@ -311,8 +365,7 @@ def main() -> None:
     parser.add_argument(
         '--same-optimizer',
         action='store_true',
-        help="the reference also steps with --optimizer-config's optimizer (an A/B of two "
-        'commits; the "÷ official" line then does not apply)',
+        help="the reference also steps with --optimizer-config's optimizer (an A/B of two commits)",
     )
     parser.add_argument('--img-size', type=int, default=256)
     parser.add_argument('--batch-size', type=int, default=4)
@@ -333,29 +386,30 @@ def main() -> None:
     load_before = os.getloadavg()
     try:
         clients['today'] = Client(ROOT, args, osp.abspath(args.optimizer_config))
-        if not args.no_reference:
+        if not args.no_official:
+            clients['official'] = Client(ROOT, args, 'official')
+        if args.reference:
             ref_optimizer = (
                 osp.abspath(args.optimizer_config) if args.same_optimizer else 'reference'
             )
             clients['reference'] = Client(reference_tree(args.reference, tmp), args, ref_optimizer)
         optimizers = {code: client('optimizer_name') for code, client in clients.items()}
+        # the official code trains in float32 only
+        dtypes = {code: args.dtypes if code != 'official' else ['float32'] for code in clients}
         settings = [(mode, dtype) for dtype in args.dtypes for mode in MODES]
         # times[code, mode, dtype]: [wall, cpu] per repeat
-        times = {(code, *s): [] for code in clients for s in settings}
+        times = {(code, *s): [] for code in clients for s in settings if s[1] in dtypes[code]}
         for mode, dtype in settings:  # warm-up
-            for client in clients.values():
-                client('step', mode=mode, dtype=dtype)
+            for code, client in clients.items():
+                if dtype in dtypes[code]:
+                    client('step', mode=mode, dtype=dtype)
         for r in range(args.repeats):
             for mode, dtype in settings:
                 # alternate which code goes first, so that neither always follows the other
-                order = list(clients.items())
+                order = [(c, cl) for c, cl in clients.items() if dtype in dtypes[c]]
                 for code, client in order if r % 2 == 0 else order[::-1]:
                     times[code, mode, dtype].append(client('step', mode=mode, dtype=dtype))
-        flops = {
-            (code, *s): client('flops', mode=s[0], dtype=s[1])
-            for code, client in clients.items()
-            for s in settings
-        }
+        flops = {key: clients[key[0]]('flops', mode=key[1], dtype=key[2]) for key in times}
         gemm = {dtype: clients['today']('gemm', dtype=dtype) for dtype in args.dtypes}
         pointing = clients['today']('pointing', phrases=args.phrases)
     finally:
@@ -365,6 +419,7 @@ def main() -> None:
     load_after = os.getloadavg()
     wall = {key: median([t[0] for t in values]) for key, values in times.items()}
     cpu = {key: median([t[1] for t in values]) for key, values in times.items()}
+    names = dict(today='today', official='official', reference=args.reference)
 
     print(
         f'ALBEF-base, random weights, batch {args.batch_size}, {args.img_size} px, '
@@ -373,12 +428,9 @@ def main() -> None:
         f'load average {load_before[0]:.1f} before, {load_after[0]:.1f} after '
         f'({os.cpu_count()} CPUs)'
     )
-    ref = None if args.no_reference else args.reference
     print(
         'optimizers: '
-        + ', '.join(
-            f'{ref if code == "reference" else "today"} {name}' for code, name in optimizers.items()
-        )
+        + ', '.join(f'{names[code]} {name}' for code, name in optimizers.items())
         + f' (today from {osp.relpath(args.optimizer_config, ROOT)})'
     )
     print(
@@ -387,33 +439,32 @@ def main() -> None:
     )
     print('|---|---|---|---|---|---|---|')
     for code in clients:
-        for dtype in args.dtypes:
+        for dtype in dtypes[code]:
             plain, amc = (code, 'plain', dtype), (code, 'amc', dtype)
             rate = flops[amc] / cpu[amc]
             print(
-                f'| {ref if code == "reference" else "today"} | {dtype} '
+                f'| {names[code]} | {dtype} '
                 f'| {wall[plain]:.2f} / {cpu[plain]:.2f} | {wall[amc]:.2f} / {cpu[amc]:.2f} '
                 f'| {cpu[amc] / cpu[plain]:.3f}x | {flops[amc] / 1e9:.0f} '
                 f'| {100 * rate / gemm[dtype]:.0f}% of {gemm[dtype] / 1e9:.0f} GFLOP/s |'
             )
-    if ref:
-        official = OFFICIAL_S / REFERENCE_S
+    for base_code in ('official', 'reference'):
+        if base_code not in clients:
+            continue
         print(
-            f'\nAMC step, today ÷ {ref} float32 per pair of alternating steps, median [min, max]'
-            f" (÷ official = ÷ ({ref} × {OFFICIAL_S} / {REFERENCE_S}), the issue's side-by-side"
-            ' ratio; the official code cannot run here):'
+            f'\ntoday ÷ {names[base_code]} float32, per pair of alternating steps, '
+            'median [min, max]:'
         )
-        base = times['reference', 'amc', 'float32']
-        for dtype in args.dtypes:
-            ours = times['today', 'amc', dtype]
-            for k, clock in enumerate(('wall', 'CPU')):
-                ratios = sorted(a[k] / b[k] for a, b in zip(ours, base))
-                mid = median(ratios)
-                print(
-                    f'- {dtype}, {clock}: {mid:.3f}x {ref} [{ratios[0]:.3f}, {ratios[-1]:.3f}], '
-                    f'{mid / official:.3f}x official [{ratios[0] / official:.3f}, '
-                    f'{ratios[-1] / official:.3f}]'
-                )
+        for mode in MODES:
+            base = times[base_code, mode, 'float32']
+            for dtype in args.dtypes:
+                ours = times['today', mode, dtype]
+                for k, clock in enumerate(('wall', 'CPU')):
+                    ratios = sorted(a[k] / b[k] for a, b in zip(ours, base))
+                    print(
+                        f'- {mode} step, {dtype}, {clock}: {median(ratios):.3f}x '
+                        f'[{ratios[0]:.3f}, {ratios[-1]:.3f}]'
+                    )
     print(
         f'\npointing evaluation, {args.phrases} phrases of one image: batched '
         f'{args.phrases / pointing["batched"]:.1f} phrases/s, one per pass '
