@@ -57,6 +57,10 @@ class PairedDiffTable:
             if len(pair) != 3 or pair[1] == pair[2]:
                 raise ValueError(f'{self.name}: a pair is (label, a, b) with a != b, got {pair}')
 
+    def render(self, experiments: Sequence[Experiment], results: dict) -> str:
+        """The markdown of the table (``results_tables.render_generated`` calls it)."""
+        return render_paired_table(self, experiments, results)
+
     @property
     def experiment_names(self) -> list[str]:
         return list(dict.fromkeys(name for _, a, b in self.pairs for name in (a, b)))

@@ -523,17 +523,15 @@ def render_generated(
     results: dict,
     results_root: str = REPO_ROOT,
 ) -> str:
-    """A generated table's markdown: a :class:`Table` (and a
-    :class:`~mmgrounding.apis.paired_tables.PairedDiffTable`) from ``results``, a
+    """A generated table's markdown: a :class:`Table` (or a table with its own ``render``,
+    e.g. :class:`~mmgrounding.apis.paired_tables.PairedDiffTable`) from ``results``, a
     :class:`BuildsTable` from its builds' files under ``results_root``."""
     if isinstance(table, BuildsTable):
         return render_builds_table(table, experiments, read_builds_results(table, results_root))
     if isinstance(table, DeterminismTable):
         return render_determinism(table, results_root)
-    from .paired_tables import PairedDiffTable, render_paired_table  # it imports this module
-
-    if isinstance(table, PairedDiffTable):
-        return render_paired_table(table, experiments, results)
+    if hasattr(table, 'render'):  # a table type of another module (paired_tables)
+        return table.render(experiments, results)
     return render_table(table, experiments, results)
 
 
