@@ -25,7 +25,9 @@ from .results_tables import (
     Table,
     _column_protocols,
     _metric_name,
+    _seeds_text,
     current_runs,
+    protocol_note,
     results_build,
 )
 
@@ -151,13 +153,6 @@ def format_p(p: float | None) -> str:
     return '< 0.001' if p < 0.001 else f'{p:.3f}'
 
 
-def _seeds_text(seeds: Sequence[int], expected: Sequence[int]) -> str:
-    if not seeds:
-        return NOT_RUN
-    text = ', '.join(str(s) for s in seeds)
-    return text if len(seeds) == len(expected) else f'{text} (of {len(expected)})'
-
-
 def _cells(diff: PairedDiff | None, missing_metric: bool) -> list[str]:
     if diff is None:
         return [NOT_RUN] * 5
@@ -199,13 +194,7 @@ def render_paired_table(
         current_runs(results), rows, column, Table(table.name, table.doc, (column,))
     )
     where = f'{_metric_name(table.metric)} on {table.split}'
-    if not protocols:
-        lines.append(f'- Compared: {where}; no run yet.')
-    elif len(protocols) == 1:
-        lines.append(f'- Compared: {where}, {protocols[0][0]}.')
-    else:
-        parts = '; '.join(f'{text} for {", ".join(labels)}' for text, labels in protocols)
-        lines.append(f'- Compared: {where}, {parts}.')
+    lines.append(protocol_note(f'Compared: {where}', protocols))
     lines.append(
         '- a − b per seed that both rows have a run of (the same `randomness.seed`); mean ± '
         'standard error (sample std / √n) over those seeds; "a ahead": the seeds in which a is '

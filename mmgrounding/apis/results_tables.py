@@ -223,6 +223,18 @@ def format_cell(values: Sequence[float]) -> str:
     return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
 
 
+def protocol_note(what: str, protocols: list) -> str:
+    """The note under a table on what ``what`` measures: ``protocols`` as
+    :func:`_column_protocols` gives them (one text for every row, or a text per group of rows;
+    none: no run yet)."""
+    if not protocols:
+        return f'- {what}; no run yet.'
+    if len(protocols) == 1:
+        return f'- {what}, {protocols[0][0]}.'
+    parts = '; '.join(f'{text} for {", ".join(labels)}' for text, labels in protocols)
+    return f'- {what}, {parts}.'
+
+
 def _seeds_text(present: list[int], seeds: Sequence[int]) -> str:
     if not present:
         return NOT_RUN
@@ -314,14 +326,7 @@ def render_table(table: Table, experiments: Sequence[Experiment], results: dict)
         notes.setdefault(key, []).append(column.header)
     for (metric_name, protocols), headers in notes.items():
         where = ', '.join(f'"{h}"' for h in headers)
-        if not protocols:
-            lines.append(f'- {where}: {metric_name}; no run yet.')
-            continue
-        if len(protocols) == 1:
-            lines.append(f'- {where}: {metric_name}, {protocols[0][0]}.')
-            continue
-        parts = '; '.join(f'{text} for {", ".join(labels)}' for text, labels in protocols)
-        lines.append(f'- {where}: {metric_name}, {parts}.')
+        lines.append(protocol_note(f'{where}: {metric_name}', protocols))
     if any(c.kind == 'paper' for c in table.columns):
         lines.append('- "paper" columns: the published numbers, cited, not measured here.')
     waiting = [e.label_in(table.name) for e in rows if len(_present(runs, e, table)) < len(e.seeds)]
@@ -413,13 +418,7 @@ def render_builds_table(
         notes.setdefault(key, []).append(column.header)
     for (metric_name, protocols), headers in notes.items():
         where = ', '.join(f'"{h}"' for h in headers)
-        if not protocols:
-            lines.append(f'- {where}: {metric_name}; no run yet.')
-        elif len(protocols) == 1:
-            lines.append(f'- {where}: {metric_name}, {protocols[0][0]}.')
-        else:
-            parts = '; '.join(f'{text} for {", ".join(ls)}' for text, ls in protocols)
-            lines.append(f'- {where}: {metric_name}, {parts}.')
+        lines.append(protocol_note(f'{where}: {metric_name}', protocols))
     lines.append(
         "- Δ: the build's mean minus that of "
         f'{labels[0]}, over the seeds each holds; mean ± sample std over the seeds listed.'
