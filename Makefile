@@ -149,7 +149,8 @@ reir: reir-inputs
 
 # `make leaderboard` (docs/leaderboard.md): every SynthGround recipe of every method over its
 # seeds (mmgrounding/apis/synthground_leaderboard.py) -> results/synthground.json and the
-# generated tables of docs/. Resumable: finished trainings are reused, interrupted ones resume.
+# generated tables of docs/; first the build's data report (split counts, detector metrics,
+# proposal recall: tools/analysis_tools/data_report.py -> results/synthground_data.json). Resumable: finished trainings are reused, interrupted ones resume.
 LB_JOBS ?= 2
 LB_THREADS ?= 1
 # the recipes read the build in $(DATA) (their own work dirs and, for a build other than
@@ -183,6 +184,8 @@ selfeq-inputs: $(SELFEQ_PARAPHRASES)
 camwsvg-inputs: proposals $(CAM_CLASSIFIER)
 
 leaderboard: infoground-inputs reir-inputs $(CKD_VOCAB) selfeq-inputs camwsvg-inputs
+	$(PY) tools/analysis_tools/data_report.py --synthground-root $(DATA)/ \
+		--region-cache $(REGION_CACHE) --detector-work-dir $(DET_WORK_DIR)
 	$(PY) tools/analysis_tools/leaderboard.py --all --jobs $(LB_JOBS) --threads $(LB_THREADS) \
 		$(LB_BUILD)
 

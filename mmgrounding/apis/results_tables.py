@@ -529,6 +529,8 @@ def render_generated(
         return render_builds_table(table, experiments, read_builds_results(table, results_root))
     if isinstance(table, DeterminismTable):
         return render_determinism(table, results_root)
+    if getattr(table, 'reads_files', False):  # a table of a file of its own (data_report)
+        return table.render(experiments, results, results_root=results_root)
     if hasattr(table, 'render'):  # a table type of another module (paired_tables)
         return table.render(experiments, results)
     return render_table(table, experiments, results)

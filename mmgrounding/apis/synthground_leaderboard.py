@@ -6,6 +6,7 @@ one entry (docs/leaderboard.md, "Adding a method"); a table it should appear in 
 table's name. Runs are keyed ``<name>/seed<S>`` in ``results/synthground.json``.
 """
 
+from .data_report import DataReportTable
 from .evaluation_runs import paper_split
 from .experiments import Experiment
 from .leaderboard_entries.paired import PAIRED_TABLES
@@ -349,6 +350,13 @@ DETERMINISM_TABLES = (
         'python tools/analysis_tools/leaderboard.py --determinism amc --max-iters 100',
     ),
 )
+# results/synthground_data.json (tools/analysis_tools/data_report.py): the build's split
+# counts, the detector's metrics and the region cache's proposal recall
+DATA_TABLES = (
+    DataReportTable('synthground-splits', 'docs/synthground.md', 'splits'),
+    DataReportTable('synthground-detector', 'docs/proposals.md', 'detector'),
+    DataReportTable('synthground-proposal-recall', 'docs/proposals.md', 'recall'),
+)
 # every generated table: --render, --check and the docs test take these (PAIRED_TABLES:
 # differences between rows seed by seed, leaderboard_entries/paired.py)
-ALL_TABLES = TABLES + BUILDS_TABLES + DETERMINISM_TABLES + PAIRED_TABLES
+ALL_TABLES = TABLES + BUILDS_TABLES + DETERMINISM_TABLES + PAIRED_TABLES + DATA_TABLES

@@ -15,13 +15,11 @@ top-k cached boxes at IoU >= 0.5 with it? Printed per k, in percent:
 import argparse
 import json
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import DefaultScope
 
 from mmgrounding.datasets.region_cache import RegionCache
-from mmgrounding.evaluation.functional import union_box
-from mmgrounding.evaluation.functional.proposal_recall import proposal_recall_hits
+from mmgrounding.evaluation.functional.proposal_recall import dataset_proposal_recall
 from mmgrounding.registry import DATASETS
 from mmgrounding.utils import register_all_modules
 
@@ -37,40 +35,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument('--out', help='also write the numbers to this JSON file')
     return parser.parse_args(argv)
-
-
-def proposal_recall(dataset, cache: RegionCache, topk: tuple[int, ...], *,
-                    iou_thr: float = 0.5) -> dict:
-    """Recall in percent per k (see the module docstring) and the counts behind it."""
-    box_hits = torch.zeros(len(topk))
-    any_hits = torch.zeros(len(topk))
-    union_hits = torch.zeros(len(topk))
-    num_boxes = num_phrases = 0
-    proposals = {}
-    for index in range(len(dataset)):
-        info = dataset.get_data_info(index)
-        img_id = str(info['img_id'])
-        if img_id not in proposals:
-            entry = cache.read(img_id, fields=('boxes_xyxy', ), topk=max(topk))
-            proposals[img_id] = torch.from_numpy(entry['boxes_xyxy'])
-        for phrase in info.get('phrases', []):
-            gt = torch.tensor(phrase.get('boxes_xyxy', []), dtype=torch.float32).reshape(-1, 4)
-            if len(gt) == 0:
-                continue
-            hits = proposal_recall_hits(proposals[img_id], gt, topk, iou_thr=iou_thr)
-            box_hits += hits.sum(dim=0)
-            any_hits += hits.any(dim=0)
-            union_hits += proposal_recall_hits(
-                proposals[img_id], union_box(gt)[None], topk, iou_thr=iou_thr)[0]
-            num_boxes += len(gt)
-            num_phrases += 1
-
-    def percent(hits: torch.Tensor, total: int) -> dict:
-        return {str(k): round(100 * float(h) / max(total, 1), 2) for k, h in zip(topk, hits)}
-
-    return dict(boxes=percent(box_hits, num_boxes), phrases_any=percent(any_hits, num_phrases),
-                phrases_union=percent(union_hits, num_phrases), num_boxes=num_boxes,
-                num_phrases=num_phrases, num_images=len(proposals), iou_thr=iou_thr)
 
 
 def format_table(recall: dict, topk: tuple[int, ...]) -> str:
@@ -95,7 +59,7 @@ def main(argv=None) -> dict:
     with DefaultScope.overwrite_default_scope('mmgrounding'):
         dataset = DATASETS.build(dataset_cfg)
     topk = tuple(args.topk)
-    recall = proposal_recall(dataset, RegionCache(args.cache), topk, iou_thr=args.iou_thr)
+    recall = dataset_proposal_recall(dataset, RegionCache(args.cache), topk, iou_thr=args.iou_thr)
     print(f"{dataset_cfg['type']} ({args.split}): {recall['num_images']} images, "
           f"{recall['num_phrases']} phrases, {recall['num_boxes']} boxes; "
           f"IoU >= {args.iou_thr}")
