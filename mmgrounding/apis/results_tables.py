@@ -14,18 +14,15 @@ another build is not run, except in a table none of whose trained rows has a run
 yet (:func:`table_runs`): such a table keeps the numbers of the build its runs were measured on,
 and says so, until it is re-measured.
 
-A :class:`DeterminismTable` renders ``results/determinism.json`` (``leaderboard.py
---determinism``): the same training repeated on one thread and on two, its weights digests and
-test pointing (:func:`render_determinism`).
-
-A :class:`BuildsTable` compares SynthGround builds instead: for each row of another table, the
-means of its ``mean`` columns on each build, each read from that build's own results file, and
-their difference (:func:`render_builds_table`); a file that does not exist yet, or lacks a
-row, renders ``not run``.
+Tables that read files of their own (``reads_files = True``: their ``render`` takes the
+``results_root``) live in their modules: :mod:`~mmgrounding.apis.builds_tables` (the builds
+comparison), :mod:`~mmgrounding.apis.determinism_tables` (``results/determinism*.json``) and
+:mod:`~mmgrounding.apis.data_report` (the build's data numbers); a table type with a
+``render(experiments, results)`` of its own (:mod:`~mmgrounding.apis.paired_tables`) renders
+from the results file.
 """
 
 import dataclasses
-import json
 import os.path as osp
 import re
 import statistics
@@ -76,33 +73,6 @@ class Table:
     @property
     def splits(self) -> list[str]:
         return list(dict.fromkeys(c.split for c in self.columns if c.split is not None))
-
-
-@dataclasses.dataclass(frozen=True)
-class BuildsTable:
-    """A generated table comparing SynthGround builds on the rows of another table.
-
-    Attributes:
-        name: the marker name.
-        doc: the page it lives in.
-        table: the table whose rows (its experiments) and ``mean`` columns it compares.
-        builds: ``(label, results file)`` per build, the file relative to the repository;
-            the first is the reference the differences are taken from.
-    """
-
-    name: str
-    doc: str
-    table: Table
-    builds: tuple[tuple[str, str], ...]
-    row_header: str = 'method'
-
-    def __post_init__(self):
-        if len(self.builds) < 2:
-            raise ValueError(f'builds table {self.name!r} needs two builds or more')
-
-    @property
-    def columns(self) -> tuple[Column, ...]:
-        return tuple(c for c in self.table.columns if c.kind == 'mean')
 
 
 def ablation_table(
@@ -345,193 +315,14 @@ def render_table(table: Table, experiments: Sequence[Experiment], results: dict)
     return '\n'.join(lines)
 
 
-def read_builds_results(table: BuildsTable, results_root: str = REPO_ROOT) -> list[dict | None]:
-    """The results file of each build of ``table`` (``None`` where it does not exist yet)."""
-    loaded = []
-    for _, path in table.builds:
-        full = osp.join(results_root, path)
-        if not osp.isfile(full):
-            loaded.append(None)
-            continue
-        with open(full, encoding='utf-8') as f:
-            loaded.append(json.load(f))
-    return loaded
-
-
-def _build_mean(runs: dict, experiment: Experiment, column: Column, present: list[int]):
-    """The mean over the present seeds of a row, its cell text (``None``: not a number)."""
-    if not present:
-        return None, NOT_RUN
-    by_seed = dict(zip(experiment.seeds, _values(runs, experiment, column)))
-    values = [by_seed[s] for s in present]
-    if any(v is None for v in values):
-        return None, '-'  # a metric the model does not report
-    return statistics.mean(values), format_cell(values)
-
-
-def render_builds_table(
-    table: BuildsTable, experiments: Sequence[Experiment], results: Sequence[dict | None]
-) -> str:
-    """The markdown of a :class:`BuildsTable` from each build's results (``None``: no file).
-
-    Per row and ``mean`` column of ``table.table``: the mean ± sample std over the row's seeds
-    that each build's file holds (only the runs of the file's own build,
-    :func:`current_runs`), then each later build's mean minus the first's (``Δ``), ``not run``
-    where either has no run of the row.
-    """
-    if len(results) != len(table.builds):
-        raise ValueError(f'{table.name}: {len(table.builds)} builds, {len(results)} results')
-    runs_of = [current_runs(r) if r is not None else {} for r in results]
-    labels = [label for label, _ in table.builds]
-    header = [table.row_header]
-    for column in table.columns:
-        header += [f'{column.header} ({label})' for label in labels]
-        header += [
-            f'{column.header} Δ' + (f' ({label})' if len(labels) > 2 else '')
-            for label in labels[1:]
-        ]
-    header += [f'seeds ({label})' for label in labels]
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-    rows = rows_of(table.table, experiments)
-    for experiment in rows:
-        present = [_present(runs, experiment, table.table) for runs in runs_of]
-        cells = []
-        for column in table.columns:
-            means = [_build_mean(runs, experiment, column, p) for runs, p in zip(runs_of, present)]
-            cells += [text for _, text in means]
-            for mean, text in means[1:]:
-                if means[0][0] is None or mean is None:
-                    cells.append(NOT_RUN if NOT_RUN in (means[0][1], text) else '-')
-                else:
-                    cells.append(f'{mean - means[0][0]:+.2f}')
-        cells += [_seeds_text(p, experiment.seeds) for p in present]
-        lines.append('| ' + ' | '.join([experiment.label_in(table.table.name)] + cells) + ' |')
-    lines.append('')
-    notes: dict[tuple, list[str]] = {}
-    for column in table.columns:
-        groups: dict[str, list[str]] = {}
-        for runs in runs_of:
-            for text, row_labels in _column_protocols(runs, rows, column, table.table):
-                known = groups.setdefault(text, [])
-                known += [label for label in row_labels if label not in known]
-        key = (_metric_name(column.metric), tuple((t, tuple(ls)) for t, ls in groups.items()))
-        notes.setdefault(key, []).append(column.header)
-    for (metric_name, protocols), headers in notes.items():
-        where = ', '.join(f'"{h}"' for h in headers)
-        lines.append(protocol_note(f'{where}: {metric_name}', protocols))
-    lines.append(
-        "- Δ: the build's mean minus that of "
-        f'{labels[0]}, over the seeds each holds; mean ± sample std over the seeds listed.'
-    )
-    for (label, path), result in zip(table.builds, results):
-        build = results_build(result) if result is not None else None
-        if result is None:
-            lines.append(f'- {label}: `{path}`, not run yet (no such file).')
-        elif build is None:
-            lines.append(f'- {label}: `{path}`, no build recorded.')
-        else:
-            lines.append(f'- {label}: `{path}`, measured on SynthGround {build_text(build)}.')
-    lines.append(
-        '- Generated by `make leaderboard` and `make leaderboard-build1` from the files above '
-        '(the rows of `' + table.table.name + '`); do not edit by hand.'
-    )
-    return '\n'.join(lines)
-
-
-@dataclasses.dataclass(frozen=True)
-class DeterminismTable:
-    """A generated table of a determinism report (``leaderboard.py --determinism NAME``).
-
-    Attributes:
-        name: the marker name.
-        doc: the page it lives in.
-        file: the report, relative to the repository.
-        command: the command that writes the report (printed under the table).
-    """
-
-    name: str
-    doc: str
-    file: str
-    command: str
-
-
-DETERMINISM_RUNS = ('1 thread, first', '1 thread, second', '2 threads, first', '2 threads, second')
-
-
-def max_metric_diff(diffs: dict) -> float:
-    """The largest of ``{metric: |difference|}`` over pointing accuracy and the box metrics
-    (a determinism report's ``max_abs_diff``)."""
-    keys = [k for k in diffs if k == 'pointing/accuracy' or k.startswith('box_')]
-    return max((diffs[k] for k in keys), default=0.0)
-
-
-def render_determinism(table: DeterminismTable, results_root: str = REPO_ROOT) -> str:
-    """The runs of the report (threads, weights digest, test pointing) and what they show;
-    ``not run`` when the report does not exist yet."""
-    path = osp.join(results_root, table.file)
-    if not osp.isfile(path):
-        return f'{NOT_RUN}: `{table.command}` writes `{table.file}`.'
-    with open(path, encoding='utf-8') as f:
-        report = json.load(f)
-    runs = report['runs']
-    seen: dict[str, str] = {}
-    lines = [
-        '| run | threads | weights sha256 | pointing (test) |',
-        '|---|---|---|---|',
-    ]
-    for i, run in enumerate(runs):
-        label = DETERMINISM_RUNS[i] if i < len(DETERMINISM_RUNS) else f'run {i + 1}'
-        digest = f'`{run["weights_sha256"][:8]}…`'
-        if run['weights_sha256'] in seen:
-            digest += f' (identical to {seen[run["weights_sha256"]]})'
-        seen.setdefault(run['weights_sha256'], label)
-        pointing = run['metrics'].get('pointing/accuracy')
-        cell = NOT_RUN if pointing is None else f'{pointing:.2f}'
-        lines.append(f'| {label} | {run["threads"]} | {digest} | {cell} |')
-    versions = report.get('environment', {}).get('versions', {})
-    build = report.get('build')
-    lines += [
-        '',
-        f'- `{report["experiment"]}` (`{report["config"]}`), seed 0, {report["iters"]} '
-        'iterations per run, one run after the other; pointing on the test split.',
-        '- Measured on SynthGround '
-        + (build_text(build) if build else 'an unrecorded build')
-        + f'; torch {versions.get("torch", "?")}, '
-        f'{report.get("environment", {}).get("cpu_count", "?")} CPUs.',
-        '- Two runs on one thread, bitwise identical weights: '
-        + ('yes' if report['same_threads_identical'] else '**no**')
-        + (
-            ''
-            if 'two_threads_identical' not in report
-            else '; two runs on two threads: '
-            + ('identical' if report['two_threads_identical'] else '**the weights differ**')
-            + ', the metrics by up to '
-            + f'{max_metric_diff(report["abs_diff_two_threads"]):.2f} points'
-        )
-        + '; one against two threads: '
-        + ('identical' if report['threads_1_vs_2_identical'] else 'the weights differ')
-        + f', the metrics by up to {report["max_abs_diff"]:.2f} points.',
-        f'- Generated by `{table.command}` into `{table.file}`; do not edit by hand.',
-    ]
-    return '\n'.join(lines)
-
-
 def render_generated(
-    table: 'Table | BuildsTable | DeterminismTable',
-    experiments: Sequence[Experiment],
-    results: dict,
-    results_root: str = REPO_ROOT,
+    table, experiments: Sequence[Experiment], results: dict, results_root: str = REPO_ROOT
 ) -> str:
-    """A generated table's markdown: a :class:`Table` (or a table with its own ``render``,
-    e.g. :class:`~mmgrounding.apis.paired_tables.PairedDiffTable`) from ``results``, a
-    :class:`BuildsTable` from its builds' files under ``results_root``."""
-    if isinstance(table, BuildsTable):
-        return render_builds_table(table, experiments, read_builds_results(table, results_root))
-    if isinstance(table, DeterminismTable):
-        return render_determinism(table, results_root)
-    if getattr(table, 'reads_files', False):  # a table of a file of its own (data_report)
+    """A generated table's markdown: a :class:`Table` from ``results``; a table type of another
+    module by its own ``render`` (with ``results_root`` when it reads files of its own)."""
+    if getattr(table, 'reads_files', False):
         return table.render(experiments, results, results_root=results_root)
-    if hasattr(table, 'render'):  # a table type of another module (paired_tables)
+    if hasattr(table, 'render'):  # e.g. paired_tables.PairedDiffTable
         return table.render(experiments, results)
     return render_table(table, experiments, results)
 
@@ -555,7 +346,7 @@ def _replace(text: str, table: Table, body: str, path: str) -> str:
 
 
 def rendered_docs(
-    tables: Sequence['Table | BuildsTable | DeterminismTable'],
+    tables: Sequence,
     experiments: Sequence[Experiment],
     results: dict,
     docs_root: str,
@@ -564,8 +355,8 @@ def rendered_docs(
 ) -> dict[str, tuple[str, str]]:
     """``{page path: (current text, text with every generated table re-rendered)}``.
 
-    A :class:`Table` renders from ``results``; a :class:`BuildsTable` from its builds' files
-    under ``results_root``."""
+    A :class:`Table` renders from ``results``; a table that reads files of its own from them
+    under ``results_root`` (:func:`render_generated`)."""
     pages: dict[str, tuple[str, str]] = {}
     for table in tables:
         path = osp.join(docs_root, table.doc)
@@ -582,7 +373,7 @@ def rendered_docs(
 
 
 def rewrite_docs(
-    tables: Sequence['Table | BuildsTable | DeterminismTable'],
+    tables: Sequence,
     experiments: Sequence[Experiment],
     results: dict,
     docs_root: str,
@@ -603,7 +394,7 @@ def rewrite_docs(
 
 
 def stale_tables(
-    tables: Sequence['Table | BuildsTable | DeterminismTable'],
+    tables: Sequence,
     experiments: Sequence[Experiment],
     results: dict,
     docs_root: str,

@@ -205,7 +205,7 @@ def test_runs_of_another_build_count_as_not_run():
 
 
 def test_determinism_table_renders_the_report(tmp_path):
-    from mmgrounding.apis.results_tables import DeterminismTable, render_determinism
+    from mmgrounding.apis.determinism_tables import DeterminismTable, render_determinism
 
     table = DeterminismTable('determinism', 'docs/x.md', 'det.json', 'lb.py --determinism amc')
     assert render_determinism(table, str(tmp_path)).startswith('not run')

@@ -9,15 +9,9 @@ from mmengine.config import Config
 
 from mmgrounding.apis import builds
 from mmgrounding.apis import synthground_leaderboard as registry
+from mmgrounding.apis.builds_tables import BuildsTable, render_builds_table
 from mmgrounding.apis.experiments import Experiment, prepare_config
-from mmgrounding.apis.results_tables import (
-    BuildsTable,
-    Column,
-    Table,
-    render_builds_table,
-    rewrite_docs,
-    stale_tables,
-)
+from mmgrounding.apis.results_tables import Column, Table, rewrite_docs, stale_tables
 from mmgrounding.apis.runs import REPO_ROOT
 
 OLD = 'data/synthground/'

@@ -77,6 +77,7 @@ from mmengine.config import Config
 from mmgrounding.apis import experiments as ex
 from mmgrounding.apis import results_tables
 from mmgrounding.apis import synthground_leaderboard as registry
+from mmgrounding.apis.determinism_tables import max_metric_diff
 from mmgrounding.apis.experiments import SUITES, benchmark_dataset  # noqa: F401 (tool API)
 from mmgrounding.apis.paper_protocols import PAPER_PROTOCOLS, paper_column, resize_text
 from mmgrounding.utils import register_all_modules
@@ -510,7 +511,7 @@ def measure_determinism(args: argparse.Namespace) -> None:
     report = dict(
         experiment=e.name,
         config=e.config,
-        iters=args.max_iters or 'config',
+        iters=args.max_iters or runs[0].cfg.train_cfg.get('max_iters', 'config'),
         build=build,
         runs=rows,
         same_threads_identical=rows[0]['weights_sha256'] == rows[1]['weights_sha256'],
@@ -520,13 +521,19 @@ def measure_determinism(args: argparse.Namespace) -> None:
         },
         threads_1_vs_2_identical=rows[0]['weights_sha256'] == rows[2]['weights_sha256'],
         abs_diff_1_vs_2_threads=diffs,
-        max_abs_diff=results_tables.max_metric_diff(diffs),
+        max_abs_diff=max_metric_diff(diffs),
         environment=ex.environment(),
     )
     out = args.out or osp.join(ROOT, 'results', 'determinism.json')
     atomic_write_json(out, report, indent=1)
-    if args.out is None and not args.no_docs:  # the table reads results/determinism.json
-        rewrite(list(registry.DETERMINISM_TABLES), {}, args.docs_root)
+    # the tables of this file (results/determinism.json, results/determinism_full.json)
+    tables = [
+        t
+        for t in registry.DETERMINISM_TABLES
+        if osp.abspath(osp.join(ROOT, t.file)) == osp.abspath(out)
+    ]
+    if tables and not args.no_docs:
+        rewrite(tables, {}, args.docs_root)
     print(json.dumps({k: v for k, v in report.items() if k != 'environment'}, indent=1))
 
 
