@@ -11,7 +11,9 @@ the classes (multi-label), the images normalised by the config's ``data_preproce
 over the iterations), ``weight_decay``, ``seed``, ``pos_weight`` (``'balanced'``: each class's
 negatives / positives in the training labels, or None), ``flip`` (random horizontal flips) and
 ``shift`` (random translations of up to that many pixels, the border filled with the mean),
-``permute_channels`` (random permutations of the colour channels).
+``permute_channels`` (random permutations of the colour channels) and ``label_source``
+(``'captions'``, the default: the classes the caption phrases' head nouns name;
+``'objects'``: the categories of the image's Visual Genome objects, named or not).
 The nouns without a class are counted and printed. Per-class accuracy, mean F1 at 0.5 and
 exact-set accuracy of the ``val_dataloader`` images are printed after each epoch, beside the
 all-absent baseline; the weights of the epoch with the best val F1 are kept.
@@ -69,6 +71,25 @@ def image_labels(dataset, mapper: NounClassMapper) -> tuple[list[int], list, tor
             row[mapper.classes_of_phrase(phrase['text'])] = 1.0
     order = sorted(first)
     return [first[i] for i in order], order, torch.stack([labels[i] for i in order])
+
+
+def object_labels(data_root: str, img_ids: list, class_names: list) -> torch.Tensor:
+    """(I, C) multi-hot labels of the images' Visual Genome object categories
+    (``label_source='objects'``): every object whose first name is a class, whether or not a
+    caption names it. An object of no class is counted and printed."""
+    index = {name: i for i, name in enumerate(class_names)}
+    objects = split_objects(data_root, img_ids)
+    labels = torch.zeros(len(img_ids), len(class_names))
+    unknown = 0
+    for row, img in enumerate(img_ids):
+        for name, *_ in objects[img]:
+            if name in index:
+                labels[row, index[name]] = 1.0
+            else:
+                unknown += 1
+    if unknown:
+        print(f'objects of no class: {unknown}')
+    return labels
 
 
 def load_images(dataset, indices: list[int], preprocessor) -> torch.Tensor:
@@ -306,6 +327,12 @@ def main() -> None:
     for split in ('train', 'val'):
         dataset = DATASETS.build(cfg[f'{split}_dataloader'].dataset)
         indices, img_ids, labels = image_labels(dataset, mapper)
+        if train.get('label_source', 'captions') == 'objects':
+            labels = object_labels(dataset.data_root, img_ids, list(cfg.class_names))
+        elif train.get('label_source', 'captions') != 'captions':
+            raise ValueError(
+                f"label_source must be 'captions' or 'objects', got {train['label_source']!r}"
+            )
         splits[split] = (load_images(dataset, indices, preprocessor), labels)
         datasets[split] = (dataset, img_ids)
         print(f'{split}: {len(indices)} images, label counts {labels.sum(0).int().tolist()}')
@@ -390,6 +417,7 @@ def main() -> None:
                     epoch=best_epoch,
                     config=args.config,
                     epochs=train['epochs'],
+                    label_source=train.get('label_source', 'captions'),
                 ),
             ),
             f,
