@@ -1,7 +1,6 @@
 """The data report (mmgrounding/apis/data_report.py, tools/analysis_tools/data_report.py): the
 build's split counts, the detector's metrics and the region cache's recall, and its tables."""
 
-import importlib.util
 import json
 import os.path as osp
 
@@ -10,6 +9,7 @@ import pytest
 from mmgrounding.apis import data_report as dr
 from mmgrounding.datasets.stats import dataset_stats
 from tests.test_tools.test_proposal_recall_tool import flickr30k_test, write_ground_truth_cache
+from tests.tool_loader import load_tool as load_tool_file
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TEST_METRICS = {'coco/bbox_mAP': 0.419, 'coco/bbox_mAP_50': 0.609, 'coco/bbox_mAP_75': 0.504,
@@ -17,11 +17,7 @@ TEST_METRICS = {'coco/bbox_mAP': 0.419, 'coco/bbox_mAP_50': 0.609, 'coco/bbox_mA
 
 
 def load_tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'data_report.py')
-    spec = importlib.util.spec_from_file_location('data_report_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool_file('tools/analysis_tools/data_report.py')
 
 
 def detector_work_dir(root) -> str:

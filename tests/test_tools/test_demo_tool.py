@@ -1,17 +1,12 @@
 """tools/demo.py's printed parts: the results table and the determinism note under it."""
 
-import importlib.util
 import json
-import os.path as osp
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.tool_loader import load_tool as load_tool_file
 
 
 def load_demo():
-    spec = importlib.util.spec_from_file_location('demo_tool', osp.join(REPO, 'tools', 'demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool_file('tools/demo.py')
 
 
 def test_spread_note_reads_the_full_recipe_report_first(tmp_path, monkeypatch):

@@ -1,5 +1,4 @@
 """tools/analysis_tools/proposal_recall.py on a cache built from SynthGround's ground truth."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -7,16 +6,13 @@ import numpy as np
 
 from mmgrounding.datasets import Flickr30kEntitiesDataset
 from mmgrounding.datasets.region_cache import RegionCache
+from tests.tool_loader import load_tool as load_tool_file
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def load_tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'proposal_recall.py')
-    spec = importlib.util.spec_from_file_location('proposal_recall', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool_file('tools/analysis_tools/proposal_recall.py')
 
 
 def flickr30k_test(synthground_root: str) -> Flickr30kEntitiesDataset:

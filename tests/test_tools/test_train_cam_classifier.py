@@ -1,7 +1,6 @@
 """tools/train_cam_classifier.py: the image labels (caption nouns or the Visual Genome objects)
 and one short training that writes the weights the CAM-WSVG configs load."""
 
-import importlib.util
 import json
 import os.path as osp
 import sys
@@ -11,17 +10,14 @@ from mmengine.config import Config
 
 from mmgrounding.registry import DATASETS
 from mmgrounding.text.noun_classes import NounClassMapper
+from tests.tool_loader import load_tool as load_tool_file
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs/camwsvg/cam-classifier_r18_1xb32-20e_synthground.py')
 
 
 def load_tool():
-    path = osp.join(REPO, 'tools', 'train_cam_classifier.py')
-    spec = importlib.util.spec_from_file_location('train_cam_classifier', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool_file('tools/train_cam_classifier.py')
 
 
 def train_dataset(tool, root: str):
