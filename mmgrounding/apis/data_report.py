@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 from .builds import build_identity, build_tag, build_text, read_data_meta
 from .evaluation_runs import SYNTHGROUND_ROOT, benchmark_dataset
+from .results_tables import NOT_RUN
 from .runs import REPO_ROOT
 
 # the report of the default build (data/synthground) and of any other build
@@ -44,7 +45,6 @@ COCO_KEYS = (
     ('AP_s', 'coco/bbox_mAP_s'),
     ('AP_m', 'coco/bbox_mAP_m'),
 )
-NOT_RUN = 'not run'
 
 
 def report_path(data_root: str) -> str:
@@ -74,14 +74,21 @@ def _build_dataset(cfg: dict):
         return DATASETS.build(dict(cfg, pipeline=[], serialize_data=False))
 
 
-def split_counts(data_root: str, splits: Sequence[str] = SPLITS) -> dict:
-    """``{split: dataset_stats}`` of the benchmark splits of the build at ``data_root``."""
+def split_datasets(data_root: str, splits: Sequence[str] = SPLITS) -> dict:
+    """``{split: (dataset config, dataset without pipeline)}`` of the build's benchmark splits."""
+    datasets = {}
+    for split in splits:
+        cfg, _ = benchmark_dataset(split, 'synthground', data_root)
+        datasets[split] = (cfg, _build_dataset(cfg))
+    return datasets
+
+
+def split_counts(datasets: dict) -> dict:
+    """``{split: dataset_stats}`` of :func:`split_datasets`' splits."""
     from mmgrounding.datasets.stats import dataset_stats
 
     counts = {}
-    for split in splits:
-        cfg, _ = benchmark_dataset(split, 'synthground', data_root)
-        dataset = _build_dataset(cfg)
+    for split, (cfg, dataset) in datasets.items():
         stats = dataset_stats(dataset)
         stats.pop('relation_degrees')
         counts[split] = dict(stats, format=type(dataset).__name__, ann_file=cfg.get('ann_file'))
@@ -116,13 +123,12 @@ def detector_metrics(work_dir: str) -> dict:
     return dict(test=test, val=detector_val_metrics(work_dir))
 
 
-def cache_recall(data_root: str, region_cache: str) -> dict:
-    """``{str(iou): recall}`` of the region cache on :data:`RECALL_SPLIT` at each IoU."""
+def cache_recall(dataset, region_cache: str) -> dict:
+    """``{str(iou): recall}`` of the region cache on ``dataset`` (:data:`RECALL_SPLIT`'s) at
+    each IoU."""
     from mmgrounding.datasets.region_cache import RegionCache
     from mmgrounding.evaluation.functional.proposal_recall import dataset_proposal_recall
 
-    cfg, _ = benchmark_dataset(RECALL_SPLIT, 'synthground', data_root)
-    dataset = _build_dataset(cfg)
     cache = RegionCache(region_cache)
     return {
         str(iou): dataset_proposal_recall(dataset, cache, RECALL_TOPK, iou_thr=iou)
@@ -137,6 +143,7 @@ def collect_data_report(data_root: str, region_cache: str, detector_work_dir: st
         raise FileNotFoundError(f'{cache_meta_file} does not exist: run `make proposals` first')
     with open(cache_meta_file, encoding='utf-8') as f:
         cache_meta = json.load(f)
+    datasets = split_datasets(data_root)  # each split read once
     return dict(
         build=build_identity(read_data_meta(data_root)),
         region_cache=dict(
@@ -144,9 +151,9 @@ def collect_data_report(data_root: str, region_cache: str, detector_work_dir: st
             detector_checkpoint_sha256=cache_meta.get('detector', {}).get('checkpoint_sha256'),
         ),
         detector_work_dir=detector_work_dir,
-        splits=split_counts(data_root),
+        splits=split_counts(datasets),
         detector=detector_metrics(detector_work_dir),
-        recall=cache_recall(data_root, region_cache),
+        recall=cache_recall(datasets[RECALL_SPLIT][1], region_cache),
     )
 
 

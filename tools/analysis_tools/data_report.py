@@ -50,9 +50,8 @@ def main(argv=None) -> dict:
 
         changed = rewrite_docs(registry.DATA_TABLES, (), {}, ROOT, results_root=ROOT)
         print('re-rendered: ' + (', '.join(changed) if changed else 'nothing changed'))
-    for table in dr.DataReportTable('', '', 'splits', out), dr.DataReportTable(
-        '', '', 'detector', out
-    ), dr.DataReportTable('', '', 'recall', out):
+    for part in ('splits', 'detector', 'recall'):
+        table = dr.DataReportTable(part, '', part, out)
         print(table.render(results_root=ROOT).split('\n\n- Measured')[0], end='\n\n')
     return report
 
