@@ -1,10 +1,21 @@
 """Mixed-precision training on a CPU, which MMEngine's ``AmpOptimWrapper`` refuses."""
+import logging
 from contextlib import contextmanager
 
 import torch
+from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 
 from mmgrounding.registry import OPTIM_WRAPPERS
+
+
+def cpu_has_matrix_units(dtype: str = 'bfloat16') -> bool:
+    """Whether this CPU runs ``dtype`` matrix products in hardware: AVX-512 BF16 or AMX tiles
+    for bfloat16, AMX-FP16 for float16 (``torch.cpu``'s feature checks). On a CPU without them
+    (AVX2 only, e.g. an AMD EPYC of the Zen 3 generation) oneDNN emulates the products."""
+    if dtype == 'bfloat16':
+        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return torch.cpu._is_amx_fp16_supported()
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -18,7 +29,9 @@ class CPUAmpOptimWrapper(OptimWrapper):
     gradients and the optimizer state stay float32. bfloat16 has float32's exponent range,
     so no loss scaling is needed. Worth it on CPUs with bfloat16 matrix units (AVX-512 BF16,
     AMX): InfoGround's training step at paper sizes runs 2.0x faster on this project's
-    machine (``benchmarks/infoground_step.py``).
+    machine (``benchmarks/infoground_step.py``). Without them (an AVX2-only CPU) the products
+    run emulated, far slower than in float32: the wrapper then logs a warning, see
+    :func:`cpu_has_matrix_units`.
 
     Args:
         dtype: ``'bfloat16'`` (default) or ``'float16'``.
@@ -31,6 +44,14 @@ class CPUAmpOptimWrapper(OptimWrapper):
             raise ValueError(f"dtype must be 'bfloat16' or 'float16', got {dtype!r}")
         super().__init__(**kwargs)
         self.cast_dtype = getattr(torch, dtype)
+        if not cpu_has_matrix_units(dtype):
+            print_log(
+                f'CPUAmpOptimWrapper: this CPU has no {dtype} matrix units (AVX-512 BF16 / '
+                f'AMX for bfloat16, AMX-FP16 for float16), so {dtype} autocast runs emulated '
+                'and a step is slower than in float32; train without --amp here',
+                logger='current',
+                level=logging.WARNING,
+            )
 
     @contextmanager
     def optim_context(self, model: torch.nn.Module):

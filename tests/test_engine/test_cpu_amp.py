@@ -60,3 +60,22 @@ def test_train_tool_chooses_it_without_a_gpu(monkeypatch):
     cfg = tool.build_config(tool.parse_args())
     assert cfg.optim_wrapper.type == 'CPUAmpOptimWrapper'
     assert 'loss_scale' not in cfg.optim_wrapper
+
+
+@pytest.mark.parametrize('avx512_bf16, amx, warned', [
+    (False, False, True), (True, False, False), (False, True, False)])
+def test_a_cpu_without_bfloat16_matrix_units_is_warned_about(
+        monkeypatch, log_messages, avx512_bf16, amx, warned):
+    monkeypatch.setattr(torch.cpu, '_is_avx512_bf16_supported', lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, '_is_amx_tile_supported', lambda: amx)
+    build(nn.Linear(4, 3))
+    warnings = [m for m in log_messages if 'no bfloat16 matrix units' in m]
+    assert len(warnings) == int(warned)
+    if warned:
+        assert 'train without --amp' in warnings[0]
+
+
+def test_float16_checks_amx_fp16(monkeypatch, log_messages):
+    monkeypatch.setattr(torch.cpu, '_is_amx_fp16_supported', lambda: False)
+    build(nn.Linear(4, 3), dtype='float16')
+    assert any('no float16 matrix units' in m for m in log_messages)
