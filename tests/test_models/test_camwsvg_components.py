@@ -283,7 +283,7 @@ def test_cam_box_agreement_hand_values():
     7.6696, union = 8 + 8 - 7.6696 (Σ T = 4 · 2.0 = 8) -> 0.9207; right half: inter =
     4 (.0759 + .0067) = 0.3304, union = 15.6696 -> 0.0211.
     """
-    from mmgrounding.models.grounders.camwsvg import cam_box_agreement
+    from mmgrounding.models.grounders.cam_agreement import cam_box_agreement
 
     maps = torch.tensor([[[1.0, 0.0], [1.0, 0.0]]])
     boxes = torch.tensor([[[0.0, 0.0, 0.5, 1.0], [0.5, 0.0, 1.0, 1.0]]])

@@ -7,15 +7,15 @@ positive; MLM. With ``amc_loss`` set, Grad-CAM of the ITM positive logit over on
 cross-attention layer is trained to stay inside the annotated region of each (image, text)
 pair. Prediction: the Grad-CAM map of each phrase, all phrases of an image in one pass.
 
-This file builds the model, its encoders, teacher and queue, and predicts; the objectives'
-steps (``itc_loss``, ``itm_loss``, ``_amc``, ``_mlm``) are in ``albef_objectives.py``. One
+This file builds the model and its encoders, and predicts; the momentum teacher and the ITC
+queues are in ``albef_teacher.py``, the objectives' steps (``itc_loss``, ``itm_loss``,
+``_amc``, ``_mlm``) in ``albef_objectives.py``. One
 training step runs the text encoder once over the captions and their MLM copies and the fusion
 encoder once over ITM's 3B pairs and MLM's B captions (each image's cross-attention keys and
 values computed once and shared by its rows, the negative images' taken from the same
 products); MLM's corruption is drawn first, before any dropout mask and ITM's negatives.
 """
 
-import copy
 import os.path as osp
 import zlib
 
@@ -31,8 +31,9 @@ from mmgrounding.registry import MODELS
 from mmgrounding.structures import SampleList
 
 from .albef_objectives import ALBEFObjectives
+from .albef_teacher import MomentumTeacherMixin
 from .base import BaseGrounder
-from .utils import BOX_RANKING_RULES, gather_without_grad, rank_boxes_by_heatmap
+from .utils import BOX_RANKING_RULES, rank_boxes_by_heatmap
 
 
 def _stable_id(value) -> int:
@@ -44,7 +45,7 @@ def _stable_id(value) -> int:
 
 
 @MODELS.register_module()
-class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
+class ALBEFGrounder(ALBEFObjectives, MomentumTeacherMixin, BaseGrounder):
     """ALBEF with optional AMC; predicts Grad-CAM heatmaps per phrase.
 
     Args:
@@ -171,17 +172,7 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
         self.amc_loss = MODELS.build(amc_loss) if amc_loss is not None else None
 
         # momentum teacher: a frozen copy updated by exponential moving average
-        self.teacher_pairs = [
-            ('image_encoder', 'image_encoder_m'),
-            ('vision_proj', 'vision_proj_m'),
-            ('text_encoder', 'text_encoder_m'),
-            ('text_proj', 'text_proj_m'),
-        ]
-        for student, teacher in self.teacher_pairs:
-            module = copy.deepcopy(getattr(self, student))
-            module.requires_grad_(False)
-            setattr(self, teacher, module)
-        self.teacher_decay = teacher_decay
+        self._build_teacher(teacher_decay)
         self.distill_alpha = distill_alpha
         if not (
             distill_alpha_ramp is None
@@ -193,12 +184,7 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
                 f'got {distill_alpha_ramp!r}'
             )
         self.distill_alpha_ramp = distill_alpha_ramp
-        self.queue_size = queue_size
-        self.register_buffer('image_queue', F.normalize(torch.randn(embed_dim, queue_size), dim=0))
-        self.register_buffer('text_queue', F.normalize(torch.randn(embed_dim, queue_size), dim=0))
-        # image ids of the queued pairs; -1 = an initial random entry that matches nothing
-        self.register_buffer('idx_queue', torch.full((1, queue_size), -1, dtype=torch.long))
-        self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
+        self._build_queues(embed_dim, queue_size)
 
         if hard_negatives not in ('sample', 'hardest'):
             raise ValueError(
@@ -323,37 +309,6 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
         mask = text['attention_mask'].to(text_embeds.dtype)[..., None]  # (B, L, 1)
         return (text_embeds * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
 
-    # ------------------------------------------------------------------ teacher and queue
-    @torch.no_grad()
-    def _update_teacher(self) -> None:
-        d = self.teacher_decay
-        students, teachers = [], []
-        for student, teacher in self.teacher_pairs:
-            students += [p.detach() for p in getattr(self, student).parameters()]
-            teachers += list(getattr(self, teacher).parameters())
-        if not teachers:
-            return
-        # one multi-tensor call each instead of two per parameter (the same arithmetic)
-        torch._foreach_mul_(teachers, d)
-        torch._foreach_add_(teachers, students, alpha=1 - d)
-
-    @torch.no_grad()
-    def _enqueue(self, image_feat: Tensor, text_feat: Tensor, idx: Tensor) -> None:
-        image_feat, text_feat, idx = (gather_without_grad(t) for t in (image_feat, text_feat, idx))
-        num = image_feat.shape[0]
-        slots = (int(self.queue_ptr) + torch.arange(num, device=idx.device)) % self.queue_size
-        # the queues stay in their own dtype (float32) when the step runs under autocast
-        self.image_queue[:, slots] = image_feat.T.to(self.image_queue.dtype)
-        self.text_queue[:, slots] = text_feat.T.to(self.text_queue.dtype)
-        self.idx_queue[0, slots] = idx
-        self.queue_ptr[0] = (int(self.queue_ptr) + num) % self.queue_size
-
-    def _queue_snapshot(self) -> dict:
-        """The queues as they are before this step's enqueue (E, Q), (E, Q), (1, Q)."""
-        return dict(
-            image=self.image_queue.clone(), text=self.text_queue.clone(), idx=self.idx_queue.clone()
-        )
-
     # ------------------------------------------------------------------ features for the losses
     def encode_image(self, inputs: Tensor) -> tuple[Tensor, Tensor]:
         """Image tokens (B, 1 + N, C) and the normalised ITC feature (B, E)."""
@@ -364,17 +319,6 @@ class ALBEFGrounder(ALBEFObjectives, BaseGrounder):
         """Text tokens (B, L, D) and the normalised ITC feature (B, E)."""
         text_embeds = self.text_encoder(text['input_ids'], text['attention_mask'])
         return text_embeds, F.normalize(self.text_proj(self._pool_text(text_embeds, text)), dim=-1)
-
-    @torch.no_grad()
-    def teacher_text_feat(self, text: dict) -> Tensor:
-        """The momentum teacher's normalised ITC text feature (B, E)."""
-        embeds = self.text_encoder_m(text['input_ids'], text['attention_mask'])
-        return F.normalize(self.text_proj_m(self._pool_text(embeds, text)), dim=-1)
-
-    @torch.no_grad()
-    def teacher_image_feat(self, inputs: Tensor) -> Tensor:
-        """The momentum teacher's normalised ITC image feature (B, E)."""
-        return F.normalize(self.vision_proj_m(self.image_encoder_m(inputs)[:, 0]), dim=-1)
 
     # ------------------------------------------------------------------ losses
     def loss(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> dict:

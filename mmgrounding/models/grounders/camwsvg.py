@@ -17,33 +17,7 @@ from mmgrounding.text.noun_classes import NounClassMapper
 from ..losses.self_taught_regression_loss import delta_coder
 from .albef import ALBEFGrounder
 from .base import BaseGrounder
-
-
-def cam_box_agreement(
-    maps: Tensor, boxes_norm: Tensor, *, sigma: float = 0.5, omega: float = 10.0, size: int = 32
-) -> Tensor:
-    """Soft IoU of each query's thresholded CAM region with each of its candidate boxes.
-
-    Args:
-        maps: (Q, h, w) CAM maps in [0, 1], spanning the image.
-        boxes_norm: (Q, M, 4) boxes as image-normalised xyxy.
-        sigma, omega: attention mining's soft threshold T(A) = sigmoid(ω (A − σ)).
-        size: side of the grid both are compared on (the map is upsampled bilinearly).
-
-    Returns:
-        (Q, M) Σ T(A)·B / Σ (T(A) + B − T(A)·B), B the box's cells (their centres inside).
-    """
-    upsampled = nn.functional.interpolate(
-        maps[:, None], size=(size, size), mode='bilinear', align_corners=False
-    )[:, 0]  # (Q, S, S)
-    region = torch.sigmoid(omega * (upsampled - sigma))
-    centres = (torch.arange(size, device=maps.device, dtype=maps.dtype) + 0.5) / size  # (S,)
-    inside_x = (centres >= boxes_norm[..., 0:1]) & (centres <= boxes_norm[..., 2:3])  # (Q, M, S)
-    inside_y = (centres >= boxes_norm[..., 1:2]) & (centres <= boxes_norm[..., 3:4])
-    box = (inside_y[..., :, None] & inside_x[..., None, :]).to(maps.dtype)  # (Q, M, S, S)
-    inter = (box * region[:, None]).sum(dim=(2, 3))  # (Q, M)
-    union = box.sum(dim=(2, 3)) + region.sum(dim=(1, 2))[:, None] - inter
-    return inter / union.clamp(min=1e-6)
+from .cam_agreement import cam_box_agreement
 
 
 @MODELS.register_module()
@@ -381,72 +355,14 @@ class CAMWSVGGrounder(BaseGrounder):
         visual = [level.flatten(2).transpose(1, 2)[owner] for level in levels]  # (P, N_l, C_p)
         cams = self._cams(images, owner, texts)
 
-        boxes = pad_sequence(
-            [s.proposals.bboxes.float() for s in data_samples], batch_first=True
-        ).to(device)  # (B, M, 4)
-        feats = pad_sequence(
-            [s.proposals.feats.float() for s in data_samples], batch_first=True
-        ).to(device)  # (B, M, D)
-        lengths = torch.tensor([len(s.proposals.bboxes) for s in data_samples], device=device)
-        valid = torch.arange(boxes.shape[1], device=device)[None] < lengths[:, None]  # (B, M)
-        image_hw = torch.tensor([self._image_hw(s) for s in data_samples], device=device)
-        whwh = image_hw[owner].flip(-1).repeat(1, 2).float()  # (P, 4) as W, H, W, H
+        props = self._proposals(data_samples, device)
+        feats, valid = props['feats'], props['valid']
+        whwh = props['image_hw'][owner].flip(-1).repeat(1, 2).float()  # (P, 4) as W, H, W, H
         candidates = None
-        whwh_image = image_hw.flip(-1).repeat(1, 2).float()[:, None]  # (B, 1, 4)
-        box_code = bbox_xyxy_to_cxcywh(boxes / whwh_image).clamp(0, 1)  # (B, M, 4)
         if self.proposal_embed is not None:
-            candidates = (self.proposal_embed(feats) + self.box_embed(box_code))[owner]
-
-        # the self-taught target: the most attended proposal (+ the CAM map's agreement)
-        alpha, z = self.proposal_attention(text['pooled'], feats[owner], valid[owner])
-        rows = torch.arange(len(texts), device=device)
-        confidence = alpha.detach().clamp(min=1e-12).log()  # (P, M)
-        if self.cam_target_weight and self.classifier is not None and len(cams['queries']):
-            queries = cams['queries']
-            am = self.attention_mining_loss
-            agreement = cam_box_agreement(
-                cams['refined'].detach(),
-                boxes[owner][queries] / whwh[queries, None],
-                sigma=am.sigma if am is not None else 0.5,
-                omega=am.omega if am is not None else 10.0,
-            )  # (Q, M)
-            confidence = confidence.index_add(0, queries, self.cam_target_weight * agreement)
-        if self.label_prior is not None and boxes.shape[1]:  # the detector label's prior
-            labels = pad_sequence(
-                [s.proposals.labels.long() for s in data_samples], batch_first=True
-            ).to(device)  # (B, M)
-            prior = self.label_prior(texts, labels[owner]).to(confidence.dtype)  # (P, M)
-            confidence = confidence + self.label_prior_weight * prior
-        has_boxes = valid[owner].any(dim=1)
-        if boxes.shape[1]:
-            best = confidence.masked_fill(~valid[owner], float('-inf')).argmax(dim=1)  # (P,)
-            best = best.masked_fill(~has_boxes, 0)
-            target_xyxy = boxes[owner][rows, best]
-        else:
-            best = rows.new_zeros(len(texts))
-            target_xyxy = whwh.new_zeros((len(texts), 4))
-
-        reg_context = anchor_xyxy = None
-        if self.anchor_embed is not None:
-            anchor = best
-            if self.training and boxes.shape[1]:  # a proposal near the target, or the target
-                near = bbox_overlaps(target_xyxy[:, None], boxes[owner])[:, 0]  # (P, M)
-                near = (near >= self.anchor_iou) & valid[owner]
-                near[rows, best] = True
-                draw = torch.rand(near.shape, device=device).masked_fill(~near, -1.0)
-                anchor = draw.argmax(dim=1)
-            anchor_xyxy = (
-                boxes[owner][rows, anchor] if boxes.shape[1] else target_xyxy
-            ).detach()  # (P, 4)
-            anchor_feat = (
-                feats[owner][rows, anchor]
-                if boxes.shape[1]
-                else feats.new_zeros((len(texts), feats.shape[-1]))
-            )
-            reg_context = self.anchor_embed['feat'](anchor_feat) + self.anchor_embed['box'](
-                bbox_xyxy_to_cxcywh(anchor_xyxy / whwh).clamp(0, 1)
-            )
-            reg_context = reg_context * has_boxes[:, None].to(reg_context.dtype)
+            candidates = (self.proposal_embed(feats) + self.box_embed(props['box_code']))[owner]
+        target = self._self_taught_target(texts, text, cams, props, owner, whwh, data_samples)
+        reg_context, anchor_xyxy = self._anchor_context(target, props, owner, whwh)
         reg = self.fusion(
             visual,
             text['feats'],
@@ -467,14 +383,106 @@ class CAMWSVGGrounder(BaseGrounder):
             text=text,
             cams=cams,
             pred=pred,
-            alpha=alpha,
-            z=z,
-            has_boxes=has_boxes,
-            target_xyxy=target_xyxy.detach(),
+            alpha=target['alpha'],
+            z=target['z'],
+            has_boxes=target['has_boxes'],
+            target_xyxy=target['xyxy'].detach(),
             whwh=whwh,
             feats=feats,
             valid=valid,
         )
+
+    def _proposals(self, data_samples: SampleList, device: torch.device) -> dict:
+        """The images' detector proposals padded to (B, M): ``boxes`` (B, M, 4) original
+        pixels, ``feats`` (B, M, D), ``valid`` (B, M), ``image_hw`` (B, 2) and ``box_code``
+        (B, M, 4) the boxes as image-normalised cx, cy, w, h."""
+        boxes = pad_sequence(
+            [s.proposals.bboxes.float() for s in data_samples], batch_first=True
+        ).to(device)  # (B, M, 4)
+        feats = pad_sequence(
+            [s.proposals.feats.float() for s in data_samples], batch_first=True
+        ).to(device)  # (B, M, D)
+        lengths = torch.tensor([len(s.proposals.bboxes) for s in data_samples], device=device)
+        valid = torch.arange(boxes.shape[1], device=device)[None] < lengths[:, None]  # (B, M)
+        image_hw = torch.tensor([self._image_hw(s) for s in data_samples], device=device)
+        whwh_image = image_hw.flip(-1).repeat(1, 2).float()[:, None]  # (B, 1, 4)
+        box_code = bbox_xyxy_to_cxcywh(boxes / whwh_image).clamp(0, 1)  # (B, M, 4)
+        return dict(boxes=boxes, feats=feats, valid=valid, image_hw=image_hw, box_code=box_code)
+
+    def _self_taught_target(
+        self,
+        texts: list[str],
+        text: dict,
+        cams: dict,
+        props: dict,
+        owner: Tensor,
+        whwh: Tensor,
+        data_samples: SampleList,
+    ) -> dict:
+        """Each query's self-taught target: its most confident proposal, the confidence being
+        log α of the phrase–proposal attention, plus ``cam_target_weight`` times the refined
+        CAM map's agreement with the box and ``label_prior_weight`` times the detector
+        label's prior where configured. Returns ``alpha`` (P, M), ``z`` (P, d) the attended
+        feature, ``best`` (P,) the proposal index, ``xyxy`` (P, 4) its box (zeros for an
+        image without proposals) and ``has_boxes`` (P,)."""
+        boxes, feats, valid = props['boxes'][owner], props['feats'][owner], props['valid'][owner]
+        device = boxes.device
+        alpha, z = self.proposal_attention(text['pooled'], feats, valid)
+        rows = torch.arange(len(texts), device=device)
+        confidence = alpha.detach().clamp(min=1e-12).log()  # (P, M)
+        if self.cam_target_weight and self.classifier is not None and len(cams['queries']):
+            queries = cams['queries']
+            am = self.attention_mining_loss
+            agreement = cam_box_agreement(
+                cams['refined'].detach(),
+                boxes[queries] / whwh[queries, None],
+                sigma=am.sigma if am is not None else 0.5,
+                omega=am.omega if am is not None else 10.0,
+            )  # (Q, M)
+            confidence = confidence.index_add(0, queries, self.cam_target_weight * agreement)
+        if self.label_prior is not None and boxes.shape[1]:  # the detector label's prior
+            labels = pad_sequence(
+                [s.proposals.labels.long() for s in data_samples], batch_first=True
+            ).to(device)  # (B, M)
+            prior = self.label_prior(texts, labels[owner]).to(confidence.dtype)  # (P, M)
+            confidence = confidence + self.label_prior_weight * prior
+        has_boxes = valid.any(dim=1)
+        if boxes.shape[1]:
+            best = confidence.masked_fill(~valid, float('-inf')).argmax(dim=1)  # (P,)
+            best = best.masked_fill(~has_boxes, 0)
+            xyxy = boxes[rows, best]
+        else:
+            best = rows.new_zeros(len(texts))
+            xyxy = whwh.new_zeros((len(texts), 4))
+        return dict(alpha=alpha, z=z, best=best, xyxy=xyxy, has_boxes=has_boxes)
+
+    def _anchor_context(
+        self, target: dict, props: dict, owner: Tensor, whwh: Tensor
+    ) -> tuple[Optional[Tensor], Optional[Tensor]]:
+        """With ``box_frame='proposal'``: the anchor proposal of each query (the target at test
+        time; in training one drawn among the proposals of IoU >= ``anchor_iou`` with it, the
+        target included) as the [REG] tokens' context (P, C_p) and its box (P, 4), detached;
+        ``(None, None)`` otherwise."""
+        if self.anchor_embed is None:
+            return None, None
+        boxes, feats, valid = props['boxes'][owner], props['feats'][owner], props['valid'][owner]
+        best, target_xyxy, has_boxes = target['best'], target['xyxy'], target['has_boxes']
+        rows = torch.arange(len(best), device=best.device)
+        anchor = best
+        if self.training and boxes.shape[1]:  # a proposal near the target, or the target
+            near = bbox_overlaps(target_xyxy[:, None], boxes)[:, 0]  # (P, M)
+            near = (near >= self.anchor_iou) & valid
+            near[rows, best] = True
+            draw = torch.rand(near.shape, device=best.device).masked_fill(~near, -1.0)
+            anchor = draw.argmax(dim=1)
+        anchor_xyxy = (boxes[rows, anchor] if boxes.shape[1] else target_xyxy).detach()
+        anchor_feat = (
+            feats[rows, anchor] if boxes.shape[1] else feats.new_zeros((len(best), feats.shape[-1]))
+        )
+        reg_context = self.anchor_embed['feat'](anchor_feat) + self.anchor_embed['box'](
+            bbox_xyxy_to_cxcywh(anchor_xyxy / whwh).clamp(0, 1)
+        )
+        return reg_context * has_boxes[:, None].to(reg_context.dtype), anchor_xyxy
 
     # ------------------------------------------------------------------ modes
     def loss(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> dict:
