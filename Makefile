@@ -24,8 +24,12 @@ CONSTRAINTS ?=
 setup:
 	@VENV="$(VENV)" CONSTRAINTS="$(CONSTRAINTS)" bash tools/setup_env.sh
 
+# the suite in TEST_JOBS processes of one thread each (pytest-xdist; TEST_JOBS=0: one process,
+# the torch default threads); the slowest tests are listed at the end
+TEST_JOBS ?= 2
 test: setup
-	$(PY) -m pytest -q tests
+	$(if $(filter 0,$(TEST_JOBS)),$(PY) -m pytest -q --durations=15 tests,\
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_JOBS) --durations=15 tests)
 
 demo: setup
 	$(PY) tools/demo.py --data $(DATA) --seed $(SEED) --num-images $(NUM_IMAGES) --preset $(PRESET)

@@ -7,15 +7,7 @@ from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 
 from mmgrounding.registry import OPTIM_WRAPPERS
-
-
-def cpu_has_matrix_units(dtype: str = 'bfloat16') -> bool:
-    """Whether this CPU runs ``dtype`` matrix products in hardware: AVX-512 BF16 or AMX tiles
-    for bfloat16, AMX-FP16 for float16 (``torch.cpu``'s feature checks). On a CPU without them
-    (AVX2 only, e.g. an AMD EPYC of the Zen 3 generation) oneDNN emulates the products."""
-    if dtype == 'bfloat16':
-        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    return torch.cpu._is_amx_fp16_supported()
+from mmgrounding.utils.cpu_features import cpu_has_matrix_units
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -31,7 +23,7 @@ class CPUAmpOptimWrapper(OptimWrapper):
     AMX): InfoGround's training step at paper sizes runs 2.0x faster on this project's
     machine (``benchmarks/infoground_step.py``). Without them (an AVX2-only CPU) the products
     run emulated, far slower than in float32: the wrapper then logs a warning, see
-    :func:`cpu_has_matrix_units`.
+    :func:`mmgrounding.utils.cpu_features.cpu_has_matrix_units`.
 
     Args:
         dtype: ``'bfloat16'`` (default) or ``'float16'``.

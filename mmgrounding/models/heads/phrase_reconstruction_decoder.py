@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pad_sequence
 
 from mmgrounding.registry import MODELS
+from mmgrounding.utils.cpu_features import run_lstm
 
 
 @MODELS.register_module()
@@ -56,5 +57,5 @@ class PhraseReconstructionDecoder(BaseModule):
         previous = torch.cat([targets.new_zeros((num, 1)), targets[:, :-1]], dim=1)  # (P, L)
         words = self.embedding(previous)  # (P, L, E)
         seen = self.visual(visual)[:, None].expand_as(words)  # (P, L, E)
-        states, _ = self.lstm(torch.cat([words, seen], dim=-1))
+        states, _ = run_lstm(self.lstm, torch.cat([words, seen], dim=-1))
         return self.classifier(states), targets, mask

@@ -9,6 +9,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_se
 
 from mmgrounding.registry import MODELS
 from mmgrounding.text import read_word_vocab, word_tokenize, word_tokenize_with_spans
+from mmgrounding.utils.cpu_features import run_lstm
 
 from .lstm_phrase_encoder import word_embedding
 
@@ -85,7 +86,7 @@ class CaptionLSTMPhraseEncoder(BaseModule):
         packed = pack_padded_sequence(
             self.embedding(tokens), lengths, batch_first=True, enforce_sorted=False
         )
-        states, _ = self.lstm(packed)
+        states, _ = run_lstm(self.lstm, packed)
         states, _ = pad_packed_sequence(states, batch_first=True, total_length=tokens.shape[1])
         return states  # (N, L, H)
 

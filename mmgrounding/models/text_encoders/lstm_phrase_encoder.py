@@ -10,6 +10,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 from mmgrounding.registry import MODELS
 from mmgrounding.text import read_word_vocab, word_tokenize
+from mmgrounding.utils.cpu_features import run_lstm
 
 
 def load_glove(path: str, words: Sequence[str], dim: int) -> tuple[np.ndarray, int]:
@@ -110,7 +111,7 @@ class LSTMPhraseEncoder(BaseModule):
         ids = [self.token_ids(t) for t in texts]
         lengths = torch.tensor([len(i) for i in ids])
         tokens = pad_sequence(ids, batch_first=True).to(device)  # (P, L)
-        states, _ = self.lstm(self.embedding(tokens))  # (P, L, hidden)
+        states, _ = run_lstm(self.lstm, self.embedding(tokens))  # (P, L, hidden)
         valid = torch.arange(tokens.shape[1])[None] < lengths[:, None]  # (P, L)
         states = states.masked_fill(~valid.to(device)[..., None], float('-inf'))
         return states.max(dim=1).values  # (P, hidden)
