@@ -1,6 +1,7 @@
 """No hand-typed result number on the results pages (issue 16).
 
-A result number on ``docs/leaderboard.md`` and ``docs/methods/*.md`` is written by
+A result number on ``docs/leaderboard.md``, ``docs/proposals.md``, ``docs/synthground.md`` and
+``docs/methods/*.md`` is written by
 ``make leaderboard`` between ``results:`` markers (``tests/test_apis/test_results_tables.py``
 checks that those blocks equal ``results/synthground.json``). Outside them a page may carry
 numbers that are not SynthGround results: the papers' numbers (a line or a block whose first
@@ -23,13 +24,13 @@ import os.path as osp
 import re
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PAGES = ['docs/leaderboard.md'] + sorted(
+PAGES = ['docs/leaderboard.md', 'docs/proposals.md', 'docs/synthground.md'] + sorted(
     osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'docs', 'methods', '*.md'))
 )
 EXEMPT_SECTIONS = re.compile(r'#+ (Step time|Throughput|Benchmark|Paper)')
 DECIMAL = re.compile(r'(?<![\w.])\d+\.\d{2}(?!\d)')
 CITATION = re.compile(r'paper|official', re.IGNORECASE)
-VERSION = re.compile(r'(torch|mmcv|mmdet|mmengine|transformers|Python|numpy) \d+\.\d+(\.\d+)?')
+VERSION = re.compile(r'(torch|mmcv|mmdet|mmengine|transformers|Python|numpy|release) \d+\.\d+(\.\d+)?')
 
 
 def typed_results(text: str) -> list[tuple[int, str]]:
