@@ -30,7 +30,9 @@ PAGES = ['docs/leaderboard.md', 'docs/proposals.md', 'docs/synthground.md'] + so
 EXEMPT_SECTIONS = re.compile(r'#+ (Step time|Throughput|Benchmark|Paper)')
 DECIMAL = re.compile(r'(?<![\w.])\d+\.\d{2}(?!\d)')
 CITATION = re.compile(r'paper|official', re.IGNORECASE)
-VERSION = re.compile(r'(torch|mmcv|mmdet|mmengine|transformers|Python|numpy|release) \d+\.\d+(\.\d+)?')
+VERSION = re.compile(
+    r'(torch|mmcv|mmdet|mmengine|transformers|Python|numpy|release) \d+\.\d+(\.\d+)?'
+)
 
 
 def typed_results(text: str) -> list[tuple[int, str]]:

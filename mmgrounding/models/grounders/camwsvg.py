@@ -2,7 +2,6 @@
 fusion that regresses the box ("Improve weakly supervised visual grounding by learning where
 to focus on"; docs/methods/camwsvg.md)."""
 
-import json
 from typing import Optional, Sequence, Union
 
 import torch
@@ -12,16 +11,16 @@ from torch.nn.utils.rnn import pad_sequence
 
 from mmgrounding.registry import MODELS
 from mmgrounding.structures import SampleList
-from mmgrounding.text.noun_classes import NounClassMapper
 
 from ..losses.self_taught_regression_loss import delta_coder
 from .albef import ALBEFGrounder
 from .base import BaseGrounder
 from .cam_agreement import cam_box_agreement
+from .camwsvg_cams import CAMBranchMixin
 
 
 @MODELS.register_module()
-class CAMWSVGGrounder(BaseGrounder):
+class CAMWSVGGrounder(CAMBranchMixin, BaseGrounder):
     """Per query (a phrase of a caption) and its image:
 
     1. visual: :class:`MultiLevelVisualEncoder` maps F^(3)_l of the chosen levels, flattened
@@ -249,23 +248,6 @@ class CAMWSVGGrounder(BaseGrounder):
         self.max_text_length = max_text_length
         self.regression_switch = float(regression_switch)
 
-    @staticmethod
-    def build_noun_mapper(
-        class_names: Sequence[str],
-        *,
-        match: str,
-        class_synsets: Optional[Union[Sequence[str], str]] = None,
-    ) -> NounClassMapper:
-        """The query noun -> classifier classes link (``class_match``, ``class_synsets``)."""
-        if isinstance(class_synsets, str):  # a SynthGround meta.json: category -> synset
-            with open(class_synsets, encoding='utf-8') as f:
-                senses = {p['name']: p['synset'] for p in json.load(f).get('pictograms', [])}
-            missing = [name for name in class_names if name not in senses]
-            if missing:
-                raise ValueError(f'{class_synsets} gives no synset of the classes {missing}')
-            class_synsets = [senses[name] for name in class_names]
-        return NounClassMapper(class_names, match=match, class_synsets=class_synsets)
-
     # ------------------------------------------------------------------ inputs
     @staticmethod
     def _image_hw(sample) -> tuple[int, int]:
@@ -294,53 +276,6 @@ class CAMWSVGGrounder(BaseGrounder):
         words = [row[~torch.isin(row, special)] for row in ids]  # the word pieces
         return dict(feats=feats, mask=mask.bool(), pooled=pooled, words=words)
 
-    def _cams(self, images: Tensor, owner: Tensor, texts: list[str]) -> dict:
-        """Class mask (P, C), Grad-CAM maps, CAM tokens (P, M, C_p) and their mask (P, M)."""
-        num = len(texts)
-        device = images.device
-        if self.classifier is None:
-            return dict(
-                tokens=images.new_zeros((num, 0, self.dim)),
-                mask=torch.zeros((num, 0), dtype=torch.bool, device=device),
-            )
-        num_classes = self.classifier.head.out_features
-        class_mask = torch.zeros((num, num_classes), dtype=torch.bool, device=device)
-        for p, text in enumerate(texts):
-            class_mask[p, self.noun_mapper.classes_of_phrase(text)] = True
-        has = class_mask.any(dim=1)
-        queries = has.nonzero()[:, 0]  # (Q,)
-        query_images = images[owner[queries]]  # (Q, 3, H, W)
-        with torch.enable_grad(), self.explainer.watch(self.classifier) as captured:
-            logits = self.classifier(query_images.detach())
-            if self.class_maps == 'top' and len(queries):  # the noun's best-scored class
-                top = logits.detach().masked_fill(~class_mask[queries], float('-inf'))
-                class_mask = class_mask.clone()
-                class_mask[queries] = False
-                class_mask[queries, top.argmax(dim=1)] = True
-            score = (logits * class_mask[queries]).sum(dim=1)  # (Q,)
-            if len(queries):
-                raw = self.explainer.explain(score, captured['activations']).detach()
-                acts = captured['activations'].detach()
-        if not len(queries):  # no query has a class: the map grid from one forward pass
-            with torch.no_grad(), self.explainer.watch(self.classifier) as captured:
-                self.classifier(images[:1])
-            acts = captured['activations'][:0].detach()
-            raw = acts.new_zeros((0, *acts.shape[2:]))
-        tokens, refined = self.cam_encoder(
-            raw, acts if self.cam_encoder.feature_channels else None
-        )  # (Q, M, C_p), (Q, h, w)
-        all_tokens = tokens.new_zeros((num, tokens.shape[1], self.dim))
-        all_tokens[queries] = tokens
-        return dict(
-            tokens=all_tokens,
-            mask=has[:, None].expand(-1, tokens.shape[1]),
-            class_mask=class_mask,
-            queries=queries,
-            query_images=query_images,
-            raw=raw,
-            refined=refined,
-        )
-
     def _run(self, inputs: Tensor, data_samples: SampleList) -> dict:
         images = inputs.float()
         device = images.device
@@ -355,14 +290,13 @@ class CAMWSVGGrounder(BaseGrounder):
         visual = [level.flatten(2).transpose(1, 2)[owner] for level in levels]  # (P, N_l, C_p)
         cams = self._cams(images, owner, texts)
 
-        props = self._proposals(data_samples, device)
-        feats, valid = props['feats'], props['valid']
-        whwh = props['image_hw'][owner].flip(-1).repeat(1, 2).float()  # (P, 4) as W, H, W, H
+        props = self._proposals(data_samples, owner)
+        feats, valid, whwh = props['feats'], props['valid'], props['whwh']
         candidates = None
         if self.proposal_embed is not None:
             candidates = (self.proposal_embed(feats) + self.box_embed(props['box_code']))[owner]
-        target = self._self_taught_target(texts, text, cams, props, owner, whwh, data_samples)
-        reg_context, anchor_xyxy = self._anchor_context(target, props, owner, whwh)
+        target = self._self_taught_target(texts, text, cams, props, owner, data_samples)
+        reg_context, anchor_xyxy = self._anchor_context(target, props)
         reg = self.fusion(
             visual,
             text['feats'],
@@ -371,7 +305,7 @@ class CAMWSVGGrounder(BaseGrounder):
             cams['mask'],
             text_pooled=text['pooled'],
             proposals=candidates,
-            proposal_mask=None if candidates is None else valid[owner],
+            proposal_mask=None if candidates is None else props['query_valid'],
             reg_context=reg_context,
         )
         pred = self.box_head(reg)  # (P, 4) normalised cx, cy, w, h, or deltas
@@ -392,10 +326,13 @@ class CAMWSVGGrounder(BaseGrounder):
             valid=valid,
         )
 
-    def _proposals(self, data_samples: SampleList, device: torch.device) -> dict:
+    def _proposals(self, data_samples: SampleList, owner: Tensor) -> dict:
         """The images' detector proposals padded to (B, M): ``boxes`` (B, M, 4) original
-        pixels, ``feats`` (B, M, D), ``valid`` (B, M), ``image_hw`` (B, 2) and ``box_code``
-        (B, M, 4) the boxes as image-normalised cx, cy, w, h."""
+        pixels, ``feats`` (B, M, D), ``valid`` (B, M) and ``box_code`` (B, M, 4) the boxes as
+        image-normalised cx, cy, w, h; per query (the rows of ``owner``, gathered once):
+        ``query_boxes`` (P, M, 4), ``query_feats`` (P, M, D), ``query_valid`` (P, M) and
+        ``whwh`` (P, 4) its image's W, H, W, H."""
+        device = owner.device
         boxes = pad_sequence(
             [s.proposals.bboxes.float() for s in data_samples], batch_first=True
         ).to(device)  # (B, M, 4)
@@ -407,7 +344,16 @@ class CAMWSVGGrounder(BaseGrounder):
         image_hw = torch.tensor([self._image_hw(s) for s in data_samples], device=device)
         whwh_image = image_hw.flip(-1).repeat(1, 2).float()[:, None]  # (B, 1, 4)
         box_code = bbox_xyxy_to_cxcywh(boxes / whwh_image).clamp(0, 1)  # (B, M, 4)
-        return dict(boxes=boxes, feats=feats, valid=valid, image_hw=image_hw, box_code=box_code)
+        return dict(
+            boxes=boxes,
+            feats=feats,
+            valid=valid,
+            box_code=box_code,
+            query_boxes=boxes[owner],
+            query_feats=feats[owner],
+            query_valid=valid[owner],
+            whwh=image_hw[owner].flip(-1).repeat(1, 2).float(),
+        )
 
     def _self_taught_target(
         self,
@@ -416,7 +362,6 @@ class CAMWSVGGrounder(BaseGrounder):
         cams: dict,
         props: dict,
         owner: Tensor,
-        whwh: Tensor,
         data_samples: SampleList,
     ) -> dict:
         """Each query's self-taught target: its most confident proposal, the confidence being
@@ -425,8 +370,8 @@ class CAMWSVGGrounder(BaseGrounder):
         label's prior where configured. Returns ``alpha`` (P, M), ``z`` (P, d) the attended
         feature, ``best`` (P,) the proposal index, ``xyxy`` (P, 4) its box (zeros for an
         image without proposals) and ``has_boxes`` (P,)."""
-        boxes, feats, valid = props['boxes'][owner], props['feats'][owner], props['valid'][owner]
-        device = boxes.device
+        boxes, feats, valid = props['query_boxes'], props['query_feats'], props['query_valid']
+        whwh, device = props['whwh'], boxes.device
         alpha, z = self.proposal_attention(text['pooled'], feats, valid)
         rows = torch.arange(len(texts), device=device)
         confidence = alpha.detach().clamp(min=1e-12).log()  # (P, M)
@@ -457,7 +402,7 @@ class CAMWSVGGrounder(BaseGrounder):
         return dict(alpha=alpha, z=z, best=best, xyxy=xyxy, has_boxes=has_boxes)
 
     def _anchor_context(
-        self, target: dict, props: dict, owner: Tensor, whwh: Tensor
+        self, target: dict, props: dict
     ) -> tuple[Optional[Tensor], Optional[Tensor]]:
         """With ``box_frame='proposal'``: the anchor proposal of each query (the target at test
         time; in training one drawn among the proposals of IoU >= ``anchor_iou`` with it, the
@@ -465,7 +410,8 @@ class CAMWSVGGrounder(BaseGrounder):
         ``(None, None)`` otherwise."""
         if self.anchor_embed is None:
             return None, None
-        boxes, feats, valid = props['boxes'][owner], props['feats'][owner], props['valid'][owner]
+        boxes, feats, valid = props['query_boxes'], props['query_feats'], props['query_valid']
+        whwh = props['whwh']
         best, target_xyxy, has_boxes = target['best'], target['xyxy'], target['has_boxes']
         rows = torch.arange(len(best), device=best.device)
         anchor = best
