@@ -62,7 +62,9 @@ def model_cfg(size: str, vocab_file: str) -> tuple[dict, int, int]:
     else:
         cfg = Config.fromfile(osp.join(ROOT, 'configs/_base_/models/camwsvg_tiny.py')).model
         side, region_dim = 128, 256
-        cfg.classifier.checkpoint = None
+        # the batch's phrases name these classes (with the build's 60 names they would name
+        # none, and the CAM branch would not run)
+        cfg.classifier.update(class_names=SHAPES, num_classes=len(SHAPES), checkpoint=None)
     cfg.tokenizer = dict(vocab_file=vocab_file)
     cfg.class_match = 'name'
     cfg.regression_switch = 1.0

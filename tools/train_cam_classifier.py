@@ -92,6 +92,73 @@ def object_labels(data_root: str, img_ids: list, class_names: list) -> torch.Ten
     return labels
 
 
+class ObjectWindows:
+    """``label_source='object_windows'``: object-centred windows of the images, the stand-in
+    for ImageNet's object-centric photos (interpretation, docs/methods/camwsvg.md).
+
+    One window of ``size`` x ``size`` input pixels per Visual Genome object of a class,
+    centred on the object's box (moved by up to ``jitter`` px in training), cut from the
+    network input at its own scale (no resizing: the fully convolutional classifier sees
+    objects at the size it later explains them at; the border outside the image is 0, the
+    mean colour). A window's labels are the classes of the objects with at least
+    ``min_inside`` of their box inside it, its own object always included.
+    """
+
+    def __init__(
+        self,
+        images: torch.Tensor,
+        objects: list,
+        num_classes: int,
+        *,
+        size: int = 64,
+        jitter: int = 16,
+        min_inside: float = 0.5,
+    ) -> None:
+        self.images = F.pad(images, (size, size, size, size))  # room for any window
+        self.size, self.jitter, self.min_inside = size, jitter, min_inside
+        self.objects = objects  # per image row: (C_i,) class indices, (C_i, 4) boxes xyxy
+        self.samples = [(row, k) for row, (cls, _) in enumerate(objects) for k in range(len(cls))]
+        self.num_classes = num_classes
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def batch(self, indices, *, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        crops, labels = [], torch.zeros((len(indices), self.num_classes))
+        for n, i in enumerate(indices):
+            row, k = self.samples[int(i)]
+            classes, boxes = self.objects[row]
+            centre = (boxes[k, :2] + boxes[k, 2:]) / 2
+            if train and self.jitter:
+                centre = centre + torch.empty(2).uniform_(-self.jitter, self.jitter)
+            x0, y0 = (centre - self.size / 2).round().long().tolist()
+            window = torch.tensor([x0, y0, x0 + self.size, y0 + self.size], dtype=boxes.dtype)
+            lt = torch.maximum(boxes[:, :2], window[:2])
+            rb = torch.minimum(boxes[:, 2:], window[2:])
+            inter = (rb - lt).clamp(min=0).prod(dim=1)
+            area = (boxes[:, 2:] - boxes[:, :2]).clamp(min=1e-6).prod(dim=1)
+            inside = inter / area >= self.min_inside
+            inside[k] = True
+            labels[n, classes[inside]] = 1.0
+            top, left = y0 + self.size, x0 + self.size  # in the padded image
+            crops.append(self.images[row, :, top : top + self.size, left : left + self.size])
+        return torch.stack(crops), labels
+
+
+def window_objects(objects: dict, img_ids: list, sizes_hw: list, input_hw, class_names) -> list:
+    """Per image row, the (C_i,) class indices and (C_i, 4) input-pixel boxes of its Visual
+    Genome objects of a class (``split_objects``' boxes scaled from the image to the input)."""
+    index = {name: i for i, name in enumerate(class_names)}
+    out = []
+    for img, (height, width) in zip(img_ids, sizes_hw):
+        scale = torch.tensor([input_hw[1] / width, input_hw[0] / height] * 2)
+        rows = [(index[cat], box * scale) for cat, box, *_ in objects[img] if cat in index]
+        classes = torch.tensor([r[0] for r in rows], dtype=torch.long)
+        boxes = torch.stack([r[1] for r in rows]) if rows else torch.zeros((0, 4))
+        out.append((classes, boxes))
+    return out
+
+
 def load_images(dataset, indices: list[int], preprocessor) -> torch.Tensor:
     """(I, 3, H, W) normalised images through the dataset pipeline and the preprocessor."""
     batches = []
@@ -137,10 +204,13 @@ def evaluate(model, images: torch.Tensor, labels: torch.Tensor) -> dict:
     tp = (pred & truth).sum().item()
     precision = tp / max(pred.sum().item(), 1)
     recall = tp / max(truth.sum().item(), 1)
+    labelled = truth.any(dim=1)
+    top1 = truth[torch.arange(len(truth)), logits.argmax(dim=1)][labelled]
     return dict(
         label_accuracy=100.0 * (pred == truth).float().mean().item(),
         f1=100.0 * 2 * precision * recall / max(precision + recall, 1e-12),
         exact=100.0 * (pred == truth).all(dim=1).float().mean().item(),
+        top1=100.0 * top1.float().mean().item() if len(top1) else 0.0,
     )
 
 
@@ -323,19 +393,45 @@ def main() -> None:
 
     mapper = NounClassMapper(cfg.class_names, match=cfg.get('class_match', 'hyponym'))
     preprocessor = MODELS.build(cfg.data_preprocessor)
-    splits, datasets = {}, {}
+    splits, datasets, full_images = {}, {}, {}
     for split in ('train', 'val'):
         dataset = DATASETS.build(cfg[f'{split}_dataloader'].dataset)
         indices, img_ids, labels = image_labels(dataset, mapper)
-        if train.get('label_source', 'captions') == 'objects':
+        source = train.get('label_source', 'captions')
+        if source == 'objects':
             labels = object_labels(dataset.data_root, img_ids, list(cfg.class_names))
-        elif train.get('label_source', 'captions') != 'captions':
+        elif source not in ('captions', 'object_windows'):
             raise ValueError(
-                f"label_source must be 'captions' or 'objects', got {train['label_source']!r}"
+                "label_source must be 'captions', 'objects' or 'object_windows', got "
+                f'{source!r}'
             )
-        splits[split] = (load_images(dataset, indices, preprocessor), labels)
+        images = load_images(dataset, indices, preprocessor)
+        if source == 'object_windows':
+            sizes = [
+                (int(dataset.get_data_info(i)['height']), int(dataset.get_data_info(i)['width']))
+                for i in indices
+            ]
+            objects = window_objects(
+                split_objects(dataset.data_root, img_ids),
+                img_ids,
+                sizes,
+                images.shape[-2:],
+                list(cfg.class_names),
+            )
+            windows = ObjectWindows(
+                images, objects, len(cfg.class_names), **train.get('windows', {})
+            )
+            labels = windows.batch(range(len(windows)), train=False)[1]
+            splits[split] = (windows, labels)
+            full_images[split] = images
+        else:
+            splits[split] = (images, labels)
+            full_images[split] = images
         datasets[split] = (dataset, img_ids)
-        print(f'{split}: {len(indices)} images, label counts {labels.sum(0).int().tolist()}')
+        print(
+            f'{split}: {len(indices)} images, {len(labels)} samples, '
+            f'label counts {labels.sum(0).int().tolist()}'
+        )
     unmatched = sorted(mapper.unmatched.items(), key=lambda kv: -kv[1])
     print(
         f'phrases whose head noun has no class: {sum(mapper.unmatched.values())} '
@@ -352,13 +448,17 @@ def main() -> None:
     optim = torch.optim.AdamW(
         model.parameters(), lr=train['lr'], weight_decay=train['weight_decay']
     )
-    images, labels = splits['train']
+    images, labels = splits['train']  # images: a tensor, or ObjectWindows
     pos_weight = None
     if train.get('pos_weight') == 'balanced':
         positives = labels.sum(0).clamp(min=1)
         pos_weight = (len(labels) - positives) / positives  # (C,)
     elif train.get('pos_weight') is not None:
         raise ValueError(f"pos_weight must be 'balanced' or None, got {train['pos_weight']!r}")
+    loss_type = train.get('loss', 'bce')
+    if loss_type not in ('bce', 'softmax'):
+        raise ValueError(f"loss must be 'bce' or 'softmax', got {loss_type!r}")
+    select = 'f1' if loss_type == 'bce' else 'top1'  # the val metric that keeps an epoch
     steps_per_epoch = math.ceil(len(images) / train['batch_size'])
     total_steps = train['epochs'] * steps_per_epoch
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -371,32 +471,43 @@ def main() -> None:
         total = 0.0
         for start in range(0, len(order), train['batch_size']):
             batch = order[start : start + train['batch_size']]
+            if isinstance(images, ObjectWindows):
+                inputs, targets = images.batch(batch, train=True)
+            else:
+                inputs, targets = images[batch], labels[batch]
             inputs = augment(
-                images[batch],
+                inputs,
                 flip=train.get('flip', False),
                 shift=train.get('shift', 0),
                 permute_channels=train.get('permute_channels', False),
             )
-            loss = F.binary_cross_entropy_with_logits(
-                model(inputs), labels[batch], pos_weight=pos_weight
-            )
+            logits = model(inputs)
+            if loss_type == 'softmax':  # the labels as a distribution over the classes
+                keep = targets.sum(dim=1) > 0
+                soft = targets[keep] / targets[keep].sum(dim=1, keepdim=True)
+                loss = F.cross_entropy(logits[keep], soft)
+            else:
+                loss = F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight)
             optim.zero_grad()
             loss.backward()
             optim.step()
             scheduler.step()
             total += loss.item() * len(batch)
-        metrics = evaluate(model, *splits['val'])
+        val_inputs, val_labels = splits['val']
+        if isinstance(val_inputs, ObjectWindows):
+            val_inputs = val_inputs.batch(range(len(val_inputs)), train=False)[0]
+        metrics = evaluate(model, val_inputs, val_labels)
         print(
-            f'epoch {epoch + 1}: train BCE {total / len(images):.4f}; val '
+            f'epoch {epoch + 1}: train {loss_type} {total / len(images):.4f}; val '
             + ', '.join(f'{k} {v:.2f}' for k, v in metrics.items()),
             flush=True,
         )
-        if best is None or metrics['f1'] > best['f1']:
+        if best is None or metrics[select] > best[select]:
             best, best_state, best_epoch = metrics, copy.deepcopy(model.state_dict()), epoch + 1
     model.load_state_dict(best_state)
     explainer = MODELS.build(cfg.explainer)
     val_dataset, val_ids = datasets['val']
-    quality = gradcam_quality(model, explainer, val_dataset, val_ids, splits['val'][0], mapper)
+    quality = gradcam_quality(model, explainer, val_dataset, val_ids, full_images['val'], mapper)
     print(
         f'best val epoch {best_epoch}: '
         + ', '.join(f'{k} {v:.2f}' for k, v in best.items())

@@ -217,3 +217,22 @@ def test_label_prior_moves_the_target_to_the_named_class(vocab):
     boxes = samples[0].proposals.bboxes
     assert torch.equal(target, boxes[2])  # the only circle
     assert not torch.equal(before, boxes[2])  # not what the attention alone picks
+
+
+def test_a_batch_without_any_class_noun_trains_and_predicts(vocab):
+    """No query of the batch names a class (every noun falls back to no CAM tokens): the
+    positional CAM encoder gets zero maps, the step still runs and L_am is a finite zero; the
+    nouns are counted."""
+    torch.manual_seed(0)
+    cfg = tiny_camwsvg_cfg(vocab, cam_target_weight=2.0)
+    cfg['cam_encoder'] = dict(cfg['cam_encoder'], positional=True)
+    model = MODELS.build(cfg)
+    images, samples = tiny_batch()
+    for sample in samples:
+        sample.set_metainfo(dict(phrases=['the scene'] * len(sample.metainfo['phrases'])))
+    losses = model.loss(images, samples)
+    assert float(losses['loss_am']) == 0.0 and all(torch.isfinite(v) for v in losses.values())
+    sum(losses.values()).backward()
+    assert model.noun_mapper.unmatched == {'scene': 5}
+    out = model.eval().predict(images, samples)
+    assert [len(s.pred_boxes) for s in out] == [2, 3]

@@ -163,6 +163,39 @@ def test_reg_token_fusion_levels_and_merge():
         MODELS.build(dict(type='RegTokenFusion', dim=8, num_layers=2))
 
 
+@pytest.mark.parametrize('depth', [1, 2])
+@pytest.mark.parametrize('norm_first', [True, False])
+def test_reg_token_fusion_equals_the_full_sequence_layers(depth, norm_first):
+    """The [REG] output, its last layer computed at the [REG] position only, equals the
+    transformer layers run over the whole sequence, forward and backward."""
+    torch.manual_seed(0)
+    fusion = MODELS.build(
+        dict(type='RegTokenFusion', dim=8, num_heads=2, ffn_dim=16, dropout=0.0, depth=depth)
+    )
+    for encoder in fusion.layers:
+        for layer in encoder.layers:
+            layer.norm_first = norm_first
+    visual = [torch.randn(3, n, 8, requires_grad=True) for n in (4, 2, 1)]
+    text, text_mask = torch.randn(3, 3, 8), torch.tensor([[1, 1, 0], [1, 0, 0], [1, 1, 1]]).bool()
+    cam, cam_mask = torch.randn(3, 2, 8), torch.tensor([[1, 1], [0, 0], [1, 0]]).bool()
+    out = fusion(visual, text, text_mask, cam, cam_mask)
+    reference = []
+    for i, encoder in enumerate(fusion.layers):
+        tokens, padding = fusion._sequence(i, visual, text, text_mask, cam, cam_mask)
+        reference.append(encoder(tokens, src_key_padding_mask=padding)[:, 0])
+    reference = torch.cat(reference, dim=1)
+    torch.testing.assert_close(out, reference, rtol=1e-5, atol=1e-6)
+    weights = torch.randn_like(out)
+    grads = torch.autograd.grad((out * weights).sum(), visual)
+    expected = torch.autograd.grad((reference * weights).sum(), visual)
+    for got, want in zip(grads, expected):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+    with torch.no_grad():  # eval: torch's fused encoder path for the reference
+        torch.testing.assert_close(
+            fusion.eval()(visual, text, text_mask, cam, cam_mask), reference, rtol=1e-5, atol=1e-5
+        )
+
+
 def test_reg_box_loss_hand_values():
     target = torch.tensor([[0.5, 0.5, 0.4, 0.4]])
     pred = torch.tensor([[0.5, 0.5, 0.2, 0.2]], requires_grad=True)

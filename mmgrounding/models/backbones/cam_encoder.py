@@ -82,7 +82,9 @@ class CAMEncoder(BaseModule):
         refined = (maps + torch.tanh(self.map_head(feats)[:, 0])).clamp(0, 1)  # (P, h, w)
         tokens = feats * refined[:, None]  # (P, C_p, h, w)
         if self.position is not None:
-            mask = maps.new_zeros(maps.shape, dtype=torch.bool)  # (P, h, w), no padding
-            tokens = tokens + self.position(mask).to(tokens.dtype)
+            # no padding: every map gets the same code, computed once (also for P = 0,
+            # which mmdet's encoding cannot reshape)
+            mask = maps.new_zeros((1, *maps.shape[1:]), dtype=torch.bool)  # (1, h, w)
+            tokens = tokens + self.position(mask).to(tokens.dtype)  # (1, C_p, h, w) broadcast
         tokens = tokens.flatten(2).transpose(1, 2)  # (P, h*w, C_p)
         return tokens, refined

@@ -150,6 +150,38 @@ class RegTokenFusion(BaseModule):
             masks.append(~proposal_mask)
         return torch.cat(parts, dim=1), torch.cat(masks, dim=1)
 
+    @staticmethod
+    def _reg_output(encoder: nn.TransformerEncoder, tokens: Tensor, padding: Tensor) -> Tensor:
+        """``encoder(tokens, src_key_padding_mask=padding)[:, 0]``, the [REG] output (P, C_p),
+        with the last layer computed at the [REG] position only: no other position's output
+        is read after it, so their attention rows and feed-forward are skipped (the same
+        function, not the same rounding; at CAM-WSVG's sizes the fusion's cost falls several
+        times, benchmarks/camwsvg_step.py)."""
+        *first, last = encoder.layers
+        for layer in first:
+            tokens = layer(tokens, src_key_padding_mask=padding)
+
+        def attend(query: Tensor, memory: Tensor) -> Tensor:
+            out = last.self_attn(
+                query, memory, memory, key_padding_mask=padding, need_weights=False
+            )[0]
+            return last.dropout1(out)
+
+        def feed_forward(x: Tensor) -> Tensor:
+            x = last.linear2(last.dropout(last.activation(last.linear1(x))))
+            return last.dropout2(x)
+
+        reg = tokens[:, :1]  # (P, 1, C_p)
+        if last.norm_first:
+            normed = last.norm1(tokens)
+            reg = reg + attend(normed[:, :1], normed)
+            reg = reg + feed_forward(last.norm2(reg))
+        else:
+            reg = last.norm1(reg + attend(reg, tokens))
+            reg = last.norm2(reg + feed_forward(reg))
+        reg = reg[:, 0]
+        return reg if encoder.norm is None else encoder.norm(reg)
+
     def forward(
         self,
         visual: Sequence[Tensor],
@@ -200,7 +232,7 @@ class RegTokenFusion(BaseModule):
                 proposals=proposals,
                 proposal_mask=proposal_mask,
             )
-            regs.append(layer(tokens, src_key_padding_mask=padding)[:, 0])  # (P, C_p)
+            regs.append(self._reg_output(layer, tokens, padding))  # (P, C_p)
         stacked = torch.stack(regs, dim=1)  # (P, layers, C_p)
         if self.conv is not None:
             return self.conv(stacked)[:, 0]  # (P, C_p)
