@@ -13,7 +13,11 @@ negatives / positives in the training labels, or None), ``flip`` (random horizon
 ``shift`` (random translations of up to that many pixels, the border filled with the mean),
 ``permute_channels`` (random permutations of the colour channels) and ``label_source``
 (``'captions'``, the default: the classes the caption phrases' head nouns name;
-``'objects'``: the categories of the image's Visual Genome objects, named or not).
+``'objects'``: the categories of the image's Visual Genome objects, named or not;
+``'object_windows'``: one window per Visual Genome object of a class, :class:`ObjectWindows`,
+configured by ``windows=dict(size, jitter, min_inside)``) and ``loss`` (``'bce'``, the
+default, or ``'softmax'``: the cross-entropy against the labels as a distribution, the epoch
+kept by the best val top-1 instead of F1).
 The nouns without a class are counted and printed. Per-class accuracy, mean F1 at 0.5 and
 exact-set accuracy of the ``val_dataloader`` images are printed after each epoch, beside the
 all-absent baseline; the weights of the epoch with the best val F1 are kept.
