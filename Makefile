@@ -62,7 +62,15 @@ REFERIT_DATASET ?= configs/_base_/datasets/synthground_referit_v2.py
 # the folder the grounding configs read, whichever detector config wrote it
 REGION_CACHE ?= $(DATA)/regions/$(DET_DEFAULT)
 
-.PHONY: detector proposals
+.PHONY: detector proposals vocab
+
+# the build's WordPiece vocabulary, which every SynthGround grounder config's tokenizer reads
+# (make demo and make leaderboard also write it when it is missing; the method inputs below
+# depend on it so that `tools/train.py CONFIG` runs after them)
+VOCAB := $(DATA)/vocab.txt
+$(VOCAB): | setup $(DATA)/meta.json
+	$(PY) tools/dataset_converters/train_wordpiece.py $(DATA) --out $@
+vocab: $(VOCAB)
 
 $(DATA)/meta.json: | setup
 	$(PY) tools/dataset_converters/make_synthground.py --out $(DATA) --seed $(SEED) \
@@ -113,7 +121,7 @@ IG_CAPTIONS := $(DATA)/coco/annotations/captions_train.json
 $(IG_DIR)/mlm/config.json: | setup $(DATA)/meta.json
 	OMP_NUM_THREADS=1 $(PY) tools/train_text_mlm.py --data-root $(DATA)/ --out $(IG_DIR)/mlm
 
-infoground-inputs: proposals $(IG_DIR)/mlm/config.json
+infoground-inputs: proposals $(VOCAB) $(IG_DIR)/mlm/config.json
 	for mode in $(IG_MODES); do \
 		OMP_NUM_THREADS=1 $(PY) tools/generate_negatives.py $(IG_DIR)/mlm --mode $$mode \
 			--captions $(IG_CAPTIONS) --out $(IG_DIR)/negatives_$${mode}_train.json && \
@@ -144,7 +152,7 @@ REIR_ONLY ?= reir-table2 reir-table3
 
 .PHONY: reir-inputs reir
 
-reir-inputs: proposals
+reir-inputs: proposals $(VOCAB)
 	$(PY) tools/build_relation_vocab.py $(GROUNDING_DATASET) --out $(REIR_DIR)/relation_vocab.txt \
 		--min-count 100 --word-vocab-out $(REIR_DIR)/caption_vocab.txt --data-root $(DATA)/
 
@@ -184,8 +192,8 @@ $(CAM_CLASSIFIER): | setup $(DATA)/meta.json
 		configs/camwsvg/cam-classifier_r18_1xb32-20e_synthground.py --out $@ \
 		--synthground-root $(DATA)/
 
-selfeq-inputs: $(SELFEQ_PARAPHRASES)
-camwsvg-inputs: proposals $(CAM_CLASSIFIER)
+selfeq-inputs: $(VOCAB) $(SELFEQ_PARAPHRASES)
+camwsvg-inputs: proposals $(VOCAB) $(CAM_CLASSIFIER)
 
 leaderboard: infoground-inputs reir-inputs $(CKD_VOCAB) selfeq-inputs camwsvg-inputs
 	$(PY) tools/analysis_tools/data_report.py --synthground-root $(DATA)/ \
