@@ -51,6 +51,7 @@ import random
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmdet.structures.bbox import bbox_overlaps
 from mmengine.config import Config
 
 from mmgrounding.apis.builds import retarget_synthground
@@ -136,12 +137,9 @@ class ObjectWindows:
             if train and self.jitter:
                 centre = centre + torch.empty(2).uniform_(-self.jitter, self.jitter)
             x0, y0 = (centre - self.size / 2).round().long().tolist()
-            window = torch.tensor([x0, y0, x0 + self.size, y0 + self.size], dtype=boxes.dtype)
-            lt = torch.maximum(boxes[:, :2], window[:2])
-            rb = torch.minimum(boxes[:, 2:], window[2:])
-            inter = (rb - lt).clamp(min=0).prod(dim=1)
-            area = (boxes[:, 2:] - boxes[:, :2]).clamp(min=1e-6).prod(dim=1)
-            inside = inter / area >= self.min_inside
+            window = torch.tensor([[x0, y0, x0 + self.size, y0 + self.size]], dtype=boxes.dtype)
+            # the share of each object's box inside the window
+            inside = bbox_overlaps(boxes, window, mode='iof')[:, 0] >= self.min_inside
             inside[k] = True
             labels[n, classes[inside]] = 1.0
             top, left = y0 + self.size, x0 + self.size  # in the padded image
@@ -161,6 +159,12 @@ def window_objects(objects: dict, img_ids: list, sizes_hw: list, input_hw, class
         boxes = torch.stack([r[1] for r in rows]) if rows else torch.zeros((0, 4))
         out.append((classes, boxes))
     return out
+
+
+def image_sizes(dataset, indices: list[int]) -> list[tuple[int, int]]:
+    """The (H, W) of each sample's original image."""
+    infos = [dataset.get_data_info(i) for i in indices]
+    return [(int(info['height']), int(info['width'])) for info in infos]
 
 
 def load_images(dataset, indices: list[int], preprocessor) -> torch.Tensor:
@@ -352,10 +356,7 @@ def evaluate_file(cfg, weights: str, split: str) -> dict:
     dataset = DATASETS.build(cfg[f'{split}_dataloader'].dataset)
     indices, img_ids, _ = image_labels(dataset, mapper)
     images = load_images(dataset, indices, preprocessor)
-    sizes = []
-    for index in indices:
-        info = dataset.get_data_info(index)
-        sizes.append((int(info['height']), int(info['width'])))
+    sizes = image_sizes(dataset, indices)
     objects = split_objects(cfg[f'{split}_dataloader'].dataset.data_root, img_ids)
     explainer = MODELS.build(cfg.explainer)
     return dict(
@@ -409,28 +410,22 @@ def main() -> None:
                 "label_source must be 'captions', 'objects' or 'object_windows', got "
                 f'{source!r}'
             )
-        images = load_images(dataset, indices, preprocessor)
+        images = full_images[split] = load_images(dataset, indices, preprocessor)
+        splits[split] = (images, labels)
         if source == 'object_windows':
-            sizes = [
-                (int(dataset.get_data_info(i)['height']), int(dataset.get_data_info(i)['width']))
-                for i in indices
-            ]
             objects = window_objects(
                 split_objects(dataset.data_root, img_ids),
                 img_ids,
-                sizes,
+                image_sizes(dataset, indices),
                 images.shape[-2:],
                 list(cfg.class_names),
             )
             windows = ObjectWindows(
                 images, objects, len(cfg.class_names), **train.get('windows', {})
             )
-            labels = windows.batch(range(len(windows)), train=False)[1]
-            splits[split] = (windows, labels)
-            full_images[split] = images
-        else:
-            splits[split] = (images, labels)
-            full_images[split] = images
+            crops, labels = windows.batch(range(len(windows)), train=False)
+            # training draws jittered windows each epoch; val keeps these fixed crops
+            splits[split] = (windows, labels) if split == 'train' else (crops, labels)
         datasets[split] = (dataset, img_ids)
         print(
             f'{split}: {len(indices)} images, {len(labels)} samples, '
@@ -497,10 +492,7 @@ def main() -> None:
             optim.step()
             scheduler.step()
             total += loss.item() * len(batch)
-        val_inputs, val_labels = splits['val']
-        if isinstance(val_inputs, ObjectWindows):
-            val_inputs = val_inputs.batch(range(len(val_inputs)), train=False)[0]
-        metrics = evaluate(model, val_inputs, val_labels)
+        metrics = evaluate(model, *splits['val'])
         print(
             f'epoch {epoch + 1}: train {loss_type} {total / len(images):.4f}; val '
             + ', '.join(f'{k} {v:.2f}' for k, v in metrics.items()),
