@@ -9,6 +9,7 @@ from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
+from mmgrounding.registry import METRICS
 from mmgrounding.utils import (
     needs_cpu_distributed,
     register_all_modules,
@@ -30,6 +31,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='the dir to save the evaluation metrics')
     parser.add_argument('--out', help='dump predictions to a pickle file (.pkl)')
     parser.add_argument('--metrics-json', help='write the metrics to this JSON file (rank 0)')
+    parser.add_argument(
+        '--box-errors',
+        action='store_true',
+        help='also report where the top boxes go wrong (BoxErrorMetric: the wrong object, '
+        'another box of the right class, the right object boxed poorly); a model answering '
+        'with boxes on a pipeline with region features',
+    )
     parser.add_argument('--show-dir', help='save heatmap overlays to this folder in work_dir')
     parser.add_argument('--amp', action='store_true', help='evaluate with mixed precision')
     parser.add_argument(
@@ -87,6 +95,8 @@ def main() -> None:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError('--out must be a .pkl file')
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+    if args.box_errors:
+        runner.test_evaluator.metrics.append(METRICS.build(dict(type='BoxErrorMetric')))
     metrics = runner.test()
     if args.metrics_json is not None and runner.rank == 0:
         os.makedirs(osp.dirname(osp.abspath(args.metrics_json)), exist_ok=True)
