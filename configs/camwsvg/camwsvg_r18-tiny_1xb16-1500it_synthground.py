@@ -28,6 +28,11 @@ model = dict(
     anchor_iou=0.5,
     ranking_loss=dict(type='ImageCaptionRankingLoss', margin=0.2, loss_weight=1.0),
     rank_dim=64,
+    # the detector's label of each candidate under ReIR's WordNet prior s^a, in the
+    # self-taught target (ours: the target's selection, docs/methods/camwsvg.md); weight 1000:
+    # the candidates of the best-matching label compete on log α + the CAM agreement
+    label_prior=dict(type='WordNetLabelPrior', class_names=_base_.synthground_classes),
+    label_prior_weight=1000.0,
 )
 
 custom_hooks = [
