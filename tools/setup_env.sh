@@ -14,6 +14,7 @@
 #                      installed torch (e.g. a CUDA build) is always kept.
 #   MMGROUNDING_CACHE  wheel cache folder (default: ${XDG_CACHE_HOME:-~/.cache}/mmgrounding)
 #   MAX_JOBS           parallel compile jobs for mmcv (default: number of cores)
+#   CFLAGS, CXXFLAGS   compile flags of the mmcv build (default: Python's, without -g)
 #   CONSTRAINTS        a pip constraints file applied to every install (`make setup
 #                      CONSTRAINTS=requirements/constraints.txt` installs the exact releases of
 #                      the last tested environment); empty: the ranges of requirements/*.txt.
@@ -110,13 +111,19 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
     mkdir -p "$wheel_dir"
     wheel="$(ls "$wheel_dir"/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -n 1 || true)"
     if [ -z "$wheel" ]; then
-        log "building mmcv $MMCV_VERSION with ops against torch $TORCH_VERSION (one time, ~25 min on 2 cores)"
+        log "building mmcv $MMCV_VERSION with ops against torch $TORCH_VERSION (one time, ~13 min on 2 cores)"
         tmp="$(mktemp -d "$CACHE/build.XXXXXX")"
         trap 'rm -rf "$tmp"' EXIT
         # Build into a private folder, then move: an interrupted build never leaves a partial
         # wheel in the cache. --no-cache-dir: pip's own wheel cache is not keyed by the torch
         # version the ops were compiled against; ours is.
+        # Python's own compile flags (sysconfig CFLAGS: -DNDEBUG -g -fwrapv -O3 -Wall) without
+        # -g: the debug information of every torch header template doubled the build (26.5 ->
+        # 12.8 min on 2 cores, 2026-12-07; the wheel 32 -> 1.4 MB; the ops compute the same).
+        # Set in the environment, CFLAGS and CXXFLAGS replace these.
+        flags="-DNDEBUG -g0 -fwrapv -O3 -Wall"
         MMCV_WITH_OPS=1 FORCE_CUDA="${FORCE_CUDA:-0}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+            CFLAGS="${CFLAGS:-$flags}" CXXFLAGS="${CXXFLAGS:-$flags}" \
             "$PY" -m pip wheel --disable-pip-version-check --no-input --no-deps --no-cache-dir \
             --no-build-isolation --no-binary mmcv -w "$tmp" ${PIN[@]+"${PIN[@]}"} \
             "mmcv==$MMCV_VERSION"
