@@ -117,11 +117,12 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
         # Build into a private folder, then move: an interrupted build never leaves a partial
         # wheel in the cache. --no-cache-dir: pip's own wheel cache is not keyed by the torch
         # version the ops were compiled against; ours is.
-        # Python's own compile flags (sysconfig CFLAGS: -DNDEBUG -g -fwrapv -O3 -Wall) without
-        # -g: the debug information of every torch header template doubled the build (26.5 ->
-        # 12.8 min on 2 cores, 2026-12-07; the wheel 32 -> 1.4 MB; the ops compute the same).
-        # Set in the environment, CFLAGS and CXXFLAGS replace these.
-        flags="-DNDEBUG -g0 -fwrapv -O3 -Wall"
+        # The interpreter's own compile flags (sysconfig CFLAGS, which CFLAGS in the
+        # environment replaces) without -g: the debug information of every torch header
+        # template doubled the build (26.5 -> 12.8 min on 2 cores, 2026-12-07; the wheel 32 ->
+        # 1.4 MB; the ops compute the same). CFLAGS / CXXFLAGS set by the caller win.
+        flags="$("$PY" -c "import sysconfig
+print(' '.join(f for f in sysconfig.get_config_var('CFLAGS').split() if not f.startswith('-g')), '-g0')")"
         MMCV_WITH_OPS=1 FORCE_CUDA="${FORCE_CUDA:-0}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
             CFLAGS="${CFLAGS:-$flags}" CXXFLAGS="${CXXFLAGS:-$flags}" \
             "$PY" -m pip wheel --disable-pip-version-check --no-input --no-deps --no-cache-dir \
