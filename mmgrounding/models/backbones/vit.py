@@ -44,6 +44,22 @@ class Attention(nn.Module):
         out = F.scaled_dot_product_attention(q, k, v)  # (B, heads, N, d)
         return self.proj(out.transpose(1, 2).reshape(batch, num, dim))
 
+    def forward_class_token(self, x: Tensor) -> Tensor:
+        """The output (B, 1, D) of the class token's query alone (keys and values: all N).
+
+        The row ``forward(x)[:, :1]`` computes, without the queries, projections and outputs
+        of the other N - 1 tokens.
+        """
+        batch, num, dim = x.shape
+        heads, head_dim = self.num_heads, dim // self.num_heads
+        weight, bias = self.qkv.weight, self.qkv.bias
+        q = F.linear(x[:, :1], weight[:dim], None if bias is None else bias[:dim])
+        kv = F.linear(x, weight[dim:], None if bias is None else bias[dim:])
+        q = q.reshape(batch, 1, heads, head_dim).transpose(1, 2)  # (B, heads, 1, d)
+        k, v = kv.reshape(batch, num, 2, heads, head_dim).permute(2, 0, 3, 1, 4)
+        out = F.scaled_dot_product_attention(q, k, v)  # (B, heads, 1, d)
+        return self.proj(out.transpose(1, 2).reshape(batch, 1, dim))
+
 
 class Mlp(nn.Module):
 
@@ -69,6 +85,11 @@ class Block(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         x = x + self.attn(self.norm1(x))
         return x + self.mlp(self.norm2(x))
+
+    def forward_class_token(self, x: Tensor) -> Tensor:
+        """``forward(x)[:, :1]`` (B, 1, D) without the other tokens' outputs."""
+        cls = x[:, :1] + self.attn.forward_class_token(self.norm1(x))
+        return cls + self.mlp(self.norm2(cls))
 
 
 def interpolate_pos_embed(pos_embed: Tensor, grid_hw: tuple[int, int]) -> Tensor:
@@ -145,11 +166,28 @@ class VisionTransformer(BaseModule):
 
     def forward(self, images: Tensor) -> Tensor:
         """(B, 3, H, W) -> (B, 1 + h*w, D) tokens, class token first."""
+        x = self._embed(images)
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)
+
+    def forward_class_token(self, images: Tensor) -> Tensor:
+        """(B, 3, H, W) -> (B, D): ``forward(images)[:, 0]``, the class token alone.
+
+        The last block computes only the class token's query, attention output and MLP (what
+        ALBEF's momentum teacher reads): about 1/depth of the forward pass less.
+        """
+        x = self._embed(images)
+        for block in self.blocks[:-1]:
+            x = block(x)
+        if len(self.blocks):
+            x = self.blocks[-1].forward_class_token(x)
+        return self.norm(x[:, 0])
+
+    def _embed(self, images: Tensor) -> Tensor:
+        """(B, 3, H, W) -> (B, 1 + h*w, D): the class token and the patches, positioned."""
         grid_hw = self.patch_grid(images.shape[-2:])
         x = self.patch_embed(images)  # (B, h*w, D)
         cls = self.cls_token.expand(x.shape[0], -1, -1)
         pos = interpolate_pos_embed(self.pos_embed, grid_hw)
-        x = torch.cat([cls, x], dim=1) + pos
-        for block in self.blocks:
-            x = block(x)
-        return self.norm(x)
+        return torch.cat([cls, x], dim=1) + pos

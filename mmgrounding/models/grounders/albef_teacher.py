@@ -54,9 +54,9 @@ class MomentumTeacherMixin:
             teachers += list(getattr(self, teacher).parameters())
         if not teachers:
             return
-        # one multi-tensor call each instead of two per parameter (the same arithmetic)
-        torch._foreach_mul_(teachers, d)
-        torch._foreach_add_(teachers, students, alpha=1 - d)
+        # d * teacher + (1 - d) * student as teacher + (1 - d) * (student - teacher): one
+        # multi-tensor pass over the weights (a multiply and an add were two)
+        torch._foreach_lerp_(teachers, students, 1 - d)
 
     @torch.no_grad()
     def _enqueue(self, image_feat: Tensor, text_feat: Tensor, idx: Tensor) -> None:
@@ -84,4 +84,9 @@ class MomentumTeacherMixin:
     @torch.no_grad()
     def teacher_image_feat(self, inputs: Tensor) -> Tensor:
         """The momentum teacher's normalised ITC image feature (B, E)."""
-        return F.normalize(self.vision_proj_m(self.image_encoder_m(inputs)[:, 0]), dim=-1)
+        encoder = self.image_encoder_m
+        if hasattr(encoder, 'forward_class_token'):  # without the other tokens' last block
+            cls = encoder.forward_class_token(inputs)  # (B, C)
+        else:
+            cls = encoder(inputs)[:, 0]
+        return F.normalize(self.vision_proj_m(cls), dim=-1)
