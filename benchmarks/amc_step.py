@@ -35,6 +35,7 @@ speed").
 """
 
 import argparse
+import inspect
 import json
 import os
 import os.path as osp
@@ -118,9 +119,11 @@ class Worker:
         with open(vocab, 'w') as f:
             f.write('\n'.join(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] + WORDS))
         torch.manual_seed(0)
-        self.model = MODELS.build(
-            albef_base(vocab, img_size=args.img_size, queue_size=args.queue_size)
-        )
+        cfg = albef_base(vocab, img_size=args.img_size, queue_size=args.queue_size)
+        if 'fast_teacher' in inspect.signature(MODELS.get('ALBEFGrounder')).parameters:
+            cfg['fast_teacher'] = True  # as configs/_base_/models/albef_base.py (a --reference
+            # commit before the option has the exact path only)
+        self.model = MODELS.build(cfg)
         self.amc_loss = self.model.amc_loss
         params = [p for p in self.model.parameters() if p.requires_grad]
         if args.optimizer == 'reference':  # the issue's: AdamW, torch's default loop

@@ -329,3 +329,33 @@ def test_itm_itc_term_adds_the_text_itc_cosine_to_the_match_logit(vocab):
     losses = model.loss(torch.randn(4, 3, 32, 32), samples())
     sum(losses.values()).backward()
     assert all(params[name].grad is not None for name in extra)
+
+
+def test_fast_teacher_equals_the_exact_teacher_up_to_rounding(vocab):
+    """``fast_teacher``: the class token's last block alone and a lerp update give the
+    exact path's features and weights within float rounding; the default keeps the
+    multiply-then-add update bitwise (the recorded SynthGround runs' arithmetic)."""
+    torch.manual_seed(0)
+    exact = MODELS.build(tiny_albef_cfg(vocab, teacher_decay=0.9))
+    fast = MODELS.build(tiny_albef_cfg(vocab, teacher_decay=0.9, fast_teacher=True))
+    fast.load_state_dict(exact.state_dict())
+    with torch.no_grad():  # a student away from its teacher, so the update moves the weights
+        for model in (exact, fast):
+            torch.manual_seed(1)
+            for p in model.image_encoder.parameters():
+                p.add_(torch.randn_like(p) * 0.1)
+    teacher = [p.clone() for p in exact.image_encoder_m.parameters()]
+    student = [p.detach().clone() for p in exact.image_encoder.parameters()]
+    exact._update_teacher()
+    fast._update_teacher()
+    for t, s, e, f in zip(
+        teacher, student, exact.image_encoder_m.parameters(), fast.image_encoder_m.parameters()
+    ):
+        # the default: a multiply, then an add (foreach kernels, as recorded runs trained)
+        assert torch.equal(e, torch.add(t * 0.9, s, alpha=1 - 0.9))
+        torch.testing.assert_close(f, e, rtol=1e-6, atol=1e-7)
+    assert not torch.equal(teacher[0], next(exact.image_encoder_m.parameters()))  # it moved
+    images = torch.randn(3, 3, 32, 32)
+    feat_exact, feat_fast = exact.teacher_image_feat(images), fast.teacher_image_feat(images)
+    assert feat_exact.shape == (3, exact.vision_proj_m.out_features)
+    torch.testing.assert_close(feat_fast, feat_exact, rtol=1e-5, atol=1e-6)

@@ -24,6 +24,9 @@ model = dict(
     embed_dim=256,
     queue_size=65536,
     teacher_decay=0.995,
+    # the teacher's class token through the last ViT block alone, its update in one pass
+    # (float rounding only; docs/get_started.md "Speed of the ALBEF-base step")
+    fast_teacher=True,
     distill_alpha=0.4,
     temperature=0.07,
     max_text_length=30)

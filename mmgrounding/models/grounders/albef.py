@@ -60,6 +60,13 @@ class ALBEFGrounder(ALBEFObjectives, MomentumTeacherMixin, BaseGrounder):
         embed_dim: ITC projection width.
         queue_size: ITC queue length Q (ALBEF: 65,536).
         teacher_decay: teacher = d · teacher + (1 − d) · student (ALBEF: 0.995).
+        fast_teacher: the teacher's ITC image feature through the last ViT block for the
+            class token alone (``VisionTransformer.forward_class_token``) and its update as
+            one ``lerp`` pass over the weights: the same values up to float rounding (~1e-6),
+            about 1.5 % of the ALBEF-base step (docs/get_started.md). False (default) keeps
+            the rounding that the SynthGround runs of ``results/synthground.json`` were
+            trained with, so that they regenerate bitwise; the ALBEF-base configs
+            (``configs/_base_/models/albef_base.py``) set True.
         distill_alpha: weight of the teacher's similarities in the ITC targets (0.4).
         distill_alpha_ramp: ramp the weight linearly from 0 over the first iterations, as the
             official ALBEF code does over its first epoch: an int (iterations), ``'epoch'``
@@ -123,6 +130,7 @@ class ALBEFGrounder(ALBEFObjectives, MomentumTeacherMixin, BaseGrounder):
         embed_dim: int = 256,
         queue_size: int = 65536,
         teacher_decay: float = 0.995,
+        fast_teacher: bool = False,
         distill_alpha: float = 0.4,
         distill_alpha_ramp: int | str | None = None,
         temperature: float = 0.07,
@@ -172,7 +180,7 @@ class ALBEFGrounder(ALBEFObjectives, MomentumTeacherMixin, BaseGrounder):
         self.amc_loss = MODELS.build(amc_loss) if amc_loss is not None else None
 
         # momentum teacher: a frozen copy updated by exponential moving average
-        self._build_teacher(teacher_decay)
+        self._build_teacher(teacher_decay, fast=fast_teacher)
         self.distill_alpha = distill_alpha
         if not (
             distill_alpha_ramp is None

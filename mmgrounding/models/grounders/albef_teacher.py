@@ -27,14 +27,19 @@ class MomentumTeacherMixin:
     """Builds, updates and reads the teacher and the queues of an ``nn.Module`` that has
     the student modules of :data:`TEACHER_PAIRS` and a ``_pool_text(embeds, text)``."""
 
-    def _build_teacher(self, decay: float) -> None:
-        """Frozen copies of the student modules (their names with ``_m``)."""
+    def _build_teacher(self, decay: float, *, fast: bool = False) -> None:
+        """Frozen copies of the student modules (their names with ``_m``).
+
+        ``fast``: the image feature through the class token's last block alone and the
+        update as one ``lerp`` pass (equal up to float rounding; see ``ALBEFGrounder``).
+        """
         self.teacher_pairs = list(TEACHER_PAIRS)
         for student, teacher in self.teacher_pairs:
             module = copy.deepcopy(getattr(self, student))
             module.requires_grad_(False)
             setattr(self, teacher, module)
         self.teacher_decay = decay
+        self.fast_teacher = fast
 
     def _build_queues(self, embed_dim: int, queue_size: int) -> None:
         """Random unit features (E, Q) whose image id, -1, matches nothing; pointer 0."""
@@ -54,9 +59,13 @@ class MomentumTeacherMixin:
             teachers += list(getattr(self, teacher).parameters())
         if not teachers:
             return
-        # d * teacher + (1 - d) * student as teacher + (1 - d) * (student - teacher): one
-        # multi-tensor pass over the weights (a multiply and an add were two)
-        torch._foreach_lerp_(teachers, students, 1 - d)
+        if self.fast_teacher:
+            # teacher + (1 - d) * (student - teacher): one multi-tensor pass over the weights
+            torch._foreach_lerp_(teachers, students, 1 - d)
+            return
+        # one multi-tensor call each instead of two per parameter (the same arithmetic)
+        torch._foreach_mul_(teachers, d)
+        torch._foreach_add_(teachers, students, alpha=1 - d)
 
     @torch.no_grad()
     def _enqueue(self, image_feat: Tensor, text_feat: Tensor, idx: Tensor) -> None:
@@ -85,7 +94,8 @@ class MomentumTeacherMixin:
     def teacher_image_feat(self, inputs: Tensor) -> Tensor:
         """The momentum teacher's normalised ITC image feature (B, E)."""
         encoder = self.image_encoder_m
-        if hasattr(encoder, 'forward_class_token'):  # without the other tokens' last block
+        if self.fast_teacher and hasattr(encoder, 'forward_class_token'):
+            # without the other tokens' outputs of the last block
             cls = encoder.forward_class_token(inputs)  # (B, C)
         else:
             cls = encoder(inputs)[:, 0]
