@@ -195,7 +195,30 @@ def environment() -> dict:
         machine=platform.machine(),
         system=platform.system(),
         cpu_count=os.cpu_count(),
+        cpu=cpu_model(),
+        # the vector instructions torch's kernels dispatch to ('AVX2', 'AVX512', ...): float
+        # rounding, and so trained weights, may differ between two of them
+        cpu_capability=_cpu_capability(),
     )
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name (``/proc/cpuinfo``; ``platform.processor()`` elsewhere)."""
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8', errors='replace') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _cpu_capability() -> str | None:
+    import torch
+
+    getter = getattr(torch.backends.cpu, 'get_cpu_capability', None)
+    return getter() if getter else None
 
 
 def same_training(record: dict | None, run: Run, result: TrainResult | None) -> bool:

@@ -359,6 +359,15 @@ DETERMINISM_TABLES = (
         'python tools/analysis_tools/leaderboard.py --determinism amc '
         '--out results/determinism_full.json --work-dir work_dirs/determinism-full',
     ),
+    # the same on a second machine (another CPU): against the leaderboard's record of it
+    DeterminismTable(
+        'determinism-full-second-cpu',
+        'docs/leaderboard.md',
+        'results/determinism_full_second_cpu.json',
+        'python tools/analysis_tools/leaderboard.py --determinism amc '
+        '--out results/determinism_full_second_cpu.json '
+        '--work-dir work_dirs/determinism-full-second-cpu',
+    ),
 )
 # results/synthground_data.json (tools/analysis_tools/data_report.py): the build's split
 # counts, the detector's metrics and the region cache's proposal recall

@@ -235,3 +235,44 @@ def test_determinism_table_renders_the_report(tmp_path):
     assert 'v2 (seed 0, 1500 images, generator 2.0.0)' in text
     assert 'one thread, bitwise identical weights: yes' in text and 'up to 3.33 points' in text
     assert 'two runs on two threads: **the weights differ**, the metrics by up to 1.57' in text
+
+
+def test_determinism_table_compares_with_the_leaderboard_record(tmp_path):
+    """A report with the leaderboard's record of the same training (another machine) says
+    whether the first one-thread run's weights equal it, and by how much the metrics move."""
+    from mmgrounding.apis.determinism_tables import DeterminismTable, render_determinism
+
+    table = DeterminismTable('determinism', 'docs/x.md', 'det.json', 'lb.py --determinism amc')
+    run = dict(threads=1, weights_sha256='a' * 64, metrics={'pointing/accuracy': 60.5})
+    environment = dict(
+        versions=dict(torch='2.13.0+cpu'), cpu_count=2, cpu='AMD EPYC', cpu_capability='AVX2'
+    )
+    record = dict(
+        file='results/synthground.json', key='amc/seed0', weights_sha256='d' * 64, threads=1,
+        metrics={'pointing/accuracy': 61.32}, identical=False,
+        abs_diff={'pointing/accuracy': 0.82, 'pointing/animals': 5.0},
+        environment=dict(versions=dict(torch='2.13.0+cpu'), cpu_count=2),
+    )
+    report = dict(
+        experiment='amc', config='c.py', iters=900, build=None,
+        runs=[run, dict(run), dict(run, threads=2), dict(run, threads=2)],
+        same_threads_identical=True, threads_1_vs_2_identical=True, max_abs_diff=0.0,
+        two_threads_identical=True, abs_diff_two_threads={'pointing/accuracy': 0.0},
+        environment=environment, record=record,
+    )
+    (tmp_path / 'det.json').write_text(json.dumps(report))
+    text = render_determinism(table, str(tmp_path))
+    assert '2 CPUs (AMD EPYC, torch kernels: AVX2).' in text
+    line = next(x for x in text.splitlines() if "leaderboard's record" in x)
+    assert '`amc/seed0`, `dddddddd…`, trained with 1 thread on torch 2.13.0+cpu' in line
+    assert '(a CPU the record does not name)' in line
+    # the largest difference of the headline metrics (not of a per-category one)
+    assert line.endswith("weights **differ**, the metrics by up to 0.82 points.")
+    (tmp_path / 'det.json').write_text(
+        json.dumps(dict(report, record=dict(record, identical=True, environment=environment)))
+    )
+    line = next(
+        x for x in render_determinism(table, str(tmp_path)).splitlines()
+        if "leaderboard's record" in x
+    )
+    assert '(AMD EPYC, torch kernels: AVX2)' in line and line.endswith('**bitwise identical**.')
