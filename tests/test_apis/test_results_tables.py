@@ -264,15 +264,26 @@ def test_determinism_table_compares_with_the_leaderboard_record(tmp_path):
     text = render_determinism(table, str(tmp_path))
     assert '2 CPUs (AMD EPYC, torch kernels: AVX2).' in text
     line = next(x for x in text.splitlines() if "leaderboard's record" in x)
-    assert '`amc/seed0`, `dddddddd…`, trained with 1 thread on torch 2.13.0+cpu' in line
-    assert '(a CPU the record does not name)' in line
+    assert '`amc/seed0`, `dddddddd…`, trained with 1 thread on torch 2.13.0+cpu, ' in line
+    assert 'on torch 2.13.0+cpu, a CPU the record does not name; the same library versions)' in line
     # the largest difference of the headline metrics (not of a per-category one)
     assert line.endswith("weights **differ**, the metrics by up to 0.82 points.")
     (tmp_path / 'det.json').write_text(
-        json.dumps(dict(report, record=dict(record, identical=True, environment=environment)))
+        json.dumps(
+            dict(
+                report,
+                record=dict(
+                    record,
+                    identical=True,
+                    environment=dict(environment, versions=dict(torch='2.12.0+cpu')),
+                ),
+            )
+        )
     )
     line = next(
         x for x in render_determinism(table, str(tmp_path)).splitlines()
         if "leaderboard's record" in x
     )
-    assert '(AMD EPYC, torch kernels: AVX2)' in line and line.endswith('**bitwise identical**.')
+    assert 'on torch 2.12.0+cpu, AMD EPYC, torch kernels: AVX2; libraries that differ: torch ' \
+        '2.13.0+cpu here, 2.12.0+cpu there)' in line
+    assert line.endswith('**bitwise identical**.')
