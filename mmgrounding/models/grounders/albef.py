@@ -63,7 +63,7 @@ class ALBEFGrounder(ALBEFObjectives, MomentumTeacherMixin, BaseGrounder):
         fast_teacher: the teacher's ITC image feature through the last ViT block for the
             class token alone (``VisionTransformer.forward_class_token``) and its update as
             one ``lerp`` pass over the weights: the same values up to float rounding (~1e-6),
-            about 1.5 % of the ALBEF-base step (docs/get_started.md). False (default) keeps
+            saving 12 of the ALBEF-base step's 872 GFLOP (docs/get_started.md). False (default) keeps
             the rounding that the SynthGround runs of ``results/synthground.json`` were
             trained with, so that they regenerate bitwise; the ALBEF-base configs
             (``configs/_base_/models/albef_base.py``) set True.
