@@ -65,8 +65,8 @@ class ALBEFGrounder(ALBEFObjectives, MomentumTeacherMixin, BaseGrounder):
             one ``lerp`` pass over the weights: the same values up to float rounding (~1e-6),
             saving 12 of the ALBEF-base step's 872 GFLOP (docs/get_started.md). False
             (default) keeps the rounding that the SynthGround runs of
-            ``results/synthground.json`` were trained with, so that they regenerate bitwise; the ALBEF-base configs
-            (``configs/_base_/models/albef_base.py``) set True.
+            ``results/synthground.json`` were trained with, so that they regenerate bitwise;
+            the ALBEF-base configs (``configs/_base_/models/albef_base.py``) set True.
         distill_alpha: weight of the teacher's similarities in the ITC targets (0.4).
         distill_alpha_ramp: ramp the weight linearly from 0 over the first iterations, as the
             official ALBEF code does over its first epoch: an int (iterations), ``'epoch'``
