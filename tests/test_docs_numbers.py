@@ -1,15 +1,17 @@
-"""No hand-typed result number on the results pages (issue 16).
+"""No hand-typed result number in the docs (issue 16).
 
-A result number on ``docs/leaderboard.md``, ``docs/proposals.md``, ``docs/synthground.md`` and
-``docs/methods/*.md`` is written by
+A result number on the README, ``docs/get_started.md``, ``docs/leaderboard.md``,
+``docs/proposals.md``, ``docs/synthground.md`` and ``docs/methods/*.md`` is written by
 ``make leaderboard`` between ``results:`` markers (``tests/test_apis/test_results_tables.py``
 checks that those blocks equal ``results/synthground.json``). Outside them a page may carry
 numbers that are not SynthGround results: the papers' numbers (a line or a block whose first
 line says "paper" or "official"), hyperparameters, counts, and the sections whose heading
 says what they are:
 
-- "Step time", "Throughput", "Benchmark": the output of a ``benchmarks/`` script it names;
-- "Paper ...": the papers' numbers.
+- "Step time", "Throughput", "Benchmark", "Speed": the output of a ``benchmarks/`` script it
+  names (a measurement of a machine, not a result);
+- "Paper ...": the papers' numbers;
+- "Requirements": library and Python versions.
 
 What was measured once while a method was built (the recipe searches, the probes, mostly on
 the v1 build) is its lab notebook, ``notebook/<method>.md``, outside ``docs/`` and not
@@ -24,14 +26,20 @@ import os.path as osp
 import re
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PAGES = ['docs/leaderboard.md', 'docs/proposals.md', 'docs/synthground.md'] + sorted(
+PAGES = [
+    'README.md',
+    'docs/get_started.md',
+    'docs/leaderboard.md',
+    'docs/proposals.md',
+    'docs/synthground.md',
+] + sorted(
     osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'docs', 'methods', '*.md'))
 )
-EXEMPT_SECTIONS = re.compile(r'#+ (Step time|Throughput|Benchmark|Paper)')
+EXEMPT_SECTIONS = re.compile(r'#+ (Step time|Throughput|Benchmark|Speed|Paper|Requirements)')
 DECIMAL = re.compile(r'(?<![\w.])\d+\.\d{2}(?!\d)')
 CITATION = re.compile(r'paper|official', re.IGNORECASE)
 VERSION = re.compile(
-    r'(torch|mmcv|mmdet|mmengine|transformers|Python|numpy|release) \d+\.\d+(\.\d+)?'
+    r'(torch|mmcv|mmdet|mmengine|transformers|Python|numpy|release)( |==)\d+\.\d+(\.\d+)?'
 )
 
 

@@ -9,6 +9,7 @@ from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
+from mmgrounding.engine.optim_wrapper import use_amp_testing
 from mmgrounding.registry import METRICS
 from mmgrounding.utils import (
     needs_cpu_distributed,
@@ -67,8 +68,7 @@ def build_config(args: argparse.Namespace) -> Config:
     checkpoint = args.checkpoint
     cfg.load_from = None if checkpoint in (None, 'none', 'None') else checkpoint
     if args.amp:
-        cfg.test_cfg = cfg.get('test_cfg') or {}
-        cfg.test_cfg.fp16 = True
+        use_amp_testing(cfg)
     if args.show_dir:
         hooks = cfg.setdefault('default_hooks', {})
         if 'visualization' not in hooks:

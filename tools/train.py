@@ -4,10 +4,10 @@ import argparse
 import os
 import os.path as osp
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from mmgrounding.engine.optim_wrapper import use_amp_training
 from mmgrounding.utils import (
     finish_distributed,
     needs_cpu_distributed,
@@ -75,12 +75,8 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if args.amp and torch.cuda.is_available():
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
-    elif args.amp:  # MMEngine's AmpOptimWrapper needs a GPU: bfloat16 autocast on the CPU
-        cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
-        cfg.optim_wrapper.pop('loss_scale', None)
+    if args.amp:  # MMEngine's AmpOptimWrapper needs a GPU: bfloat16 autocast on the CPU
+        use_amp_training(cfg)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
             raise RuntimeError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')

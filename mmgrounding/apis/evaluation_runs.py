@@ -82,9 +82,28 @@ PAPER_SPLITS = {
 }
 
 
+# the suffix of a split evaluated under autocast (``tools/test.py --amp``)
+AMP_SUFFIX = ' (amp)'
+
+
+def amp_split(split: str) -> str:
+    """``split`` (a benchmark or paper protocol split) evaluated under autocast, as
+    ``tools/test.py --amp`` evaluates: bfloat16 on a CPU, float16 on a GPU
+    (:func:`mmgrounding.engine.optim_wrapper.use_amp_testing`), e.g. ``'Flickr30k (amp)'``."""
+    return split + AMP_SUFFIX
+
+
+def split_precision(split_name: str) -> tuple[str, bool]:
+    """``(the split without the autocast suffix, whether it has it)``."""
+    if split_name.endswith(AMP_SUFFIX):
+        return split_name[: -len(AMP_SUFFIX)], True
+    return split_name, False
+
+
 def benchmark_dataset(split_name: str, suite: str, data_root: str | None) -> tuple[dict, list]:
     """The test dataset config (without pipeline) and evaluator of one benchmark split (of a
     paper protocol split: its benchmark split's)."""
+    split_name = split_precision(split_name)[0]
     if split_name in PAPER_SPLITS:
         split_name = PAPER_SPLITS[split_name].split
     if split_name not in SUITES[suite]:
@@ -132,13 +151,15 @@ def benchmark_test_config(
     stays the split's. Models without boxes (ALBEF's heatmaps) get no R@k. A paper protocol
     split (:data:`PAPER_SPLITS`) is its benchmark split under its paper's protocol, the
     ``Resize`` being the analogue of the paper's for this model
-    (:func:`~.paper_protocols.analogue_resize`).
+    (:func:`~.paper_protocols.analogue_resize`). A split named by :func:`amp_split` is that
+    split tested under autocast.
 
     Raises:
         ValueError: ``paper`` does not evaluate this split, or is given with a paper
             protocol split.
     """
     cfg = copy.deepcopy(cfg)
+    split_name, amp = split_precision(split_name)
     dataset, evaluator = benchmark_dataset(split_name, suite, data_root)
     pipeline = cfg.test_dataloader.dataset.pipeline
     analogue = split_name in PAPER_SPLITS
@@ -161,6 +182,10 @@ def benchmark_test_config(
         # metrics a model's config adds to every split's (``benchmark_metrics``: ReIR's box
         # sets); a paper's evaluator is the paper's alone
         cfg.test_evaluator += list(cfg.get('benchmark_metrics') or [])
+    if amp:
+        from mmgrounding.engine.optim_wrapper import use_amp_testing
+
+        use_amp_testing(cfg)
     cfg.load_from = checkpoint
     cfg.work_dir = work_dir
     # a runner's logger and visualizer are looked up by this name: unique per evaluation
@@ -189,6 +214,8 @@ class EvalResult:
     seconds: float
     # the Resize steps of the test pipeline that ran, read from the built transforms
     resize: list = dataclasses.field(default_factory=list)
+    # the dtype the test loop ran under autocast in (None: float32)
+    autocast: str | None = None
 
 
 # attributes of a metric that are bookkeeping, not part of what it measures
@@ -326,9 +353,15 @@ def evaluate(
         protocols[prefix] = dict(metric_protocol(metric), predicts=list(predicts))
     transforms = runner.test_loop.dataloader.dataset.pipeline.transforms
     resize = [r for r in map(transform_resize, transforms) if r is not None]
+    autocast = None
+    if getattr(runner.test_loop, 'fp16', False):
+        from mmgrounding.engine.optim_wrapper import autocast_dtype
+
+        autocast = autocast_dtype()
     return EvalResult(
         {k: float(v) for k, v in metrics.items()},
         protocols,
         time.perf_counter() - start,
         resize=resize,
+        autocast=autocast,
     )

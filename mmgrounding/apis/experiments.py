@@ -153,6 +153,10 @@ def prepare_config(
     cfg = Config.fromfile(osp.join(REPO_ROOT, experiment.config))
     if experiment.cfg_options:
         cfg.merge_from_dict(experiment.cfg_options)
+    if experiment.amp and experiment.train:
+        from mmgrounding.engine.optim_wrapper import use_amp_training
+
+        use_amp_training(cfg)
     cfg = retarget_synthground(cfg, synthground_root)
     cfg.work_dir = work_dir
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
@@ -223,14 +227,15 @@ def _cpu_capability() -> str | None:
 
 def same_training(record: dict | None, run: Run, result: TrainResult | None) -> bool:
     """Whether an earlier results record is of this run's training: the same recipe (config,
-    ``cfg_options``, seed), the same weights (``weights_sha256``; none for a baseline) and the
-    same SynthGround build, and no smoke schedule."""
+    ``cfg_options``, ``amp``, seed), the same weights (``weights_sha256``; none for a baseline)
+    and the same SynthGround build, and no smoke schedule."""
     if not record or record.get('smoke'):
         return False
     e = run.experiment
     return (
         record.get('config') == e.config
         and record.get('cfg_options', {}) == dict(e.cfg_options)
+        and record.get('amp', False) == e.amp
         and record.get('seed') == run.seed
         and record.get('weights_sha256') == (result.weights_sha256 if result else None)
         and record_build(record) == run.build
@@ -350,6 +355,8 @@ def run_experiments(
                     protocols=evaluation.protocols,
                     seconds=round(evaluation.seconds, 1),
                 )
+                if evaluation.autocast is not None:
+                    splits[split]['autocast'] = evaluation.autocast
                 if kept and record.get('environment') != env:
                     splits[split]['environment'] = env
             if kept:
@@ -361,6 +368,7 @@ def run_experiments(
                 label=run.experiment.label,
                 config=run.experiment.config,
                 cfg_options=dict(run.experiment.cfg_options),
+                amp=run.experiment.amp,
                 init_from=(
                     None
                     if run.experiment.init_from is None

@@ -254,7 +254,10 @@ def _column_protocols(
         for seed in _present(runs, experiment, table):
             split = runs[run_key(experiment.name, seed)]['splits'][column.split]
             if column.metric in split['metrics'] and prefix in split.get('protocols', {}):
-                texts.add(protocol_text(split['protocols'][prefix]))
+                text = protocol_text(split['protocols'][prefix])
+                if split.get('autocast'):  # evaluated under autocast (an amp split)
+                    text += f', tested under {split["autocast"]} autocast'
+                texts.add(text)
         for text in sorted(texts):
             groups.setdefault(text, []).append(experiment.label_in(table.name))
     return tuple((text, tuple(labels)) for text, labels in groups.items())

@@ -32,6 +32,11 @@ class Experiment:
         init_from: ``(experiment, seed)``: every seed of this one starts from the final
             checkpoint of that run (``load_from``), which :func:`run_experiments` trains first
             (or reuses) even when it is not among the experiments asked for (a fine-tune).
+        amp: train with mixed precision, as ``tools/train.py --amp`` does (bfloat16 autocast
+            on a CPU, float16 with loss scaling on a GPU,
+            :func:`mmgrounding.engine.optim_wrapper.use_amp_training`). Evaluating under
+            autocast is a split of its own (:func:`~.evaluation_runs.amp_split`), for any
+            recipe.
     """
 
     name: str
@@ -44,6 +49,7 @@ class Experiment:
     labels: dict = dataclasses.field(default_factory=dict)
     paper: dict = dataclasses.field(default_factory=dict)
     init_from: tuple['Experiment', int] | None = None
+    amp: bool = False
 
     def label_in(self, table: str) -> str:
         return self.labels.get(table, self.label)

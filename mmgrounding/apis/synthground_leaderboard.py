@@ -9,7 +9,7 @@ table's name. Runs are keyed ``<name>/seed<S>`` in ``results/synthground.json``.
 from .builds_tables import BuildsTable
 from .data_report import DataReportTable
 from .determinism_tables import DeterminismTable
-from .evaluation_runs import paper_split
+from .evaluation_runs import amp_split, paper_split
 from .experiments import Experiment
 from .leaderboard_entries.paired import PAIRED_TABLES
 from .results_tables import Column, Table
@@ -54,6 +54,19 @@ TABLES = (
             Column('ReferIt (1.5x size)', AMC_PAPER['ReferIt'], POINTING),
         ),
         row_header='model',
+    ),
+    # mixed precision: the AMC recipe trained with and without --amp, each tested in float32
+    # and under autocast (bfloat16 on a CPU, float16 on a GPU)
+    Table(
+        'amc-amp',
+        'docs/methods/amc.md',
+        (
+            Column('pointing (test, tested in float32)', 'Flickr30k', POINTING),
+            Column('per seed', 'Flickr30k', POINTING, kind='seeds'),
+            Column('pointing (test, tested under autocast)', amp_split('Flickr30k'), POINTING),
+            Column('per seed, under autocast', amp_split('Flickr30k'), POINTING, kind='seeds'),
+        ),
+        row_header='training',
     ),
     Table(
         'infoground-table2',
@@ -195,7 +208,18 @@ EXPERIMENTS = (
         'AMC',
         AMC_DIR + 'amc_albef-tiny_1xb32-900it_synthground-mix.py',
         seeds=(0, 1, 2),
-        tables=('synthground-methods', 'amc-demo', 'amc-paper-protocol'),
+        tables=('synthground-methods', 'amc-demo', 'amc-paper-protocol', 'amc-amp'),
+        labels={'amc-amp': 'AMC, float32'},
+    ),
+    # the same recipe trained with --amp (tools/train.py --amp): bfloat16 autocast on a CPU
+    Experiment(
+        'amc-amp',
+        'AMC (--amp)',
+        AMC_DIR + 'amc_albef-tiny_1xb32-900it_synthground-mix.py',
+        seeds=(0, 1, 2),
+        amp=True,
+        tables=('amc-amp',),
+        labels={'amc-amp': 'AMC, `--amp` (mixed precision)'},
     ),
     # InfoGround Table 2 (docs/methods/infoground.md)
     Experiment(

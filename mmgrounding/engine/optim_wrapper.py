@@ -49,3 +49,30 @@ class CPUAmpOptimWrapper(OptimWrapper):
     def optim_context(self, model: torch.nn.Module):
         with super().optim_context(model), torch.autocast('cpu', dtype=self.cast_dtype):
             yield
+
+
+def use_amp_training(cfg) -> None:
+    """Set ``cfg`` to train with mixed precision on the device it will run on.
+
+    On a GPU MMEngine's ``AmpOptimWrapper`` (float16, dynamic loss scaling); without one
+    :class:`CPUAmpOptimWrapper` (bfloat16, no loss scaling), since MMEngine's wrapper refuses
+    a CPU. What ``tools/train.py --amp`` and a leaderboard recipe with ``amp=True`` do.
+    """
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    else:
+        cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
+        cfg.optim_wrapper.pop('loss_scale', None)
+
+
+def use_amp_testing(cfg) -> None:
+    """Set ``cfg`` to test under autocast: MMEngine's test loop with ``fp16=True`` (float16 on
+    a GPU, bfloat16 on a CPU). What ``tools/test.py --amp`` does."""
+    cfg.test_cfg = cfg.get('test_cfg') or {}
+    cfg.test_cfg.fp16 = True
+
+
+def autocast_dtype() -> str:
+    """The dtype MMEngine's ``autocast`` runs a test loop with ``fp16=True`` in, here."""
+    return 'float16' if torch.cuda.is_available() else 'bfloat16'

@@ -42,6 +42,19 @@ def test_prepare_config_seed_options_schedule_and_vocab(tmp_path):
         vocab='/sg/vocab.txt',
     )
     assert 'vocab_file' not in ig.model.tokenizer
+    # amp=True trains as tools/train.py --amp does; the float32 recipe keeps its wrapper
+    amp = ex.prepare_config(
+        registry.experiment('amc-amp'),
+        seed=0,
+        work_dir=str(tmp_path),
+        data_root='/sg/',
+        vocab='/sg/vocab.txt',
+    )
+    expected = 'AmpOptimWrapper' if torch.cuda.is_available() else 'CPUAmpOptimWrapper'
+    assert amp.optim_wrapper.type == expected and 'loss_scale' not in amp.optim_wrapper
+    assert amc.optim_wrapper.type == 'OptimWrapper'
+    amp.optim_wrapper.type = amc.optim_wrapper.type
+    assert amp.optim_wrapper == amc.optim_wrapper and amp.model == amc.model
 
 
 def leaderboard(*args):
@@ -92,6 +105,7 @@ def test_smoke_run_trains_reuses_evaluates_and_renders(synthground_root, tmp_pat
     assert run['checkpoint_sha256'] == ex.file_sha256(checkpoint)
     assert set(run['splits']) == {'Flickr30k', 'Flickr30k val'}
     flickr = run['splits']['Flickr30k']
+    assert 'autocast' not in flickr
     assert 0.0 <= flickr['metrics']['pointing/accuracy'] <= 100.0
     assert 'box_recall/R@1' not in flickr['metrics']  # heatmaps only
     assert flickr['protocols']['pointing']['predicts'] == ['pred_heatmaps']
@@ -137,6 +151,8 @@ def test_smoke_run_trains_reuses_evaluates_and_renders(synthground_root, tmp_pat
     assert not ex.same_training(dict(full, seed=1), again, reused)
     assert not ex.same_training(dict(full, weights_sha256='0' * 64), again, reused)
     assert not ex.same_training(dict(full, cfg_options={'model.x': 1}), again, reused)
+    assert not ex.same_training(dict(full, amp=True), again, reused)
+    assert run['amp'] is False
     assert not ex.same_training(dict(full, build=dict(run['build'], seed=7)), again, reused)
 
 

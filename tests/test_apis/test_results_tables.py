@@ -132,7 +132,9 @@ def test_registry_is_consistent_and_its_configs_exist():
         'RefCOCO+ testA (amc protocol)',
         'RefCOCO+ testB (amc protocol)',
         'ReferIt (amc protocol)',
+        'Flickr30k (amp)',
     ]
+    assert registry.splits_of(registry.experiment('amc-amp')) == ['Flickr30k', 'Flickr30k (amp)']
     assert {e.name for e in registry.select(['ckd-table4'])} == {
         'ckd-max-margin',
         'ckd-nce',
@@ -287,3 +289,24 @@ def test_determinism_table_compares_with_the_leaderboard_record(tmp_path):
     assert 'on torch 2.12.0+cpu, AMD EPYC, torch kernels: AVX2; libraries that differ: torch ' \
         '2.13.0+cpu here, 2.12.0+cpu there)' in line
     assert line.endswith('**bitwise identical**.')
+
+
+def test_a_column_of_an_amp_split_says_it_was_tested_under_autocast():
+    table = Table(
+        'amp-toy',
+        'docs/toy.md',
+        (
+            Column('float32', 'Flickr30k', 'pointing/accuracy'),
+            Column('autocast', 'Flickr30k (amp)', 'pointing/accuracy'),
+        ),
+    )
+    experiments = (Experiment('a', 'A', 'a.py', tables=('amp-toy',)),)
+    record = run(60.0)
+    amp = dict(record['splits']['Flickr30k'], autocast='bfloat16')
+    amp['metrics'] = {'pointing/accuracy': 61.5}
+    record['splits']['Flickr30k (amp)'] = amp
+    text = render_table(table, experiments, dict(runs={'a/seed0': record}))
+    assert '| A | 60.00 | 61.50 | 0 |' in text
+    notes = [line for line in text.splitlines() if line.startswith('- "')]
+    assert len(notes) == 2  # the two columns measure under different precisions
+    assert 'autocast' not in notes[0] and 'tested under bfloat16 autocast' in notes[1]

@@ -79,3 +79,27 @@ def test_float16_checks_amx_fp16(monkeypatch, log_messages):
     monkeypatch.setattr(torch.cpu, '_is_amx_fp16_supported', lambda: False)
     build(nn.Linear(4, 3), dtype='float16')
     assert any('no float16 matrix units' in m for m in log_messages)
+
+
+@pytest.mark.parametrize(
+    'cuda, wrapper', [(False, 'CPUAmpOptimWrapper'), (True, 'AmpOptimWrapper')]
+)
+def test_use_amp_training_picks_the_wrapper_of_the_device(monkeypatch, cuda, wrapper):
+    from mmengine.config import Config
+
+    from mmgrounding.engine.optim_wrapper import (
+        autocast_dtype,
+        use_amp_testing,
+        use_amp_training,
+    )
+
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', loss_scale=512.0,
+                                         optimizer=dict(type='AdamW', lr=1e-4))))
+    use_amp_training(cfg)
+    assert cfg.optim_wrapper.type == wrapper
+    assert cfg.optim_wrapper.get('loss_scale') == ('dynamic' if cuda else None)
+    assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=1e-4)
+    use_amp_testing(cfg)
+    assert cfg.test_cfg.fp16 is True
+    assert autocast_dtype() == ('float16' if cuda else 'bfloat16')

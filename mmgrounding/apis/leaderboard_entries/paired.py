@@ -6,6 +6,7 @@ those of the page's own generated tables; the comparisons are the ones the page'
 discusses, so the text can point at a table instead of typing a difference.
 """
 
+from ..evaluation_runs import amp_split
 from ..paired_tables import PairedDiffTable
 
 FLICKR = 'Flickr30k'
@@ -93,4 +94,22 @@ INFOGROUND = PairedDiffTable(
     row_header='pointing, Table 2 rows',
 )
 
-PAIRED_TABLES = (CKD, *REIR, CAMWSVG, SELFEQ, INFOGROUND)
+# mixed precision (docs/methods/amc.md, "Training and testing with --amp"): the AMC recipe
+# trained with --amp against the same recipe in float32, seed by seed, both tested in float32
+# and both tested under autocast
+AMC_AMP = tuple(
+    PairedDiffTable(
+        name,
+        'docs/methods/amc.md',
+        split,
+        POINTING,
+        ((f'--amp training − float32 training, {tested}', 'amc-amp', 'amc'),),
+        row_header='pointing (test)',
+    )
+    for name, split, tested in (
+        ('amc-amp-paired', FLICKR, 'tested in float32'),
+        ('amc-amp-paired-autocast', amp_split(FLICKR), 'tested under autocast'),
+    )
+)
+
+PAIRED_TABLES = (CKD, *REIR, CAMWSVG, SELFEQ, INFOGROUND, *AMC_AMP)
