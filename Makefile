@@ -159,10 +159,16 @@ reir-inputs: proposals $(VOCAB)
 reir: reir-inputs
 	$(PY) tools/analysis_tools/leaderboard.py --only $(REIR_ONLY) --jobs 1 --threads 1 $(LB_BUILD)
 
-# `make leaderboard` (docs/leaderboard.md): every SynthGround recipe of every method over its
-# seeds (mmgrounding/apis/synthground_leaderboard.py) -> results/synthground.json and the
-# generated tables of docs/; first the build's data report (split counts, detector metrics,
-# proposal recall: tools/analysis_tools/data_report.py -> results/synthground_data.json). Resumable: finished trainings are reused, interrupted ones resume.
+# `make leaderboard` (docs/leaderboard.md): every number of the docs' generated tables from
+# nothing, in three parts, each resumable (finished trainings are reused, interrupted ones
+# resume): `make leaderboard-recipes`, every SynthGround recipe of every method over its seeds
+# (mmgrounding/apis/synthground_leaderboard.py) -> results/synthground.json and the generated
+# tables of docs/, after the build's data report (split counts, detector metrics, proposal
+# recall: tools/analysis_tools/data_report.py -> results/synthground_data.json); then, for the
+# default build only, `make determinism` (the AMC recipe trained twice on one and twice on two
+# threads, at 100 iterations and to its end -> results/determinism*.json) and `make
+# leaderboard-build1` (the main table on a second build, below). With DATA=<another build>
+# it is that build's recipes alone.
 LB_JOBS ?= 2
 LB_THREADS ?= 1
 # the recipes read the build in $(DATA) (their own work dirs and, for a build other than
@@ -195,11 +201,24 @@ $(CAM_CLASSIFIER): | setup $(DATA)/meta.json
 selfeq-inputs: $(VOCAB) $(SELFEQ_PARAPHRASES)
 camwsvg-inputs: proposals $(VOCAB) $(CAM_CLASSIFIER)
 
-leaderboard: infoground-inputs reir-inputs $(CKD_VOCAB) selfeq-inputs camwsvg-inputs
+LB_PARTS := leaderboard-recipes $(if $(filter data/synthground,$(DATA_DIR)),determinism leaderboard-build1,)
+
+.PHONY: leaderboard-recipes determinism
+
+leaderboard: $(LB_PARTS)
+
+leaderboard-recipes: infoground-inputs reir-inputs $(CKD_VOCAB) selfeq-inputs camwsvg-inputs
 	$(PY) tools/analysis_tools/data_report.py --synthground-root $(DATA)/ \
 		--region-cache $(REGION_CACHE) --detector-work-dir $(DET_WORK_DIR)
 	$(PY) tools/analysis_tools/leaderboard.py --all --jobs $(LB_JOBS) --threads $(LB_THREADS) \
 		$(LB_BUILD)
+
+# Reproducibility (docs/leaderboard.md, "Determinism"): one run after the other, so that no
+# two share the cores; the second compares its first run with the leaderboard's record
+determinism: $(VOCAB)
+	$(PY) tools/analysis_tools/leaderboard.py --determinism amc --max-iters 100
+	$(PY) tools/analysis_tools/leaderboard.py --determinism amc \
+		--out results/determinism_full.json --work-dir work_dirs/determinism-full
 
 # The main table on a second SynthGround build (issue 15's protocol, docs/leaderboard.md,
 # "A second build"): the default preset with build seed $(BUILD1_SEED) in $(BUILD1_DATA), its own

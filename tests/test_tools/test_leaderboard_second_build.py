@@ -89,6 +89,34 @@ def test_every_command_of_leaderboard_build1_reads_the_second_build():
     assert '--seed 1' in ' '.join(commands)
 
 
+def leaderboard_commands(*make_args: str) -> list[str]:
+    """The ``leaderboard.py`` command lines ``make -n -B leaderboard ARGS`` would run, in order."""
+    proc = subprocess.run(
+        ['make', '-n', '-B', '--no-print-directory', 'leaderboard', *make_args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = proc.stdout.replace('\\\n', ' ').splitlines()
+    return [line for line in lines if 'tools/analysis_tools/leaderboard.py' in line]
+
+
+def test_make_leaderboard_runs_the_recipes_then_determinism_then_the_second_build():
+    commands = leaderboard_commands()
+    assert len(commands) == 4, commands
+    assert '--all' in commands[0] and '--synthground-root data/synthground/' in commands[0]
+    assert '--determinism amc --max-iters 100' in commands[1]
+    assert '--determinism amc' in commands[2]
+    assert '--out results/determinism_full.json' in commands[2]
+    assert '--only synthground-methods' in commands[3]
+    assert '--synthground-root data/synthground-seed1/' in commands[3]
+    # on another build, its recipes alone (the determinism runs read the default build)
+    other = leaderboard_commands('DATA=data/other', 'SEED=3')
+    assert len(other) == 1 and '--all' in other[0]
+    assert '--synthground-root data/other/' in other[0]
+
+
 def test_leaderboard_runs_a_row_on_another_build(synthground_root, tmp_path):
     # a tiny build of its own folder (the shared one is not written to)
     root = str(tmp_path / 'build') + '/'
