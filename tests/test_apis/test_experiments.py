@@ -25,12 +25,15 @@ def test_prepare_config_seed_options_schedule_and_vocab(tmp_path):
     assert (b3.train_cfg.max_iters, b3.train_cfg.val_interval) == (7, 7)
     assert b3.default_hooks.checkpoint.interval == 7
     assert ex.final_checkpoint(b3).endswith('iter_7.pth')
-    amc = ex.prepare_config(
-        registry.experiment('amc'),
-        seed=0,
-        work_dir=str(tmp_path),
-        data_root='/sg/',
-        vocab='/sg/vocab.txt',
+    amc, amp = (
+        ex.prepare_config(
+            registry.experiment(name),
+            seed=0,
+            work_dir=str(tmp_path),
+            data_root='/sg/',
+            vocab='/sg/vocab.txt',
+        )
+        for name in ('amc', 'amc-amp')
     )
     assert amc.model.tokenizer.vocab_file == '/sg/vocab.txt'
     assert {d.data_root for d in amc.train_dataloader.dataset.datasets} == {'/sg/'}
@@ -43,15 +46,9 @@ def test_prepare_config_seed_options_schedule_and_vocab(tmp_path):
     )
     assert 'vocab_file' not in ig.model.tokenizer
     # amp=True trains as tools/train.py --amp does; the float32 recipe keeps its wrapper
-    amp = ex.prepare_config(
-        registry.experiment('amc-amp'),
-        seed=0,
-        work_dir=str(tmp_path),
-        data_root='/sg/',
-        vocab='/sg/vocab.txt',
-    )
-    expected = 'AmpOptimWrapper' if torch.cuda.is_available() else 'CPUAmpOptimWrapper'
-    assert amp.optim_wrapper.type == expected and 'loss_scale' not in amp.optim_wrapper
+    cuda = torch.cuda.is_available()
+    assert amp.optim_wrapper.type == ('AmpOptimWrapper' if cuda else 'CPUAmpOptimWrapper')
+    assert amp.optim_wrapper.pop('loss_scale', None) == ('dynamic' if cuda else None)
     assert amc.optim_wrapper.type == 'OptimWrapper'
     amp.optim_wrapper.type = amc.optim_wrapper.type
     assert amp.optim_wrapper == amc.optim_wrapper and amp.model == amc.model

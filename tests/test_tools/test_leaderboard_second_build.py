@@ -49,17 +49,22 @@ def test_the_default_build_keeps_its_paths_and_another_gets_its_own():
     assert make_value('BUILD1_DATA') == 'data/synthground-seed1'
 
 
-def test_every_command_of_leaderboard_build1_reads_the_second_build():
-    # `make -n` prints the commands (the recursive make included) and runs none; -B: all of
-    # them, whatever this checkout has built already
+def dry_run(target: str, *make_args: str) -> list[str]:
+    """The command lines (continuations joined) of ``make -n -B TARGET ARGS``: ``-n`` prints
+    the commands (the recursive make's included) and runs none; ``-B``: all of them, whatever
+    this checkout has built already."""
     proc = subprocess.run(
-        ['make', '-n', '-B', '--no-print-directory', 'leaderboard-build1'],
+        ['make', '-n', '-B', '--no-print-directory', target, *make_args],
         cwd=REPO,
         capture_output=True,
         text=True,
         check=True,
     )
-    commands = [line for line in proc.stdout.replace('\\\n', ' ').splitlines() if 'tools/' in line]
+    return proc.stdout.replace('\\\n', ' ').splitlines()
+
+
+def test_every_command_of_leaderboard_build1_reads_the_second_build():
+    commands = [line for line in dry_run('leaderboard-build1') if 'tools/' in line]
     tools = {t for line in commands for t in shlex.split(line) if t.startswith('tools/')}
     # the detector, its cache, the inputs of the main table's rows, then the rows
     for tool in (
@@ -90,15 +95,8 @@ def test_every_command_of_leaderboard_build1_reads_the_second_build():
 
 
 def leaderboard_commands(*make_args: str) -> list[str]:
-    """The ``leaderboard.py`` command lines ``make -n -B leaderboard ARGS`` would run, in order."""
-    proc = subprocess.run(
-        ['make', '-n', '-B', '--no-print-directory', 'leaderboard', *make_args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    lines = proc.stdout.replace('\\\n', ' ').splitlines()
+    """The ``leaderboard.py`` command lines ``make leaderboard ARGS`` would run, in order."""
+    lines = dry_run('leaderboard', *make_args)
     return [line for line in lines if 'tools/analysis_tools/leaderboard.py' in line]
 
 
